@@ -1,0 +1,12 @@
+namespace GpuSelfLabel.Cli.Ops;
+
+/// <summary>Every operation <c>gsl op</c> offers, in cli.md's order.</summary>
+internal static class OpCatalog
+{
+    public static IReadOnlyList<OpDefinition> All { get; } =
+    [
+        new SoftmaxOp(),
+        new LogSoftmaxOp(),
+        new SoftmaxBackwardOp(),
+    ];
+}

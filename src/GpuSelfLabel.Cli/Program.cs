@@ -1,0 +1,3 @@
+using GpuSelfLabel.Cli;
+
+return GslApp.Run(args, Console.Out, Console.Error);

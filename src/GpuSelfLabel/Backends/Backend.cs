@@ -1,0 +1,169 @@
+using System.Runtime.InteropServices;
+using GpuSelfLabel.Backends.Cpu;
+
+namespace GpuSelfLabel.Backends;
+
+/// <summary>
+/// A place where tensors live and operations run: the CPU (always there), an OpenCL device, a CUDA
+/// device. Public methods validate and then call the protected hooks a backend implements, so every
+/// backend gets the same checks and the same error messages.
+/// </summary>
+public abstract class Backend : IDisposable
+{
+    /// <summary>The CPU backend: plain C#, SIMD and all cores, nothing to install.</summary>
+    public static Backend Cpu => CpuBackend.Instance;
+
+    /// <summary>Short name: "cpu", "opencl" or "cuda".</summary>
+    public abstract string Name { get; }
+
+    /// <summary>The device in words, for <c>gsl devices</c> and benchmark reports.</summary>
+    public abstract string DeviceName { get; }
+
+    internal abstract IBackendKernels Kernels { get; }
+
+    /// <summary>Allocates an uninitialised tensor of the given shape.</summary>
+    public Tensor Allocate(DType dtype, params long[] shape)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        var dims = CheckShape(shape);
+        long bytes = checked(ElementCount(dims) * dtype.SizeInBytes());
+        return new Tensor(this, AllocateBuffer(Math.Max(bytes, 1)), dtype, dims, 0, ownsBuffer: true);
+    }
+
+    /// <summary>Allocates a float32 tensor and copies <paramref name="data"/> into it.</summary>
+    public Tensor FromArray(ReadOnlySpan<float> data, params long[] shape)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        var dims = CheckShape(shape);
+        if (ElementCount(dims) != data.Length)
+        {
+            throw new ArgumentException($"data has {data.Length} elements but shape ({string.Join(", ", dims)}) needs {ElementCount(dims)}.", nameof(data));
+        }
+
+        var tensor = Allocate(DType.Float32, dims);
+        Upload(tensor.Buffer, tensor.ByteOffset, MemoryMarshal.AsBytes(data));
+        return tensor;
+    }
+
+    /// <summary>
+    /// Wraps memory this library does not own (a host pointer on the CPU backend, a device pointer on
+    /// CUDA) as a tensor. Strides are in elements; only C-contiguous layouts are accepted, and the
+    /// wrapped memory is never freed by the library.
+    /// </summary>
+    public Tensor Wrap(nint pointer, DType dtype, long[] shape, long[]? strides = null)
+    {
+        ArgumentNullException.ThrowIfNull(shape);
+        if (pointer == 0)
+        {
+            throw new GslArgumentException("pointer", "must not be null");
+        }
+
+        var dims = CheckShape(shape);
+        if (strides is not null)
+        {
+            if (strides.Length != dims.Length)
+            {
+                throw new GslArgumentException("strides", $"has {strides.Length} entries for a tensor of rank {dims.Length}");
+            }
+
+            long expected = 1;
+            for (int d = dims.Length - 1; d >= 0; d--)
+            {
+                if (dims[d] > 1 && strides[d] != expected)
+                {
+                    throw new GslArgumentException("strides", $"dimension {d} has stride {strides[d]} but only C-contiguous tensors are supported (expected {expected}); make the tensor contiguous first");
+                }
+
+                expected *= dims[d];
+            }
+        }
+
+        long bytes = ElementCount(dims) * dtype.SizeInBytes();
+        return new Tensor(this, WrapBuffer(pointer, bytes), dtype, dims, 0, ownsBuffer: true);
+    }
+
+    /// <summary>Copies a float32 tensor into host memory (as many elements as the span holds).</summary>
+    public void CopyToHost(Tensor source, Span<float> destination)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        CheckOwn(source, nameof(source));
+        if (source.DType != DType.Float32 || destination.Length > source.Length)
+        {
+            throw new ArgumentException("destination must be no longer than a float32 source.", nameof(destination));
+        }
+
+        Download(source.Buffer, source.ByteOffset, MemoryMarshal.AsBytes(destination));
+    }
+
+    /// <summary>Copies host data into a float32 tensor, from its first element on.</summary>
+    public void CopyFromHost(ReadOnlySpan<float> source, Tensor destination)
+    {
+        ArgumentNullException.ThrowIfNull(destination);
+        CheckOwn(destination, nameof(destination));
+        if (destination.DType != DType.Float32 || source.Length > destination.Length)
+        {
+            throw new ArgumentException("source must be no longer than a float32 destination.", nameof(source));
+        }
+
+        Upload(destination.Buffer, destination.ByteOffset, MemoryMarshal.AsBytes(source));
+    }
+
+    /// <summary>Allocates <paramref name="bytes"/> of device memory.</summary>
+    protected internal abstract DeviceBuffer AllocateBuffer(long bytes);
+
+    /// <summary>Wraps memory the library does not own.</summary>
+    protected internal abstract DeviceBuffer WrapBuffer(nint pointer, long bytes);
+
+    /// <summary>Host to device copy.</summary>
+    protected internal abstract void Upload(DeviceBuffer destination, long byteOffset, ReadOnlySpan<byte> source);
+
+    /// <summary>Device to host copy.</summary>
+    protected internal abstract void Download(DeviceBuffer source, long byteOffset, Span<byte> destination);
+
+    /// <summary>Releases device resources (contexts, queues, compiled programs).</summary>
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Backend hook for <see cref="Dispose()"/>.</summary>
+    protected virtual void Dispose(bool disposing)
+    {
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"{Name} ({DeviceName})";
+
+    internal void CheckOwn(Tensor tensor, string argument)
+    {
+        if (!ReferenceEquals(tensor.Backend, this))
+        {
+            throw new GslArgumentException(argument, $"lives on backend '{tensor.Backend.Name}', not '{Name}'");
+        }
+    }
+
+    private static long[] CheckShape(long[] shape)
+    {
+        foreach (var d in shape)
+        {
+            if (d < 0)
+            {
+                throw new GslArgumentException("shape", $"dimension {d} is negative");
+            }
+        }
+
+        return (long[])shape.Clone();
+    }
+
+    private static long ElementCount(long[] dims)
+    {
+        long n = 1;
+        foreach (var d in dims)
+        {
+            n = checked(n * d);
+        }
+
+        return n;
+    }
+}

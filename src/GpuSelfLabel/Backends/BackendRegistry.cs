@@ -1,0 +1,85 @@
+using GpuSelfLabel.Backends.Cpu;
+
+namespace GpuSelfLabel.Backends;
+
+/// <summary>What <c>gsl devices</c> reports for one backend.</summary>
+/// <param name="Name">cpu, opencl or cuda.</param>
+/// <param name="Available">Whether operations can run on it here.</param>
+/// <param name="Detail">The device in words when available, else why not.</param>
+public sealed record BackendStatus(string Name, bool Available, string Detail);
+
+/// <summary>
+/// Opens backends by name and says which are usable. GPU backends are opened once and shared for the
+/// life of the process (contexts and compiled kernels are expensive).
+/// </summary>
+public static class BackendRegistry
+{
+    /// <summary>Backend names accepted by <see cref="Open"/>.</summary>
+    public static IReadOnlyList<string> Names { get; } = ["auto", "cpu", "opencl", "cuda"];
+
+    private static readonly Dictionary<string, Func<Backend>> Factories = new(StringComparer.Ordinal)
+    {
+        ["cpu"] = () => CpuBackend.Instance,
+        ["opencl"] = () => throw new BackendUnavailableException("opencl: this build has no OpenCL backend yet"),
+        ["cuda"] = () => throw new BackendUnavailableException("cuda: this build has no CUDA backend yet"),
+    };
+
+    private static readonly Dictionary<string, Backend> Opened = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Opens "cpu", "opencl", "cuda" or "auto" (CUDA when a device is usable, else the CPU).
+    /// Throws <see cref="BackendUnavailableException"/> with the reason when it cannot run here.
+    /// </summary>
+    public static Backend Open(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (name == "auto")
+        {
+            return TryOpen("cuda", out var cuda, out _) ? cuda! : CpuBackend.Instance;
+        }
+
+        if (!Factories.ContainsKey(name))
+        {
+            throw new GslArgumentException("backend", $"'{name}' is not one of {string.Join(", ", Names)}");
+        }
+
+        if (!TryOpen(name, out var backend, out var reason))
+        {
+            throw new BackendUnavailableException(reason);
+        }
+
+        return backend!;
+    }
+
+    /// <summary>Every backend with whether it is usable here and why not.</summary>
+    public static IReadOnlyList<BackendStatus> Probe() =>
+        Factories.Keys.Select(name => TryOpen(name, out var b, out var why)
+            ? new BackendStatus(name, true, b!.DeviceName)
+            : new BackendStatus(name, false, why)).ToList();
+
+    private static bool TryOpen(string name, out Backend? backend, out string reason)
+    {
+        lock (Opened)
+        {
+            if (Opened.TryGetValue(name, out backend))
+            {
+                reason = string.Empty;
+                return true;
+            }
+
+            try
+            {
+                backend = Factories[name]();
+                Opened[name] = backend;
+                reason = string.Empty;
+                return true;
+            }
+            catch (BackendUnavailableException e)
+            {
+                backend = null;
+                reason = e.Message;
+                return false;
+            }
+        }
+    }
+}

@@ -1,0 +1,97 @@
+using System.Numerics.Tensors;
+
+namespace GpuSelfLabel.Backends.Cpu;
+
+internal sealed partial class CpuKernels
+{
+    public void SoftmaxForward(Tensor logits, Tensor output, float temperature, bool logarithm)
+    {
+        float inverseTemperature = 1f / temperature;
+        CpuRows.ForBlocks(logits.Rows, logits.Columns, (start, end) =>
+        {
+            for (long i = start; i < end; i++)
+            {
+                var z = CpuRows.Row(logits, i);
+                var o = CpuRows.Row(output, i);
+                if (logarithm)
+                {
+                    LogSoftmaxRow(z, o, inverseTemperature);
+                }
+                else
+                {
+                    SoftmaxRow(z, o, inverseTemperature);
+                }
+            }
+        });
+    }
+
+    public void SoftmaxBackward(Tensor probs, Tensor grad, Tensor dlogits, float temperature)
+    {
+        float inverseTemperature = 1f / temperature;
+        CpuRows.ForBlocks(probs.Rows, probs.Columns, (start, end) =>
+        {
+            for (long i = start; i < end; i++)
+            {
+                var p = CpuRows.Row(probs, i);
+                var g = CpuRows.Row(grad, i);
+                var d = CpuRows.Row(dlogits, i);
+                float dot = TensorPrimitives.Dot<float>(g, p);
+                TensorPrimitives.Subtract(g, dot, d);
+                TensorPrimitives.Multiply(d, p, d);
+                TensorPrimitives.Multiply(d, inverseTemperature, d);
+            }
+        });
+    }
+
+    /// <summary>σ = softmax(z·s) of one row, max-shifted so no exponential overflows.</summary>
+    internal static void SoftmaxRow(ReadOnlySpan<float> z, Span<float> output, float scale)
+    {
+        ScaleAndShift(z, output, scale);
+        TensorPrimitives.Exp(output, output);
+        float sum = TensorPrimitives.Sum<float>(output);
+        TensorPrimitives.Multiply(output, 1f / sum, output);
+    }
+
+    /// <summary>ln σ = z·s − max − ln Σ exp(z·s − max) of one row; returns the row's LSE of z·s.</summary>
+    internal static float LogSoftmaxRow(ReadOnlySpan<float> z, Span<float> output, float scale)
+    {
+        float max = ScaleAndShift(z, output, scale);
+        float logSum = MathF.Log(SumExp(output));
+        TensorPrimitives.Subtract(output, logSum, output);
+        return max + logSum;
+    }
+
+    /// <summary>output = z·s − max(z·s); returns max(z·s).</summary>
+    internal static float ScaleAndShift(ReadOnlySpan<float> z, Span<float> output, float scale)
+    {
+        if (scale == 1f)
+        {
+            z.CopyTo(output);
+        }
+        else
+        {
+            TensorPrimitives.Multiply(z, scale, output);
+        }
+
+        float max = TensorPrimitives.Max<float>(output);
+        TensorPrimitives.Subtract(output, max, output);
+        return max;
+    }
+
+    /// <summary>Σ exp(x) of an already shifted row (every x ≤ 0), without keeping the exponentials.</summary>
+    internal static float SumExp(ReadOnlySpan<float> shifted)
+    {
+        const int Chunk = 256;
+        Span<float> buffer = stackalloc float[Chunk];
+        float sum = 0;
+        for (int k = 0; k < shifted.Length; k += Chunk)
+        {
+            var part = shifted.Slice(k, Math.Min(Chunk, shifted.Length - k));
+            var e = buffer[..part.Length];
+            TensorPrimitives.Exp(part, e);
+            sum += TensorPrimitives.Sum<float>(e);
+        }
+
+        return sum;
+    }
+}

@@ -1,0 +1,71 @@
+namespace GpuSelfLabel.Backends.Cpu;
+
+internal sealed partial class CpuKernels
+{
+    public long FindInvalidRow(Tensor tensor, RowCheck check, out string problem)
+    {
+        long firstBad = long.MaxValue;
+        string? firstProblem = null;
+        var gate = new object();
+        CpuRows.ForBlocks(tensor.Rows, tensor.Columns, (start, end) =>
+        {
+            for (long i = start; i < end; i++)
+            {
+                if (i >= Volatile.Read(ref firstBad))
+                {
+                    return;
+                }
+
+                var p = RowProblem(CpuRows.Row(tensor, i), check);
+                if (p is not null)
+                {
+                    lock (gate)
+                    {
+                        if (i < firstBad)
+                        {
+                            firstBad = i;
+                            firstProblem = p;
+                        }
+                    }
+
+                    return;
+                }
+            }
+        });
+        problem = firstProblem ?? string.Empty;
+        return firstBad == long.MaxValue ? -1 : firstBad;
+    }
+
+    /// <summary>The rule texts are shared with the GPU backends, which only find the row.</summary>
+    internal static string? RowProblem(ReadOnlySpan<float> row, RowCheck check)
+    {
+        double sum = 0;
+        for (int k = 0; k < row.Length; k++)
+        {
+            float v = row[k];
+            if (!float.IsFinite(v))
+            {
+                return $"column {k} is {v} (values must be finite)";
+            }
+
+            if (check == RowCheck.Distribution && v < 0)
+            {
+                return $"column {k} is {v} (entries must be ≥ 0)";
+            }
+
+            if (check == RowCheck.PositiveDistribution && v <= 0)
+            {
+                return $"column {k} is {v} (entries must be > 0: a zero start value stays zero under EM)";
+            }
+
+            sum += v;
+        }
+
+        if (check != RowCheck.Finite && Math.Abs(sum - 1) > 1e-3)
+        {
+            return $"sums to {sum:G6} (rows must sum to 1 within 1e-3)";
+        }
+
+        return null;
+    }
+}

@@ -1,0 +1,37 @@
+namespace GpuSelfLabel.Backends;
+
+/// <summary>
+/// A block of memory on one backend's device. It either owns its memory (freed on dispose) or views
+/// memory that somebody else owns (a pointer from another framework), which it never frees.
+/// </summary>
+public abstract class DeviceBuffer : IDisposable
+{
+    /// <summary>Creates the buffer's bookkeeping.</summary>
+    protected DeviceBuffer(long sizeInBytes, bool ownsMemory)
+    {
+        SizeInBytes = sizeInBytes;
+        OwnsMemory = ownsMemory;
+    }
+
+    /// <summary>Size of the block in bytes.</summary>
+    public long SizeInBytes { get; }
+
+    /// <summary>False for a view of memory the library does not own.</summary>
+    public bool OwnsMemory { get; }
+
+    /// <summary>
+    /// The address of the block: a host pointer on the CPU, a device pointer on CUDA, a cl_mem handle
+    /// on OpenCL. Only the backend that made the buffer knows how to read it.
+    /// </summary>
+    public abstract nint Handle { get; }
+
+    /// <summary>Releases owned memory; views release nothing.</summary>
+    public void Dispose()
+    {
+        Dispose(true);
+        GC.SuppressFinalize(this);
+    }
+
+    /// <summary>Backend hook for <see cref="Dispose()"/>.</summary>
+    protected abstract void Dispose(bool disposing);
+}

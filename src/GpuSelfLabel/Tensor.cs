@@ -1,0 +1,96 @@
+using GpuSelfLabel.Backends;
+
+namespace GpuSelfLabel;
+
+/// <summary>
+/// A dense, C-ordered (row-major) array on one backend. The last dimension is the class axis (K);
+/// all leading dimensions together are rows. A tensor either owns its buffer or is a view of memory
+/// the library does not own (<see cref="Backend.Wrap"/>): that is how other frameworks hand us data.
+/// </summary>
+public sealed class Tensor : IDisposable
+{
+    private readonly long[] shape;
+    private bool disposed;
+
+    internal Tensor(Backend backend, DeviceBuffer buffer, DType dtype, long[] shape, long byteOffset, bool ownsBuffer)
+    {
+        Backend = backend;
+        Buffer = buffer;
+        DType = dtype;
+        this.shape = shape;
+        ByteOffset = byteOffset;
+        OwnsBuffer = ownsBuffer;
+        long length = 1;
+        foreach (var d in shape)
+        {
+            length = checked(length * d);
+        }
+
+        Length = length;
+    }
+
+    /// <summary>The backend whose device holds the data.</summary>
+    public Backend Backend { get; }
+
+    /// <summary>Element type.</summary>
+    public DType DType { get; }
+
+    /// <summary>Dimensions, outermost first.</summary>
+    public IReadOnlyList<long> Shape => shape;
+
+    /// <summary>Number of dimensions.</summary>
+    public int Rank => shape.Length;
+
+    /// <summary>Number of elements.</summary>
+    public long Length { get; }
+
+    /// <summary>Size of the last dimension (1 for a scalar).</summary>
+    public long Columns => shape.Length == 0 ? 1 : shape[^1];
+
+    /// <summary>Product of all dimensions but the last: the number of rows an operation sees.</summary>
+    public long Rows => shape.Length == 0 ? 1 : Length / Math.Max(1, shape[^1]);
+
+    /// <summary>Size of the data in bytes.</summary>
+    public long SizeInBytes => Length * DType.SizeInBytes();
+
+    internal DeviceBuffer Buffer { get; }
+
+    internal long ByteOffset { get; }
+
+    internal bool OwnsBuffer { get; }
+
+    /// <summary>Shape as text, e.g. "(128, 10)".</summary>
+    public string ShapeText => "(" + string.Join(", ", shape) + ")";
+
+    /// <summary>Copies a float32 tensor to a new host array.</summary>
+    public float[] ToArray()
+    {
+        ObjectDisposedException.ThrowIf(disposed, this);
+        if (DType != DType.Float32)
+        {
+            throw new InvalidOperationException($"ToArray() reads float32 tensors; this one is {DType}.");
+        }
+
+        var result = new float[checked((int)Length)];
+        Backend.CopyToHost(this, result);
+        return result;
+    }
+
+    /// <summary>Frees the buffer if this tensor owns it; a view frees nothing.</summary>
+    public void Dispose()
+    {
+        if (disposed)
+        {
+            return;
+        }
+
+        disposed = true;
+        if (OwnsBuffer)
+        {
+            Buffer.Dispose();
+        }
+    }
+
+    /// <inheritdoc/>
+    public override string ToString() => $"Tensor{ShapeText} {DType} on {Backend.Name}";
+}

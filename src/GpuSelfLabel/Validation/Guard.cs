@@ -1,0 +1,116 @@
+using GpuSelfLabel.Backends;
+
+namespace GpuSelfLabel.Validation;
+
+/// <summary>
+/// The argument rules of ops.md, checked once in each public method before any backend is called.
+/// Every failure is a <see cref="GslArgumentException"/> naming the argument and, for data, the row.
+/// </summary>
+internal static class Guard
+{
+    /// <summary>A float32 tensor of exactly <paramref name="rank"/> dimensions, none of them empty.</summary>
+    public static void Float32(Tensor tensor, string argument, int rank)
+    {
+        NotNull(tensor, argument);
+        if (tensor.DType != DType.Float32)
+        {
+            throw new GslArgumentException(argument, $"must be float32, got {tensor.DType}");
+        }
+
+        if (tensor.Rank != rank)
+        {
+            throw new GslArgumentException(argument, $"must have {rank} dimensions, got shape {tensor.ShapeText}");
+        }
+
+        for (int d = 0; d < rank; d++)
+        {
+            if (tensor.Shape[d] < 1)
+            {
+                throw new GslArgumentException(argument, $"dimension {d} is {tensor.Shape[d]} in shape {tensor.ShapeText}; every dimension must be ≥ 1 (N ≥ 1)");
+            }
+        }
+    }
+
+    /// <summary>An N×K float32 matrix with N ≥ 1 and K ≥ <paramref name="minColumns"/>.</summary>
+    public static void Matrix(Tensor tensor, string argument, long minColumns = 2)
+    {
+        Float32(tensor, argument, 2);
+        MinColumns(tensor, argument, minColumns);
+    }
+
+    /// <summary>The class axis is long enough (K ≥ 2 for every distribution over classes).</summary>
+    public static void MinColumns(Tensor tensor, string argument, long minColumns)
+    {
+        if (tensor.Columns < minColumns)
+        {
+            throw new GslArgumentException(argument, $"has K = {tensor.Columns} columns in shape {tensor.ShapeText}; K must be ≥ {minColumns}");
+        }
+    }
+
+    public static void NotNull(object? value, string argument)
+    {
+        if (value is null)
+        {
+            throw new GslArgumentException(argument, "is required");
+        }
+    }
+
+    /// <summary>Two tensors of the same shape on the same backend.</summary>
+    public static void SameShape(Tensor first, string firstName, Tensor second, string secondName)
+    {
+        if (!ReferenceEquals(first.Backend, second.Backend))
+        {
+            throw new GslArgumentException(secondName, $"lives on backend '{second.Backend.Name}' but '{firstName}' on '{first.Backend.Name}'");
+        }
+
+        if (!first.Shape.SequenceEqual(second.Shape))
+        {
+            throw new GslArgumentException(secondName, $"has shape {second.ShapeText} but '{firstName}' has {first.ShapeText}; they must agree");
+        }
+    }
+
+    /// <summary>Every value finite (no NaN, no ±∞).</summary>
+    public static void Finite(Tensor tensor, string argument) => Rows(tensor, argument, RowCheck.Finite);
+
+    /// <summary>Every row a probability vector: entries ≥ 0 and finite, sum within 1e-3 of 1.</summary>
+    public static void Distributions(Tensor tensor, string argument) => Rows(tensor, argument, RowCheck.Distribution);
+
+    /// <summary>Every row a strictly positive probability vector.</summary>
+    public static void PositiveDistributions(Tensor tensor, string argument) => Rows(tensor, argument, RowCheck.PositiveDistribution);
+
+    /// <summary>A finite scalar parameter strictly above zero (τ, ε, λ of Sinkhorn …).</summary>
+    public static void Positive(double value, string argument)
+    {
+        if (!double.IsFinite(value) || value <= 0)
+        {
+            throw new GslArgumentException(argument, $"must be a finite number > 0, got {value}");
+        }
+    }
+
+    /// <summary>A finite scalar parameter at or above zero (λ of the EM objective, μ …).</summary>
+    public static void NonNegative(double value, string argument)
+    {
+        if (!double.IsFinite(value) || value < 0)
+        {
+            throw new GslArgumentException(argument, $"must be a finite number ≥ 0, got {value}");
+        }
+    }
+
+    /// <summary>An integer parameter at or above <paramref name="minimum"/>.</summary>
+    public static void AtLeast(long value, long minimum, string argument)
+    {
+        if (value < minimum)
+        {
+            throw new GslArgumentException(argument, $"must be ≥ {minimum}, got {value}");
+        }
+    }
+
+    private static void Rows(Tensor tensor, string argument, RowCheck check)
+    {
+        long row = tensor.Backend.Kernels.FindInvalidRow(tensor, check, out var problem);
+        if (row >= 0)
+        {
+            throw new GslArgumentException(argument, problem, row);
+        }
+    }
+}

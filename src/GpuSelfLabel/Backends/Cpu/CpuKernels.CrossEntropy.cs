@@ -82,14 +82,17 @@ internal sealed partial class CpuKernels
             return CollisionRowLogDomain(z, y, dz, dy, max, s, inverseRows);
         }
 
-        double sigmaScale = inverseRows / s;
+        // ∂/∂z_k = e_k (1/S − y_k/D)/N, built in place over the widened targets, which are done with.
         double collisionScale = inverseRows / d;
-        for (int k = 0; k < z.Length; k++)
-        {
-            dz[k] = (float)((e[k] * sigmaScale) - (e[k] * wideY[k] * collisionScale));
-            dy[k] = SaturateToSingle(-e[k] * collisionScale);
-        }
+        TensorPrimitives.Multiply(wideY, -collisionScale, wideY);
+        TensorPrimitives.Add(wideY, inverseRows / s, wideY);
+        TensorPrimitives.Multiply(wideY, e, wideY);
+        TensorPrimitives.ConvertTruncating<double, float>(wideY, dz);
+        TensorPrimitives.Multiply(e, -collisionScale, wideY);
 
+        // The same saturation as SaturateToSingle: e_k/D can exceed float32 range when D is tiny.
+        TensorPrimitives.Max(wideY, -(double)float.MaxValue, wideY);
+        TensorPrimitives.ConvertTruncating<double, float>(wideY, dy);
         return Math.Log(s) - Math.Log(d);
     }
 
@@ -148,11 +151,10 @@ internal sealed partial class CpuKernels
         double targetMass = TensorPrimitives.Sum<double>(wideY);
         TensorPrimitives.Exp(e, e);
         double s = TensorPrimitives.Sum<double>(e);
-        double sigmaScale = 1.0 / s;
-        for (int k = 0; k < z.Length; k++)
-        {
-            dz[k] = (float)(((e[k] * sigmaScale) - wideY[k]) * inverseRows);
-        }
+        TensorPrimitives.Multiply(e, 1.0 / s, e);
+        TensorPrimitives.Subtract(e, wideY, e);
+        TensorPrimitives.Multiply(e, inverseRows, e);
+        TensorPrimitives.ConvertTruncating<double, float>(e, dz);
 
         return (targetMass * Math.Log(s)) - weightedShift;
     }

@@ -8,5 +8,6 @@ internal static class OpCatalog
         new SoftmaxOp(),
         new LogSoftmaxOp(),
         new SoftmaxBackwardOp(),
+        new CceEmOp(),
     ];
 }

@@ -10,5 +10,6 @@ internal static class OpCatalog
         new SoftmaxBackwardOp(),
         new CollisionCrossEntropyOp(),
         new CrossEntropyOp(),
+        new CceEmOp(),
     ];
 }

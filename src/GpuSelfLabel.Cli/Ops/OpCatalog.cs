@@ -8,5 +8,7 @@ internal static class OpCatalog
         new SoftmaxOp(),
         new LogSoftmaxOp(),
         new SoftmaxBackwardOp(),
+        new SinkhornOp(),
+        new SwavSinkhornOp(),
     ];
 }

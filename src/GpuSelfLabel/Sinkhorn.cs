@@ -45,7 +45,8 @@ public static class Sinkhorn
 
     /// <summary>
     /// ops.md §6: Q = exp(S/ε) normalised to total mass 1, then n rounds of columns to 1/K and rows to
-    /// 1/B, then multiplied by B, so every row of the B×K result sums to 1.
+    /// 1/B, then multiplied by B, so every row of the B×K result sums to 1 (for n ≥ 1). Computed on the
+    /// log scalings, so no entry underflows and extreme scores or a tiny ε never give 0/0.
     /// </summary>
     public static Tensor Swav(Tensor scores, SwavOptions? options = null)
     {

@@ -51,6 +51,7 @@ public abstract class SinkhornTestsBase : BackendTestBase
     [InlineData(33, 10, 25.0, 0.2)]
     [InlineData(257, 3, 25.0, 0.1)]
     [InlineData(7, 100, 5.0, 1.0)]
+    [InlineData(40, 8, 25.0, 1.0)]
     public void Converged_plan_has_equipartition_marginals(int n, int k, double lambda, double scale)
     {
         var z = TestData.Logits(n, k, seed: 21, scale: scale);

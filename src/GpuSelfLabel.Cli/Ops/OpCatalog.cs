@@ -11,5 +11,7 @@ internal static class OpCatalog
         new CollisionCrossEntropyOp(),
         new CrossEntropyOp(),
         new CceEmOp(),
+        new SinkhornOp(),
+        new SwavSinkhornOp(),
     ];
 }

@@ -8,5 +8,9 @@ internal static class OpCatalog
         new SoftmaxOp(),
         new LogSoftmaxOp(),
         new SoftmaxBackwardOp(),
+        new SelfClassifierOp(),
+        new AverageKThresholdOp(),
+        new AverageKPseudoLabelsOp(),
+        new TwoHeadLossOp(),
     ];
 }

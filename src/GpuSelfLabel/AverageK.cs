@@ -34,14 +34,20 @@ public static class AverageK
         Guard.Finite(scores, nameof(scores));
         var kernels = scores.Backend.Kernels;
         var first = KeySelect.Descending(kernels, scores, null, m);
-        uint secondKey = first.Above + first.Equal > m ? first.Key : KeySelect.Descending(kernels, scores, null, m + 1).Key;
+        uint secondKey = first.Above + first.Equal > m ? first.Key : first.NextBelow ?? kernels.AverageKMaxKeyBelow(scores, first.Key);
         float high = OrderedKey.ToSingle(first.Key);
         double threshold = 0.5 * ((double)high + OrderedKey.ToSingle(secondKey));
 
-        // No score lies strictly between s_(m+1) and s_(m), so "≥ t" is "≥ s_(m)": one float compare per entry.
-        using var labelTensor = labels is null ? null : ClassIndexTensor.Upload(scores.Backend, labels);
-        kernels.AverageKCountAtLeast(scores, high, labelTensor, out long entries, out long hits);
-        return new AverageKThreshold(threshold, labels is null ? null : (double)hits / rows, (double)entries / rows);
+        // No score lies strictly between s_(m+1) and s_(m), so the scores ≥ t are those with a key ≥ s_(m)'s.
+        long entries = first.Above + first.Equal;
+        double? accuracy = null;
+        if (labels is not null)
+        {
+            using var labelTensor = ClassIndexTensor.Upload(scores.Backend, labels);
+            accuracy = (double)kernels.AverageKLabelHits(scores, labelTensor, high) / rows;
+        }
+
+        return new AverageKThreshold(threshold, accuracy, (double)entries / rows);
     }
 
     /// <summary>

@@ -25,11 +25,11 @@ internal partial interface IBackendKernels
     /// </summary>
     void AverageKMarkTargets(Tensor scores, Tensor labels, bool excludeLabels, uint key, long[] tieQuota, Tensor targets);
 
-    /// <summary>
-    /// Counts the entries of <paramref name="scores"/> that are ≥ <paramref name="value"/> and, when
-    /// <paramref name="labels"/> is given, the rows whose true-class score is ≥ <paramref name="value"/>.
-    /// </summary>
-    void AverageKCountAtLeast(Tensor scores, float value, Tensor? labels, out long entries, out long labelHits);
+    /// <summary>The largest key of <paramref name="scores"/> below <paramref name="key"/> (uint.MinValue when none is).</summary>
+    uint AverageKMaxKeyBelow(Tensor scores, uint key);
+
+    /// <summary>Number of rows i whose true-class score scores[i, labels[i]] is ≥ <paramref name="value"/> (a gather of N values).</summary>
+    long AverageKLabelHits(Tensor scores, Tensor labels, float value);
 
     /// <summary>
     /// Softmax head of the two-head loss: writes probs = softmax(a) (float64, rounded once) and

@@ -6,7 +6,8 @@ namespace GpuSelfLabel.Selection;
 /// <param name="Key">Key of the rank-th largest candidate.</param>
 /// <param name="Above">Number of candidates with a larger key.</param>
 /// <param name="Equal">Number of candidates with exactly this key.</param>
-internal readonly record struct SelectedKey(uint Key, long Above, long Equal);
+/// <param name="NextBelow">The next smaller candidate key when the last histogram already showed it, else null.</param>
+internal readonly record struct SelectedKey(uint Key, long Above, long Equal, uint? NextBelow);
 
 /// <summary>
 /// Backend-neutral driver of the radix select: each round asks the backend for one histogram of the
@@ -21,16 +22,18 @@ internal static class KeySelect
     /// </summary>
     public static SelectedKey Descending(IBackendKernels kernels, Tensor scores, Tensor? excludedLabels, long rank)
     {
+        uint group = 0;
         uint prefix = 0;
         int prefixBits = 0;
         long above = 0;
-        long equal = 0;
+        long[] histogram = [];
+        int bin = 0;
         foreach (int bits in OrderedKey.RoundBits)
         {
-            var histogram = new long[1 << bits];
+            histogram = new long[1 << bits];
             kernels.AverageKKeyHistogram(scores, excludedLabels, prefix, prefixBits, bits, histogram);
             long remaining = rank - above;
-            int bin = histogram.Length - 1;
+            bin = histogram.Length - 1;
             while (bin > 0 && histogram[bin] < remaining)
             {
                 remaining -= histogram[bin];
@@ -38,11 +41,18 @@ internal static class KeySelect
                 bin--;
             }
 
-            prefix = (prefix << bits) | (uint)bin;
+            group = prefix << bits;
+            prefix = group | (uint)bin;
             prefixBits += bits;
-            equal = histogram[bin];
         }
 
-        return new SelectedKey(prefix, above, equal);
+        // The last histogram holds every key that shares all but the last bits: a lower one there is the next key down.
+        uint? nextBelow = null;
+        for (int lower = bin - 1; lower >= 0 && nextBelow is null; lower--)
+        {
+            nextBelow = histogram[lower] > 0 ? group | (uint)lower : null;
+        }
+
+        return new SelectedKey(prefix, above, histogram[bin], nextBelow);
     }
 }

@@ -10,19 +10,14 @@ internal static class OrderedKey
     /// <summary>Key bits examined per round, most significant first; together 32.</summary>
     public static ReadOnlySpan<int> RoundBits => [11, 11, 10];
 
-    /// <summary>The key of +0, also given to −0: equal values must get equal keys so that ties break by index alone.</summary>
-    public const uint Zero = 0x8000_0000u;
-
-    /// <summary>Order-preserving key of a finite float (negatives have all bits flipped, positives the sign bit set).</summary>
+    /// <summary>
+    /// Order-preserving key of a finite float: negatives get all bits flipped, positives the sign bit
+    /// set. Adding +0 first turns −0 into +0 (IEEE), which the JIT may not fold away.
+    /// </summary>
     public static uint FromSingle(float value)
     {
-        if (value == 0f)
-        {
-            return Zero;
-        }
-
-        uint bits = BitConverter.SingleToUInt32Bits(value);
-        return (bits & 0x8000_0000u) != 0 ? ~bits : bits | 0x8000_0000u;
+        uint bits = BitConverter.SingleToUInt32Bits(value + 0f);
+        return bits ^ ((uint)((int)bits >> 31) | 0x8000_0000u);
     }
 
     /// <summary>The float whose key is <paramref name="key"/>.</summary>

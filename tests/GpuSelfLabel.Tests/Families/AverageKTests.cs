@@ -47,6 +47,14 @@ public abstract class AverageKTestsBase : BackendTestBase
             CheckThreshold(coarse, n, l, k, labels);
         }
 
+        // Neighbouring floats: keys that differ only in their last bits, found within the last histogram.
+        var dense = Enumerable.Range(0, n * l).Select(_ => BitConverter.Int32BitsToSingle(0x3F80_0000 + random.Next(3000))).ToArray();
+        foreach (var k in new[] { 0.1, 1.0, 3.7 })
+        {
+            CheckThreshold(dense, n, l, k, labels);
+            CheckThreshold(dense.Select(v => -v).ToArray(), n, l, k, labels);
+        }
+
         var negative = TestData.Logits(n, l, seed: 8).Select(v => -Math.Abs(v) - 100f).ToArray();
         CheckThreshold(negative, n, l, 1.25, labels);
     }

@@ -18,13 +18,32 @@ internal sealed partial class CpuKernels
             for (long i = start; i < end; i++)
             {
                 var s = CpuRows.Row(scores, i);
-                int skip = excludedLabels is null ? -1 : Labels(excludedLabels)[(int)i];
-                for (int j = 0; j < s.Length; j++)
+                if (prefixBits == 0)
                 {
-                    uint key = OrderedKey.FromSingle(s[j]);
-                    if (j != skip && (prefixBits == 0 || key >> prefixShift == prefix))
+                    foreach (float v in s)
                     {
-                        local[(key >> binShift) & binMask]++;
+                        local[(OrderedKey.FromSingle(v) >> binShift) & binMask]++;
+                    }
+                }
+                else
+                {
+                    foreach (float v in s)
+                    {
+                        uint key = OrderedKey.FromSingle(v);
+                        if (key >> prefixShift == prefix)
+                        {
+                            local[(key >> binShift) & binMask]++;
+                        }
+                    }
+                }
+
+                // Counting the excluded entry and taking it back keeps the inner loops free of a column test.
+                if (excludedLabels is not null)
+                {
+                    uint key = OrderedKey.FromSingle(s[Labels(excludedLabels)[(int)i]]);
+                    if (prefixBits == 0 || key >> prefixShift == prefix)
+                    {
+                        local[(key >> binShift) & binMask]--;
                     }
                 }
             }
@@ -84,36 +103,46 @@ internal sealed partial class CpuKernels
         });
     }
 
-    public void AverageKCountAtLeast(Tensor scores, float value, Tensor? labels, out long entries, out long labelHits)
+    public uint AverageKMaxKeyBelow(Tensor scores, uint key)
     {
-        long totalEntries = 0;
-        long totalHits = 0;
-        CpuRows.ForBlocks(scores.Rows, scores.Columns, (start, end) =>
+        uint best = uint.MinValue;
+        var gate = new object();
+        ForRowBlocks(scores, () => new uint[1], (start, end, local) =>
         {
-            long count = 0;
-            long hits = 0;
             for (long i = start; i < end; i++)
             {
-                var s = CpuRows.Row(scores, i);
-                for (int j = 0; j < s.Length; j++)
+                foreach (float v in CpuRows.Row(scores, i))
                 {
-                    if (s[j] >= value)
+                    uint k = OrderedKey.FromSingle(v);
+                    if (k < key && k > local[0])
                     {
-                        count++;
+                        local[0] = k;
                     }
                 }
-
-                if (labels is not null && s[Labels(labels)[(int)i]] >= value)
-                {
-                    hits++;
-                }
             }
-
-            Interlocked.Add(ref totalEntries, count);
-            Interlocked.Add(ref totalHits, hits);
+        }, local =>
+        {
+            lock (gate)
+            {
+                best = Math.Max(best, local[0]);
+            }
         });
-        entries = totalEntries;
-        labelHits = totalHits;
+        return best;
+    }
+
+    public long AverageKLabelHits(Tensor scores, Tensor labels, float value)
+    {
+        var y = Labels(labels);
+        long hits = 0;
+        for (long i = 0; i < scores.Rows; i++)
+        {
+            if (CpuRows.Row(scores, i)[y[(int)i]] >= value)
+            {
+                hits++;
+            }
+        }
+
+        return hits;
     }
 
     public double TwoHeadSoftmaxHead(Tensor logits, Tensor labels, Tensor probs, Tensor dlogits, double scale)

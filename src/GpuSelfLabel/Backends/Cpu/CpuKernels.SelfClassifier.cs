@@ -177,28 +177,18 @@ internal sealed partial class CpuKernels
                 for (int v = 0; v < views; v++)
                 {
                     int o = v * classes;
-                    var columnH = context.ColumnH.AsSpan(o, classes);
-                    var columnK = context.ColumnK.AsSpan(o, classes);
-                    var keepsK = context.ColumnSumRAboveEpsilon.AsSpan(o, classes);
                     var h = row.H.AsSpan(o, classes);
-                    var k = row.K.AsSpan(o, classes);
-                    var p = row.P.AsSpan(o, classes);
                     var r = row.R.AsSpan(o, classes);
-                    TensorPrimitives.Exp<double>(row.LogA.AsSpan(o, classes), a);
-                    double sumM = 0;
-                    for (int y = 0; y < classes; y++)
-                    {
-                        m[y] = keepsK[y] ? k[y] - (p[y] * columnK[y]) : k[y];
-                        sumM += m[y];
-                    }
 
-                    var d = CpuRows.Row(dlogits, (v * samples) + n);
-                    for (int y = 0; y < classes; y++)
-                    {
-                        double fromTarget = (h[y] - (a[y] * columnH[y])) * context.InverseTauCol;
-                        double fromPrediction = (m[y] - (r[y] * sumM)) * context.InverseTauRow;
-                        d[y] = (float)(fromTarget + fromPrediction);
-                    }
+                    // M = K − [r ≥ ε]·P ⊙ ColumnK, then ∂S = (H − A ⊙ ColumnH)/τ_c + (M − R·ΣM)/τ_r.
+                    TensorPrimitives.MultiplyAdd<double>(row.P.AsSpan(o, classes), context.NegatedColumnK.AsSpan(o, classes), row.K.AsSpan(o, classes), m);
+                    double sumM = TensorPrimitives.Sum<double>(m);
+                    TensorPrimitives.MultiplyAdd<double>(r, -sumM, m, m);
+                    TensorPrimitives.Multiply<double>(row.T.AsSpan(o, classes), row.Normaliser[v], a);
+                    TensorPrimitives.MultiplyAdd<double>(a, context.NegatedColumnH.AsSpan(o, classes), h, a);
+                    TensorPrimitives.Multiply<double>(a, context.InverseTauCol, a);
+                    TensorPrimitives.MultiplyAdd<double>(m, context.InverseTauRow, a, a);
+                    TensorPrimitives.ConvertChecked<double, float>(a, CpuRows.Row(dlogits, (v * samples) + n));
                 }
             }
         });
@@ -226,14 +216,16 @@ internal sealed partial class CpuKernels
         public SelfClassifierRow(int views, int classes)
         {
             int width = views * classes;
-            LogA = new double[width];
+            LogA = new double[classes];
             T = new double[width];
             R = new double[width];
             P = new double[width];
             Q = new double[width];
+            Ratio = new double[width];
             H = new double[width];
             K = new double[width];
             TargetClamped = new bool[views];
+            Normaliser = new double[views];
             QAll = new double[classes];
             QGlobal = new double[classes];
             TAll = new double[classes];
@@ -241,6 +233,7 @@ internal sealed partial class CpuKernels
             Work = new double[classes];
         }
 
+        /// <summary>ln A of the view being filled (one view at a time).</summary>
         public double[] LogA { get; }
 
         public double[] T { get; }
@@ -251,12 +244,18 @@ internal sealed partial class CpuKernels
 
         public double[] Q { get; }
 
+        /// <summary>(N/C)P / ((N/C)P + ε): ∂Q/∂P times P.</summary>
+        public double[] Ratio { get; }
+
         public double[] H { get; }
 
         public double[] K { get; }
 
         /// <summary>Per view: the row sum a_n fell below ε, so T = A/ε and no gradient flows through a_n.</summary>
         public bool[] TargetClamped { get; }
+
+        /// <summary>Per view: max(a_n, ε), so that A = T·Normaliser.</summary>
+        public double[] Normaliser { get; }
 
         public double[] QAll { get; }
 
@@ -301,15 +300,18 @@ internal sealed partial class CpuKernels
             rowLogSum = CpuPairs.Read(workspace.RowLogSum);
             var sumR = CpuPairs.Read(workspace.ColumnSumR);
             inverseColumnSumR = new double[sumR.Length];
-            ColumnSumRAboveEpsilon = new bool[sumR.Length];
             for (int i = 0; i < sumR.Length; i++)
             {
-                ColumnSumRAboveEpsilon[i] = sumR[i] >= SelfClassifierWorkspace.Epsilon;
                 inverseColumnSumR[i] = 1.0 / Math.Max(sumR[i], SelfClassifierWorkspace.Epsilon);
             }
 
-            ColumnH = gradientPass ? CpuPairs.Read(workspace.ColumnH) : [];
-            ColumnK = gradientPass ? CpuPairs.Read(workspace.ColumnK) : [];
+            NegatedColumnH = gradientPass ? CpuPairs.Read(workspace.ColumnH) : [];
+            NegatedColumnK = gradientPass ? CpuPairs.Read(workspace.ColumnK) : [];
+            TensorPrimitives.Negate<double>(NegatedColumnH, NegatedColumnH);
+            for (int i = 0; i < NegatedColumnK.Length; i++)
+            {
+                NegatedColumnK[i] = sumR[i] >= SelfClassifierWorkspace.Epsilon ? -NegatedColumnK[i] : 0;
+            }
         }
 
         /// <summary>w = 1/(N·Pairs).</summary>
@@ -319,16 +321,15 @@ internal sealed partial class CpuKernels
 
         public double InverseTauCol { get; }
 
-        /// <summary>Per (view, class): r_y ≥ ε, so the column normaliser of P passes gradient.</summary>
-        public bool[] ColumnSumRAboveEpsilon { get; }
+        /// <summary>−ColumnH (gradient pass only).</summary>
+        public double[] NegatedColumnH { get; }
 
-        public double[] ColumnH { get; }
-
-        public double[] ColumnK { get; }
+        /// <summary>−ColumnK where r_y ≥ ε, else 0: where max(r, ε) picks ε no gradient flows through r (gradient pass only).</summary>
+        public double[] NegatedColumnK { get; }
 
         /// <summary>
-        /// Fills <paramref name="row"/> for sample <paramref name="n"/> (log A, T, R, P, Q, H, K of every
-        /// view) and returns Σ_v Σ_y T^v_ny Σ_{j∈J(v)} Q^j_ny, the sample's loss before the factor −w.
+        /// Fills <paramref name="row"/> for sample <paramref name="n"/> (T, R, P, Q, H, K and the row
+        /// normalisers of every view) and returns Σ_v Σ_y T^v_ny Σ_{j∈J(v)} Q^j_ny, the sample's loss before the factor −w.
         /// </summary>
         public double Compute(long n, SelfClassifierRow row)
         {
@@ -338,7 +339,7 @@ internal sealed partial class CpuKernels
                 int o = v * classes;
                 long r = (v * samples) + n;
                 var s = CpuRows.Row(logits, r);
-                var logA = row.LogA.AsSpan(o, classes);
+                var logA = row.LogA.AsSpan();
                 TensorPrimitives.ConvertChecked<float, double>(s, logA);
                 TensorPrimitives.Subtract<double>(logA, columnMax.AsSpan(o, classes), logA);
                 TensorPrimitives.Multiply<double>(logA, InverseTauCol, logA);
@@ -351,9 +352,11 @@ internal sealed partial class CpuKernels
                 double logRowSum = max + Math.Log(TensorPrimitives.Sum<double>(work));
                 bool clamped = logRowSum < logEpsilon;
                 row.TargetClamped[v] = clamped;
-                var t = row.T.AsSpan(o, classes);
-                TensorPrimitives.Subtract<double>(logA, clamped ? logEpsilon : logRowSum, t);
-                TensorPrimitives.Exp<double>(t, t);
+                double logNormaliser = clamped ? logEpsilon : logRowSum;
+                row.Normaliser[v] = Math.Exp(logNormaliser);
+
+                // The normaliser is at least the row's largest A, so the factor is ≤ 1 and reuses the exponentials.
+                TensorPrimitives.Multiply<double>(work, Math.Exp(max - logNormaliser), row.T.AsSpan(o, classes));
 
                 var rr = row.R.AsSpan(o, classes);
                 ScaledDifference(s, CpuRows.All(workspace.RowMax)[(int)r], InverseTauRow, rr);
@@ -362,7 +365,10 @@ internal sealed partial class CpuKernels
                 var p = row.P.AsSpan(o, classes);
                 TensorPrimitives.Multiply<double>(rr, inverseColumnSumR.AsSpan(o, classes), p);
                 var q = row.Q.AsSpan(o, classes);
+                var ratio = row.Ratio.AsSpan(o, classes);
                 TensorPrimitives.Multiply<double>(p, scale, q);
+                TensorPrimitives.Add<double>(q, SelfClassifierWorkspace.Epsilon, ratio);
+                TensorPrimitives.Divide<double>(q, ratio, ratio);
                 TensorPrimitives.Add<double>(q, SelfClassifierWorkspace.Epsilon, q);
                 TensorPrimitives.Log<double>(q, q);
             }
@@ -379,7 +385,6 @@ internal sealed partial class CpuKernels
                 int o = v * classes;
                 var t = row.T.AsSpan(o, classes);
                 var q = row.Q.AsSpan(o, classes);
-                var p = row.P.AsSpan(o, classes);
                 var h = row.H.AsSpan(o, classes);
                 var k = row.K.AsSpan(o, classes);
 
@@ -408,11 +413,8 @@ internal sealed partial class CpuKernels
                     row.TGlobal.CopyTo(work);
                 }
 
-                for (int y = 0; y < classes; y++)
-                {
-                    double cp = scale * p[y];
-                    k[y] = -Weight * work[y] * (cp / (cp + SelfClassifierWorkspace.Epsilon));
-                }
+                TensorPrimitives.Multiply<double>(work, row.Ratio.AsSpan(o, classes), k);
+                TensorPrimitives.Multiply<double>(k, -Weight, k);
             }
 
             return loss;

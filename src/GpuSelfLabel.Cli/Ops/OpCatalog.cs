@@ -13,5 +13,9 @@ internal static class OpCatalog
         new CceEmOp(),
         new SinkhornOp(),
         new SwavSinkhornOp(),
+        new SelfClassifierOp(),
+        new AverageKThresholdOp(),
+        new AverageKPseudoLabelsOp(),
+        new TwoHeadLossOp(),
     ];
 }

@@ -6,8 +6,8 @@ namespace GpuSelfLabel;
 
 /// <summary>
 /// ops.md §8, Average-K classification: the global threshold that gives sets of average size K, the
-/// pseudo-labels of a batch, and the two-head loss. Counts derived from K are rounded half away
-/// from zero (m = round(K·N): 2.5 → 3). Order statistics are found by a radix select over the
+/// pseudo-labels of a batch, and the two-head loss. Counts derived from K are rounded half to
+/// even, like .NET's and NumPy's round (m = round(K·N): 2.5 → 2, 3.5 → 4). Order statistics are found by a radix select over the
 /// scores' bit patterns, never by sorting.
 /// </summary>
 public static class AverageK
@@ -106,7 +106,7 @@ public static class AverageK
         }
     }
 
-    /// <summary>round(K·count), half away from zero; K must be finite.</summary>
+    /// <summary>round(K·count), half to even (the rounding of .NET's and NumPy's round); K must be finite.</summary>
     private static long RoundedCount(double k, long count)
     {
         if (!double.IsFinite(k))
@@ -114,7 +114,7 @@ public static class AverageK
             throw new GslArgumentException(nameof(k), $"must be a finite number, got {k}");
         }
 
-        double rounded = Math.Round(k * count, MidpointRounding.AwayFromZero);
+        double rounded = Math.Round(k * count, MidpointRounding.ToEven);
         return rounded < 0 ? -1 : rounded >= long.MaxValue ? long.MaxValue : (long)rounded;
     }
 

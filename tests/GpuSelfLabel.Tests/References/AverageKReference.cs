@@ -4,11 +4,11 @@ namespace GpuSelfLabel.Tests.References;
 
 /// <summary>
 /// ops.md §8 the slow, obvious way: full sorts (stable, so equal values keep flat-index order) and
-/// float64 sums. Counts from K are rounded half away from zero, as the library documents.
+/// float64 sums. Counts from K are rounded half to even, as the library documents.
 /// </summary>
 public static class AverageKReference
 {
-    public static long Round(double x) => (long)Math.Round(x, MidpointRounding.AwayFromZero);
+    public static long Round(double x) => (long)Math.Round(x, MidpointRounding.ToEven);
 
     /// <summary>Threshold, accuracy (NaN without labels) and mean set size of N×L scores.</summary>
     public static (double Threshold, double Accuracy, double MeanSetSize) Threshold(float[] scores, int n, int l, double k, int[]? labels)

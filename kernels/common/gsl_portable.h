@@ -4,7 +4,8 @@
  * standard headers (NVRTC has none, OpenCL C forbids them).
  *
  * Conventions every kernel follows:
- * - one dimension: LOCAL_ID(), LOCAL_SIZE(), GROUP_ID(), NUM_GROUPS() describe dimension 0;
+ * - one dimension: LOCAL_ID(), LOCAL_SIZE(), GROUP_ID(), NUM_GROUPS(), GLOBAL_ID(), GLOBAL_SIZE()
+ *   describe dimension 0 (the group and global ones as 64-bit GSL_INDEX);
  * - LOCAL_SIZE() is a power of two, at most GSL_MAX_LOCAL_SIZE (the launchers guarantee both);
  * - __local/__shared__ arrays are declared in the kernel body (OpenCL C allows them nowhere else)
  *   and handed to helpers as LOCAL_PTR pointers;
@@ -36,6 +37,8 @@
 #define LOCAL_SIZE() ((int)blockDim.x)
 #define GROUP_ID() ((GSL_INDEX)blockIdx.x)
 #define NUM_GROUPS() ((GSL_INDEX)gridDim.x)
+#define GLOBAL_ID() ((GSL_INDEX)blockIdx.x * blockDim.x + threadIdx.x)
+#define GLOBAL_SIZE() ((GSL_INDEX)gridDim.x * blockDim.x)
 
 /* long is 64-bit on Linux but 32-bit on Windows; long long is 64-bit everywhere. */
 typedef long long gsl_index_t;
@@ -50,6 +53,12 @@ typedef long long gsl_index_t;
 #define FMA(a, b, c) fmaf((a), (b), (c))
 #define FLOAT_AS_UINT(x) __float_as_uint(x)
 #define UINT_AS_FLOAT(x) __uint_as_float(x)
+
+/* 32-bit integer atomics on GLOBAL int* (counters, first-index searches). Never use atomics to add
+ * floats that feed results: the order would change the rounding from run to run. */
+#define ATOMIC_ADD_INT(p, v) atomicAdd((p), (v))
+#define ATOMIC_MIN_INT(p, v) atomicMin((p), (v))
+#define ATOMIC_MAX_INT(p, v) atomicMax((p), (v))
 
 /* NVRTC has no <math.h>, so INFINITY is spelled out from its bits. */
 #define GSL_INFINITY __uint_as_float(0x7f800000u)
@@ -75,6 +84,8 @@ typedef long long gsl_index_t;
 #define LOCAL_SIZE() ((int)get_local_size(0))
 #define GROUP_ID() ((GSL_INDEX)get_group_id(0))
 #define NUM_GROUPS() ((GSL_INDEX)get_num_groups(0))
+#define GLOBAL_ID() ((GSL_INDEX)get_global_id(0))
+#define GLOBAL_SIZE() ((GSL_INDEX)get_global_size(0))
 
 /* long is 64-bit in OpenCL C by definition. */
 typedef long gsl_index_t;
@@ -89,6 +100,10 @@ typedef long gsl_index_t;
 #define FMA(a, b, c) fma((a), (b), (c))
 #define FLOAT_AS_UINT(x) as_uint(x)
 #define UINT_AS_FLOAT(x) as_float(x)
+
+#define ATOMIC_ADD_INT(p, v) atomic_add((p), (v))
+#define ATOMIC_MIN_INT(p, v) atomic_min((p), (v))
+#define ATOMIC_MAX_INT(p, v) atomic_max((p), (v))
 
 #define GSL_INFINITY INFINITY
 

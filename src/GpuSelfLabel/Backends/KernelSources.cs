@@ -36,16 +36,22 @@ internal static partial class KernelSources
             : throw new InvalidOperationException($"kernel source '{path}' is not embedded in {typeof(KernelSources).Assembly.GetName().Name}; embedded: {string.Join(", ", AllPaths)}");
 
     /// <summary>One translation unit: <paramref name="file"/> with its includes inlined.</summary>
-    public static string Load(string file)
+    public static string Load(string file) => Preprocess(file, Raw(file));
+
+    /// <summary>
+    /// Inlines the embedded headers <paramref name="text"/> includes; <paramref name="name"/> is what
+    /// #line directives call it. Kernel files go through <see cref="Load"/>; tests compile probes.
+    /// </summary>
+    public static string Preprocess(string name, string text)
     {
         var output = new StringBuilder();
-        Inline(file, output, new HashSet<string>(StringComparer.Ordinal) { file });
+        Inline(name, text, output, new HashSet<string>(StringComparer.Ordinal) { name });
         return output.ToString();
     }
 
-    private static void Inline(string path, StringBuilder output, HashSet<string> included)
+    private static void Inline(string path, string text, StringBuilder output, HashSet<string> included)
     {
-        var lines = Raw(path).Split('\n');
+        var lines = text.Split('\n');
         output.Append("#line 1 \"").Append(path).Append("\"\n");
         for (int i = 0; i < lines.Length; i++)
         {
@@ -65,7 +71,7 @@ internal static partial class KernelSources
             string name = match.Groups["name"].Value;
             if (included.Add(name))
             {
-                Inline(name, output, included);
+                Inline(name, Raw(name), output, included);
             }
 
             // The next source line is line i + 2 (1-based) of this file.

@@ -1,4 +1,5 @@
 using GpuSelfLabel.Backends;
+using GpuSelfLabel.Native;
 using GpuSelfLabel.Tests.Infrastructure;
 
 namespace GpuSelfLabel.Tests.Backends;
@@ -28,10 +29,10 @@ public sealed class BackendAvailabilityTests
         Assert.Contains(status.Detail, gsl.Stderr, StringComparison.Ordinal);
     }
 
-    [Fact]
+    [SkippableFact]
     public void Cuda_without_a_driver_says_libcuda_is_missing()
     {
-        Skip.If(System.Runtime.InteropServices.NativeLibrary.TryLoad("libcuda.so.1", out _), "libcuda.so.1 is present here");
+        Skip.If(NativeLibraries.TryLoad(NativeLibraryKind.Cuda, out var loaded, out _), $"the CUDA driver library is present here ({loaded})");
         var status = BackendRegistry.Probe().Single(s => s.Name == "cuda");
         Assert.False(status.Available);
         Assert.Equal("no driver: libcuda.so.1 not found", status.Detail);

@@ -6,7 +6,7 @@ namespace GpuSelfLabel.Tests.Backends;
 /// <summary>The embedded kernel sources and the include inliner both GPU backends compile through.</summary>
 public sealed partial class KernelSourceTests
 {
-    [Fact]
+    [SkippableFact]
     public void Every_kernel_file_of_the_repository_is_embedded_unchanged()
     {
         var root = KernelFiles.Directory;

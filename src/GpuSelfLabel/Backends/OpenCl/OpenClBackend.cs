@@ -28,8 +28,9 @@ public sealed class OpenClBackend : Backend
         Programs = new OpenClPrograms(context, device);
         BaseAddressAlignment = (long)OpenClApi.DeviceNumber(device, OpenClApi.DeviceMemBaseAddrAlign) / 8;
         GlobalMemoryBytes = (long)OpenClApi.DeviceNumber(device, OpenClApi.DeviceGlobalMemSize);
-        bool gpu = (OpenClApi.DeviceNumber(device, OpenClApi.DeviceType) & OpenClApi.DeviceTypeGpu) != 0;
-        deviceName = $"{OpenClApi.DeviceString(device, OpenClApi.DeviceName)} ({(gpu ? "GPU" : "non-GPU")}, " +
+        ulong type = OpenClApi.DeviceNumber(device, OpenClApi.DeviceType);
+        string kind = (type & OpenClApi.DeviceTypeGpu) != 0 ? "GPU" : (type & OpenClApi.DeviceTypeCpu) != 0 ? "CPU" : "accelerator";
+        deviceName = $"{OpenClApi.DeviceString(device, OpenClApi.DeviceName)} ({kind}, " +
             $"{OpenClApi.PlatformString(platform, OpenClApi.PlatformName)}, {OpenClApi.DeviceString(device, OpenClApi.DeviceVersion)}, " +
             $"{GlobalMemoryBytes / (1024.0 * 1024 * 1024):F1} GiB global memory)";
         kernels = new OpenClKernels(this, overrides);

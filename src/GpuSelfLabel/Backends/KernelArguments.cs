@@ -20,7 +20,7 @@ internal readonly record struct KernelArgument(KernelArgumentKind Kind, long Val
 /// The parameters of one launch, in kernel-signature order, written once for every backend:
 /// <c>new KernelArguments().Buffer(logits).Buffer(output).Index(rows).Index(cols).Float(s).Int(flag)</c>.
 /// Each method names the C type it stands for, so a 32-bit int can never be passed where the kernel
-/// reads a 64-bit GSL_INDEX. It also keeps the tensors reachable until the launch is enqueued.
+/// reads a 64-bit GSL_INDEX. It also keeps the buffers reachable until the launch is enqueued.
 /// </summary>
 internal sealed class KernelArguments
 {

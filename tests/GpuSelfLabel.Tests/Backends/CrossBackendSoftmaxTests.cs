@@ -141,6 +141,29 @@ public abstract class CrossBackendSoftmaxTestsBase : BackendTestBase
     }
 
     [SkippableFact]
+    public void Tensors_inside_a_larger_buffer_are_read_and_written_at_their_offset()
+    {
+        const int N = 5;
+        const int K = 300;
+        const long Offset = 4096;
+        var z = TestData.Logits(N, K, seed: 12);
+        using var inputs = Backend.Allocate(DType.Float32, 2048 + (N * K));
+        using var outputs = Backend.Allocate(DType.Float32, 2048 + (N * K));
+        Backend.CopyFromHost(Enumerable.Repeat(float.NaN, (int)inputs.Length).ToArray(), inputs);
+        Backend.CopyFromHost(Enumerable.Repeat(-1f, (int)outputs.Length).ToArray(), outputs);
+        var input = new Tensor(Backend, inputs.Buffer, DType.Float32, [N, K], Offset, ownsBuffer: false);
+        var output = new Tensor(Backend, outputs.Buffer, DType.Float32, [N, K], Offset, ownsBuffer: false);
+        Backend.CopyFromHost(z, input);
+
+        Assert.Equal(-1, Backend.Kernels.FindInvalidRow(input, RowCheck.Finite, out _));
+        Backend.Kernels.SoftmaxForward(input, output, 1f, false);
+        Approx.Elementwise(Float64.Softmax(Float64.Widen(z), N, K), output.ToArray(), "probs");
+        var all = outputs.ToArray();
+        Assert.All(all.Take((int)(Offset / sizeof(float))), v => Assert.Equal(-1f, v));
+        Assert.All(all.Skip((int)(Offset / sizeof(float)) + (N * K)), v => Assert.Equal(-1f, v));
+    }
+
+    [SkippableFact]
     public void Wrapping_too_little_memory_names_the_pointer()
     {
         using var owner = Upload(TestData.Logits(2, 10, seed: 1), 2, 10);

@@ -44,9 +44,10 @@ internal sealed partial class CudaKernels : IBackendKernels
     /// </summary>
     private unsafe void Launch(CudaFunction kernel, long groups, int groupSize, KernelArguments arguments)
     {
-        if (groups < 1 || groups > int.MaxValue || groupSize < 1 || groupSize > kernel.MaxGroupSize || groupSize > LaunchShape.MaxLocalSize)
+        // The kernels' reductions assume a power-of-two block no larger than their shared arrays.
+        if (groups < 1 || groups > int.MaxValue || groupSize < 1 || (groupSize & (groupSize - 1)) != 0 || groupSize > kernel.MaxGroupSize || groupSize > LaunchShape.MaxLocalSize)
         {
-            throw new InvalidOperationException($"{kernel.Name}: launch of {groups} blocks of {groupSize} is outside the limits (blocks ≤ 2^31 − 1, threads ≤ {Math.Min(kernel.MaxGroupSize, LaunchShape.MaxLocalSize)})");
+            throw new InvalidOperationException($"{kernel.Name}: launch of {groups} blocks of {groupSize} (blocks in [1, 2^31 − 1], a power-of-two block size ≤ {Math.Min(kernel.MaxGroupSize, LaunchShape.MaxLocalSize)})");
         }
 
         var items = arguments.Items;

@@ -51,7 +51,8 @@ internal sealed class OpenClBuffer : DeviceBuffer
     {
         var region = stackalloc nuint[2] { (nuint)byteOffset, (nuint)(SizeInBytes - byteOffset) };
         int status;
-        nint sub = OpenClApi.clCreateSubBuffer(Handle, OpenClApi.MemReadWrite, OpenClApi.BufferCreateTypeRegion, region, &status);
+        // Flags 0: the sub-buffer inherits the parent's access (a wrapped read-only cl_mem stays read-only).
+        nint sub = OpenClApi.clCreateSubBuffer(Handle, 0, OpenClApi.BufferCreateTypeRegion, region, &status);
         return OpenClMemHandle.Adopt(sub, status, $"clCreateSubBuffer(offset {byteOffset})");
     }
 

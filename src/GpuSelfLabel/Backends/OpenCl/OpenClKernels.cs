@@ -42,9 +42,10 @@ internal sealed partial class OpenClKernels : IBackendKernels
     /// </summary>
     private unsafe void Launch(OpenClKernel kernel, long groups, int groupSize, KernelArguments arguments)
     {
-        if (groups < 1 || groupSize < 1 || groupSize > kernel.MaxGroupSize || groupSize > LaunchShape.MaxLocalSize)
+        // The kernels' reductions assume a power-of-two group no larger than their local arrays.
+        if (groups < 1 || groupSize < 1 || (groupSize & (groupSize - 1)) != 0 || groupSize > kernel.MaxGroupSize || groupSize > LaunchShape.MaxLocalSize)
         {
-            throw new InvalidOperationException($"{kernel.Name}: launch of {groups} groups of {groupSize} is outside [1, {Math.Min(kernel.MaxGroupSize, LaunchShape.MaxLocalSize)}]");
+            throw new InvalidOperationException($"{kernel.Name}: launch of {groups} groups of {groupSize} (groups ≥ 1, a power-of-two group size ≤ {Math.Min(kernel.MaxGroupSize, LaunchShape.MaxLocalSize)})");
         }
 
         var items = arguments.Items;

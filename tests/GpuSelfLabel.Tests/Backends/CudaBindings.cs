@@ -1,0 +1,27 @@
+using GpuSelfLabel.Tests.Cli;
+using GpuSelfLabel.Tests.Families;
+
+namespace GpuSelfLabel.Tests.Backends;
+
+// Every family's test bodies, bound to the CUDA backend. Without a driver they skip with the reason
+// ("no driver: libcuda.so.1 not found"); GSL_REQUIRE_BACKENDS=cuda turns the skips into failures.
+
+public sealed class CudaSoftmaxTests : SoftmaxTestsBase
+{
+    protected override string BackendName => "cuda";
+}
+
+public sealed class CudaCrossBackendSoftmaxTests : CrossBackendSoftmaxTestsBase
+{
+    protected override string BackendName => "cuda";
+}
+
+public sealed class CudaCrossBackendValidationTests : CrossBackendValidationTestsBase
+{
+    protected override string BackendName => "cuda";
+}
+
+public sealed class CudaOpTests : BackendOpTestsBase
+{
+    protected override string BackendName => "cuda";
+}

@@ -71,14 +71,14 @@ internal sealed class SelfClassifierWorkspace : IDisposable
     /// <summary>(2, V, C) pairs: Σ_n K^v_ny with K = P ⊙ ∂Loss/∂P (the column-normaliser backward needs it).</summary>
     public Tensor ColumnK { get; }
 
+    /// <summary>Every scratch tensor, in a fixed order (host staging copies them one by one).</summary>
+    public IReadOnlyList<Tensor> Scratch => [RowMax, RowLogSum, ColumnMax, ColumnLogSum, ColumnSumR, ColumnH, ColumnK];
+
     public void Dispose()
     {
-        RowMax.Dispose();
-        RowLogSum.Dispose();
-        ColumnMax.Dispose();
-        ColumnLogSum.Dispose();
-        ColumnSumR.Dispose();
-        ColumnH.Dispose();
-        ColumnK.Dispose();
+        foreach (var tensor in Scratch)
+        {
+            tensor.Dispose();
+        }
     }
 }

@@ -25,3 +25,38 @@ public sealed class CudaOpTests : BackendOpTestsBase
 {
     protected override string BackendName => "cuda";
 }
+
+public sealed class CudaCrossEntropyTests : CrossEntropyTestsBase
+{
+    protected override string BackendName => "cuda";
+}
+
+public sealed class CudaCollisionCrossEntropyTests : CollisionCrossEntropyTestsBase
+{
+    protected override string BackendName => "cuda";
+}
+
+public sealed class CudaReductionTests : ReductionTestsBase
+{
+    protected override string BackendName => "cuda";
+}
+
+public sealed class CudaPseudoLabelTests : PseudoLabelTestsBase
+{
+    protected override string BackendName => "cuda";
+}
+
+public sealed class CudaSinkhornTests : SinkhornTestsBase
+{
+    protected override string BackendName => "cuda";
+}
+
+public sealed class CudaSelfClassifierTests : SelfClassifierTestsBase
+{
+    protected override string BackendName => "cuda";
+}
+
+public sealed class CudaAverageKTests : AverageKTestsBase
+{
+    protected override string BackendName => "cuda";
+}

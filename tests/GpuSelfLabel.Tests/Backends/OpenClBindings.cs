@@ -25,3 +25,38 @@ public sealed class OpenClOpTests : BackendOpTestsBase
 {
     protected override string BackendName => "opencl";
 }
+
+public sealed class OpenClCrossEntropyTests : CrossEntropyTestsBase
+{
+    protected override string BackendName => "opencl";
+}
+
+public sealed class OpenClCollisionCrossEntropyTests : CollisionCrossEntropyTestsBase
+{
+    protected override string BackendName => "opencl";
+}
+
+public sealed class OpenClReductionTests : ReductionTestsBase
+{
+    protected override string BackendName => "opencl";
+}
+
+public sealed class OpenClPseudoLabelTests : PseudoLabelTestsBase
+{
+    protected override string BackendName => "opencl";
+}
+
+public sealed class OpenClSinkhornTests : SinkhornTestsBase
+{
+    protected override string BackendName => "opencl";
+}
+
+public sealed class OpenClSelfClassifierTests : SelfClassifierTestsBase
+{
+    protected override string BackendName => "opencl";
+}
+
+public sealed class OpenClAverageKTests : AverageKTestsBase
+{
+    protected override string BackendName => "opencl";
+}

@@ -9,7 +9,7 @@ namespace GpuSelfLabel.Backends.Cuda;
 /// <see cref="Kernel"/> to find a compiled kernel, <see cref="RowGroupSize"/> and <see cref="RowGroups"/> to
 /// size a one-group-per-row launch, <see cref="Launch"/> to marshal the arguments, launch and check.
 /// </summary>
-internal sealed partial class CudaKernels : IBackendKernels
+internal sealed partial class CudaKernels : HostStagedKernels, IBackendKernels
 {
     private readonly CudaBackend backend;
     private readonly LaunchOverrides overrides;

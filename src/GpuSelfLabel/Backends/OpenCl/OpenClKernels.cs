@@ -10,7 +10,7 @@ namespace GpuSelfLabel.Backends.OpenCl;
 /// <see cref="Kernel"/> to find a compiled kernel, <see cref="RowGroupSize"/> and <see cref="RowGroups"/> to
 /// size a one-group-per-row launch, <see cref="Launch"/> to set the arguments, enqueue and check.
 /// </summary>
-internal sealed partial class OpenClKernels : IBackendKernels
+internal sealed partial class OpenClKernels : HostStagedKernels, IBackendKernels
 {
     private readonly OpenClBackend backend;
     private readonly LaunchOverrides overrides;

@@ -107,6 +107,12 @@ typedef long gsl_index_t;
 
 #define GSL_INFINITY INFINITY
 
+/* float64 state vectors and accumulators of the solvers; every device this project targets has it
+ * (PoCL on the CPU, NVIDIA's OpenCL). */
+#ifdef cl_khr_fp64
+#pragma OPENCL EXTENSION cl_khr_fp64 : enable
+#endif
+
 #endif
 
 /* A 64-bit signed index, the type of every row/column/element index and count argument. */
@@ -116,6 +122,14 @@ typedef long gsl_index_t;
 #define INFINITY GSL_INFINITY
 #endif
 #define GSL_NEG_INFINITY (-GSL_INFINITY)
+
+/* double-precision math: both languages overload exp/log/fabs/fmax on double. */
+#define DEXP(x) exp(x)
+#define DLOG(x) log(x)
+#define DLOG1P(x) log1p(x)
+#define DFABS(x) fabs(x)
+#define DFMAX(a, b) fmax((a), (b))
+#define DFMIN(a, b) fmin((a), (b))
 
 /* Bit test instead of isfinite(): it cannot be folded away by fast-math options and needs no header. */
 #define IS_FINITE(x) ((FLOAT_AS_UINT(x) & 0x7f800000u) != 0x7f800000u)

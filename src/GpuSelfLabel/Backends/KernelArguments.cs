@@ -11,6 +11,8 @@ internal enum KernelArgumentKind
     Int,
     /// <summary>float.</summary>
     Float,
+    /// <summary>double (float64 accumulators and state vectors of the solvers).</summary>
+    Double,
 }
 
 /// <summary>One kernel parameter. Scalars keep their bits in <see cref="Value"/>.</summary>
@@ -55,6 +57,13 @@ internal sealed class KernelArguments
     public KernelArguments Int(int value)
     {
         items.Add(new KernelArgument(KernelArgumentKind.Int, value, null));
+        return this;
+    }
+
+    /// <summary>A <c>double</c> parameter.</summary>
+    public KernelArguments Double(double value)
+    {
+        items.Add(new KernelArgument(KernelArgumentKind.Double, BitConverter.DoubleToInt64Bits(value), null));
         return this;
     }
 

@@ -59,7 +59,7 @@ internal sealed partial class CudaKernels : HostStagedKernels, IBackendKernels
             values[i] = item.Kind switch
             {
                 KernelArgumentKind.Buffer => DevicePointer(item, kernel),
-                KernelArgumentKind.Index => (ulong)item.Value,
+                KernelArgumentKind.Index or KernelArgumentKind.Double => (ulong)item.Value,
                 _ => (uint)(int)item.Value,
             };
             pointers[i] = &values[i];

@@ -65,7 +65,7 @@ internal sealed partial class OpenClKernels : HostStagedKernels, IBackendKernels
                             nint mem = Memory(item, kernel, subBuffers);
                             status = OpenClApi.clSetKernelArg(handle, (uint)i, (nuint)sizeof(nint), &mem);
                             break;
-                        case KernelArgumentKind.Index:
+                        case KernelArgumentKind.Index or KernelArgumentKind.Double:
                             long index = item.Value;
                             status = OpenClApi.clSetKernelArg(handle, (uint)i, sizeof(long), &index);
                             break;

@@ -43,7 +43,7 @@ internal static class AverageKLaunch
     {
         if (binBits < 1 || binBits > MaxBinBits || prefixBits < 0 || prefixBits + binBits > 32)
         {
-            throw new InvalidOperationException($"average_k_key_histogram: {binBits} bin bits after {prefixBits} prefix bits (1 to {MaxBinBits} bins bits, 32 in all)");
+            throw new InvalidOperationException($"average_k_key_histogram: {binBits} bin bits after {prefixBits} prefix bits (1 to {MaxBinBits} bin bits, at most 32 in all)");
         }
 
         // A shift by 32 is undefined in C and a no-op in C#, so the empty prefix is spelled out.

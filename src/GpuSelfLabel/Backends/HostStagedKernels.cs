@@ -13,53 +13,6 @@ internal abstract class HostStagedKernels
 {
     public DType PseudoLabelIterateType => HostStaging.Cpu.PseudoLabelIterateType;
 
-    public void AverageKKeyHistogram(Tensor scores, Tensor? excludedLabels, uint prefix, int prefixBits, int binBits, long[] histogram)
-    {
-        using var s = new HostStaging();
-        HostStaging.Cpu.AverageKKeyHistogram(s.In(scores), s.In(excludedLabels), prefix, prefixBits, binBits, histogram);
-    }
-
-    public void AverageKTieCounts(Tensor scores, Tensor? excludedLabels, uint key, long[] rowCounts)
-    {
-        using var s = new HostStaging();
-        HostStaging.Cpu.AverageKTieCounts(s.In(scores), s.In(excludedLabels), key, rowCounts);
-    }
-
-    public void AverageKMarkTargets(Tensor scores, Tensor labels, bool excludeLabels, uint key, long[] tieQuota, Tensor targets)
-    {
-        using var s = new HostStaging();
-        HostStaging.Cpu.AverageKMarkTargets(s.In(scores), s.In(labels), excludeLabels, key, tieQuota, s.Out(targets));
-        s.Commit();
-    }
-
-    public uint AverageKMaxKeyBelow(Tensor scores, uint key)
-    {
-        using var s = new HostStaging();
-        return HostStaging.Cpu.AverageKMaxKeyBelow(s.In(scores), key);
-    }
-
-    public long AverageKLabelHits(Tensor scores, Tensor labels, float value)
-    {
-        using var s = new HostStaging();
-        return HostStaging.Cpu.AverageKLabelHits(s.In(scores), s.In(labels), value);
-    }
-
-    public double TwoHeadSoftmaxHead(Tensor logits, Tensor labels, Tensor probs, Tensor dlogits, double scale)
-    {
-        using var s = new HostStaging();
-        double loss = HostStaging.Cpu.TwoHeadSoftmaxHead(s.In(logits), s.In(labels), s.Out(probs), s.Out(dlogits), scale);
-        s.Commit();
-        return loss;
-    }
-
-    public double TwoHeadMultilabelHead(Tensor logits, Tensor targets, Tensor dlogits, double scale)
-    {
-        using var s = new HostStaging();
-        double loss = HostStaging.Cpu.TwoHeadMultilabelHead(s.In(logits), s.In(targets), s.Out(dlogits), scale);
-        s.Commit();
-        return loss;
-    }
-
     public void CollisionCrossEntropyForwardBackward(Tensor logits, Tensor targets, Tensor losses, Tensor dlogits, Tensor dtargets)
     {
         using var s = new HostStaging();

@@ -1,8 +1,8 @@
 using System.Runtime.InteropServices;
 
-namespace GpuSelfLabel.Backends.OpenCl;
+namespace GpuSelfLabel.Backends.Gpu;
 
-internal sealed partial class OpenClKernels
+internal abstract partial class GpuKernels
 {
     private const string AverageKFile = "average_k.cu";
 
@@ -34,8 +34,8 @@ internal sealed partial class OpenClKernels
         int bins = 1 << binBits;
         int groupSize = RowGroupSize(kernel, long.MaxValue);
         var grid = AverageKLaunch.Histogram(scores.Length, groupSize, overrides.MaxGroups);
-        using var partials = backend.AllocateBuffer(grid.Groups * bins * sizeof(int));
-        using var totals = backend.AllocateBuffer(bins * sizeof(long));
+        using var partials = Device.AllocateBuffer(grid.Groups * bins * sizeof(int));
+        using var totals = Device.AllocateBuffer(bins * sizeof(long));
 
         // Without labels the scores stand in for the unread label pointer.
         Launch(kernel, grid.Groups, groupSize, new KernelArguments()
@@ -45,7 +45,7 @@ internal sealed partial class OpenClKernels
         Launch(total, (bins + totalSize - 1) / totalSize, totalSize, new KernelArguments()
             .Buffer(partials).Index(grid.Groups).Int(bins).Buffer(totals));
         var counts = new long[bins];
-        backend.Download(totals, 0, MemoryMarshal.AsBytes(counts.AsSpan()));
+        Device.Download(totals, 0, MemoryMarshal.AsBytes(counts.AsSpan()));
         AverageKLaunch.AddTotals(histogram, counts);
     }
 
@@ -53,19 +53,19 @@ internal sealed partial class OpenClKernels
     {
         var kernel = Kernel(AverageKFile, "average_k_tie_counts");
         long rows = scores.Rows;
-        using var counts = backend.AllocateBuffer(rows * sizeof(long));
+        using var counts = Device.AllocateBuffer(rows * sizeof(long));
         Launch(kernel, RowGroups(rows), RowGroupSize(kernel, scores.Columns), new KernelArguments()
             .Buffer(scores).Buffer(excludedLabels ?? scores).Int(excludedLabels is null ? 0 : 1).Index(rows).Index(scores.Columns)
             .Int(unchecked((int)key)).Buffer(counts));
-        backend.Download(counts, 0, MemoryMarshal.AsBytes(rowCounts.AsSpan(0, checked((int)rows))));
+        Device.Download(counts, 0, MemoryMarshal.AsBytes(rowCounts.AsSpan(0, checked((int)rows))));
     }
 
     private void LaunchAverageKMarkTargets(Tensor scores, Tensor labels, bool excludeLabels, uint key, long[] tieQuota, Tensor targets)
     {
         var kernel = Kernel(AverageKFile, "average_k_mark_targets");
         long rows = scores.Rows;
-        using var quota = backend.AllocateBuffer(rows * sizeof(long));
-        backend.Upload(quota, 0, MemoryMarshal.AsBytes(tieQuota.AsSpan(0, checked((int)rows))));
+        using var quota = Device.AllocateBuffer(rows * sizeof(long));
+        Device.Upload(quota, 0, MemoryMarshal.AsBytes(tieQuota.AsSpan(0, checked((int)rows))));
         Launch(kernel, RowGroups(rows), RowGroupSize(kernel, scores.Columns), new KernelArguments()
             .Buffer(scores).Buffer(labels).Int(excludeLabels ? 1 : 0).Index(rows).Index(scores.Columns)
             .Int(unchecked((int)key)).Buffer(quota).Buffer(targets));
@@ -76,11 +76,11 @@ internal sealed partial class OpenClKernels
         var kernel = Kernel(AverageKFile, "average_k_max_key_below");
         int groupSize = RowGroupSize(kernel, long.MaxValue);
         long groups = AverageKLaunch.FlatGroupCount(scores.Length, groupSize, overrides.MaxGroups);
-        using var partials = backend.AllocateBuffer(groups * sizeof(uint));
+        using var partials = Device.AllocateBuffer(groups * sizeof(uint));
         Launch(kernel, groups, groupSize, new KernelArguments()
             .Buffer(scores).Index(scores.Length).Int(unchecked((int)key)).Buffer(partials));
         var best = new uint[groups];
-        backend.Download(partials, 0, MemoryMarshal.AsBytes(best.AsSpan()));
+        Device.Download(partials, 0, MemoryMarshal.AsBytes(best.AsSpan()));
         return AverageKLaunch.Max(best);
     }
 
@@ -90,11 +90,11 @@ internal sealed partial class OpenClKernels
         long rows = scores.Rows;
         int groupSize = RowGroupSize(kernel, rows);
         long groups = AverageKLaunch.FlatGroupCount(rows, groupSize, overrides.MaxGroups);
-        using var partials = backend.AllocateBuffer(groups * sizeof(long));
+        using var partials = Device.AllocateBuffer(groups * sizeof(long));
         Launch(kernel, groups, groupSize, new KernelArguments()
             .Buffer(scores).Buffer(labels).Index(rows).Index(scores.Columns).Float(value).Buffer(partials));
         var hits = new long[groups];
-        backend.Download(partials, 0, MemoryMarshal.AsBytes(hits.AsSpan()));
+        Device.Download(partials, 0, MemoryMarshal.AsBytes(hits.AsSpan()));
         return hits.Sum();
     }
 
@@ -103,11 +103,11 @@ internal sealed partial class OpenClKernels
         var kernel = Kernel(AverageKFile, "two_head_softmax_head");
         long rows = logits.Rows;
         long groups = RowGroups(rows);
-        using var partials = backend.AllocateBuffer(groups * sizeof(double));
+        using var partials = Device.AllocateBuffer(groups * sizeof(double));
         Launch(kernel, groups, RowGroupSize(kernel, logits.Columns), new KernelArguments()
             .Buffer(logits).Buffer(labels).Buffer(probs).Buffer(dlogits).Index(rows).Index(logits.Columns).Double(scale).Buffer(partials));
         var losses = new double[groups];
-        backend.Download(partials, 0, MemoryMarshal.AsBytes(losses.AsSpan()));
+        Device.Download(partials, 0, MemoryMarshal.AsBytes(losses.AsSpan()));
         return AverageKLaunch.Sum(losses);
     }
 
@@ -116,11 +116,11 @@ internal sealed partial class OpenClKernels
         var kernel = Kernel(AverageKFile, "two_head_multilabel_head");
         int groupSize = RowGroupSize(kernel, long.MaxValue);
         long groups = AverageKLaunch.FlatGroupCount(logits.Length, groupSize, overrides.MaxGroups);
-        using var partials = backend.AllocateBuffer(groups * sizeof(double));
+        using var partials = Device.AllocateBuffer(groups * sizeof(double));
         Launch(kernel, groups, groupSize, new KernelArguments()
             .Buffer(logits).Buffer(targets).Buffer(dlogits).Index(logits.Length).Double(scale).Buffer(partials));
         var losses = new double[groups];
-        backend.Download(partials, 0, MemoryMarshal.AsBytes(losses.AsSpan()));
+        Device.Download(partials, 0, MemoryMarshal.AsBytes(losses.AsSpan()));
         return AverageKLaunch.Sum(losses);
     }
 }

@@ -11,8 +11,6 @@ namespace GpuSelfLabel.Backends;
 #pragma warning disable CA1822
 internal abstract class HostStagedKernels
 {
-    public DType PseudoLabelIterateType => HostStaging.Cpu.PseudoLabelIterateType;
-
     public void CollisionCrossEntropyForwardBackward(Tensor logits, Tensor targets, Tensor losses, Tensor dlogits, Tensor dtargets)
     {
         using var s = new HostStaging();
@@ -25,29 +23,6 @@ internal abstract class HostStagedKernels
         using var s = new HostStaging();
         HostStaging.Cpu.CrossEntropyForwardBackward(s.In(logits), s.In(targets), s.Out(losses), s.Out(dlogits));
         s.Commit();
-    }
-
-    public void PseudoLabelConvert(Tensor source, Tensor destination)
-    {
-        using var s = new HostStaging();
-        HostStaging.Cpu.PseudoLabelConvert(s.In(source), s.Out(destination));
-        s.Commit();
-    }
-
-    public double PseudoLabelMoments(Tensor probs, Tensor labels, Tensor columnSums)
-    {
-        using var s = new HostStaging();
-        double value = HostStaging.Cpu.PseudoLabelMoments(s.In(probs), s.In(labels), s.Out(columnSums));
-        s.Commit();
-        return value;
-    }
-
-    public EmStepReport EmStep(Tensor probs, Tensor current, Tensor weights, Tensor next, Tensor nextColumnSums)
-    {
-        using var s = new HostStaging();
-        var report = HostStaging.Cpu.EmStep(s.In(probs), s.In(current), s.In(weights), s.Out(next), s.Out(nextColumnSums));
-        s.Commit();
-        return report;
     }
 
     public double Sum(Tensor vector)

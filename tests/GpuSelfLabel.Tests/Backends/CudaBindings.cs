@@ -65,3 +65,8 @@ public sealed class CudaCrossBackendAverageKTests : CrossBackendAverageKTestsBas
 {
     protected override string BackendName => "cuda";
 }
+
+public sealed class CudaCrossBackendPseudoLabelTests : CrossBackendPseudoLabelTestsBase
+{
+    protected override string BackendName => "cuda";
+}

@@ -65,3 +65,8 @@ public sealed class OpenClCrossBackendAverageKTests : CrossBackendAverageKTestsB
 {
     protected override string BackendName => "opencl";
 }
+
+public sealed class OpenClCrossBackendPseudoLabelTests : CrossBackendPseudoLabelTestsBase
+{
+    protected override string BackendName => "opencl";
+}

@@ -60,3 +60,8 @@ public sealed class CudaAverageKTests : AverageKTestsBase
 {
     protected override string BackendName => "cuda";
 }
+
+public sealed class CudaCrossBackendSinkhornTests : CrossBackendSinkhornTestsBase
+{
+    protected override string BackendName => "cuda";
+}

@@ -22,8 +22,8 @@
  *   (max, sum exp(y - max)) of y_ik = scale*z_ik - shift_i; reads z once, writes the pairs to
  *   partial_max/partial_sum (groups x cols doubles). No local memory, no barriers.
  * sinkhorn_column_lse_reduce(partial_max, partial_sum, groups, cols, offset, out, accumulate)
- *   one work-item per column merges the groups' pairs in group order; writes out_k = offset + LSE, or
- *   with accumulate log(exp(out_k) + exp(that)).
+ *   merges the groups' pairs per column in a fixed order (see sk_reduce_lanes); writes
+ *   out_k = offset + LSE, or with accumulate log(exp(out_k) + exp(that)).
  * sinkhorn_sela_pass(z, rows, cols, rows_per_group, lambda, logr, state, partial, errors, measure_error)
  *   the fused SeLa iteration: group g takes a fixed block of rows; per row x = lambda*z + log r,
  *   a = LSE_k x, q = exp(x - a); reads z once, reads and writes state[i] (a_i), accumulates the
@@ -31,7 +31,8 @@
  *   writes them to partial (groups x cols doubles), and the group's sum_i |exp(a_i - a_prev) - 1| to
  *   errors[g].
  * sinkhorn_column_sum_reduce(partial, groups, cols, out, accumulate)
- *   one work-item per column adds the groups' partials in group order to 0 or to out_k (accumulate).
+ *   adds the groups' partials per column in a fixed order (see sk_reduce_lanes) to 0 or, with
+ *   accumulate, to out_k.
  * sinkhorn_sela_finalize(z, rows, cols, lambda, logr, lse, state, log_rows, logc, labels, codes, has_codes)
  *   one group per row; reads z once; writes labels[i] (lowest argmax of lambda*z + log r, int64),
  *   logc[i] = lse_i - state_i - log_rows (float32) and, with has_codes, codes = exp(x - state_i).
@@ -47,6 +48,16 @@
 DEVICE_INLINE double sk_exp(double d)
 {
     return DEXP(DFMAX(d, SK_MIN_EXPONENT));
+}
+
+/* The column reductions give each group SK_REDUCE_LANES adjacent columns (coalesced reads of every
+ * group's partial row) and split the partial rows among the LOCAL_SIZE()/lanes "ways" of work-items,
+ * whose results are then combined in way order: a fixed order for a given group size. */
+#define SK_REDUCE_LANES 32
+
+DEVICE_INLINE int sk_reduce_lanes(void)
+{
+    return LOCAL_SIZE() < SK_REDUCE_LANES ? LOCAL_SIZE() : SK_REDUCE_LANES;
 }
 
 #ifdef GSL_CUDA
@@ -266,31 +277,63 @@ KERNEL void sinkhorn_column_lse_reduce(const GLOBAL double* RESTRICT partial_max
                                        GSL_INDEX groups, GSL_INDEX cols, double offset,
                                        GLOBAL double* RESTRICT out_base, GSL_INDEX out_offset, int accumulate)
 {
+    LOCAL double scratch_max[GSL_MAX_LOCAL_SIZE];
+    LOCAL double scratch_sum[GSL_MAX_LOCAL_SIZE];
     GLOBAL double* out = out_base + out_offset;
-    for (GSL_INDEX k = GLOBAL_ID(); k < cols; k += GLOBAL_SIZE())
+    int t = LOCAL_ID();
+    int lanes = sk_reduce_lanes();
+    int ways = LOCAL_SIZE() / lanes;
+    int lane = t % lanes;
+    int way = t / lanes;
+    for (GSL_INDEX first = GROUP_ID() * lanes; first < cols; first += NUM_GROUPS() * lanes)
     {
+        GSL_INDEX k = first + lane;
         double m = -(double)GSL_INFINITY;
-        for (GSL_INDEX g = 0; g < groups; g++)
+        double s = 0.0;
+        if (k < cols)
         {
-            m = DFMAX(m, partial_max[g * cols + k]);
-        }
-        double value = m;
-        if (groups > 0)
-        {
-            double total = 0.0;
-            for (GSL_INDEX g = 0; g < groups; g++)
+            for (GSL_INDEX g = way; g < groups; g += ways)
             {
-                total += partial_sum[g * cols + k] * DEXP(partial_max[g * cols + k] - m);
+                m = DFMAX(m, partial_max[g * cols + k]);
             }
-            value = offset + m + DLOG(total);
+            for (GSL_INDEX g = way; g < groups; g += ways)
+            {
+                s += partial_sum[g * cols + k] * DEXP(partial_max[g * cols + k] - m);
+            }
         }
-        if (accumulate)
+        scratch_max[t] = m;
+        scratch_sum[t] = s;
+        BARRIER();
+        if (way == 0 && k < cols)
         {
-            double a = out[k];
-            double top = DFMAX(a, value);
-            value = top == -(double)GSL_INFINITY ? top : top + DLOG(DEXP(a - top) + DEXP(value - top));
+            double top = -(double)GSL_INFINITY;
+            for (int w = 0; w < ways; w++)
+            {
+                top = DFMAX(top, scratch_max[w * lanes + lane]);
+            }
+            double value = top;
+            if (groups > 0)
+            {
+                double total = 0.0;
+                for (int w = 0; w < ways; w++)
+                {
+                    double wm = scratch_max[w * lanes + lane];
+                    if (wm != -(double)GSL_INFINITY)
+                    {
+                        total += scratch_sum[w * lanes + lane] * DEXP(wm - top);
+                    }
+                }
+                value = offset + top + DLOG(total);
+            }
+            if (accumulate)
+            {
+                double a = out[k];
+                double both = DFMAX(a, value);
+                value = both == -(double)GSL_INFINITY ? both : both + DLOG(DEXP(a - both) + DEXP(value - both));
+            }
+            out[k] = value;
         }
-        out[k] = value;
+        BARRIER();
     }
 }
 
@@ -328,20 +371,42 @@ KERNEL void sinkhorn_sela_pass(const GLOBAL float* RESTRICT z_base, GSL_INDEX z_
         sums[k] = 0.0;
     }
 
+    /* The next row's cached values are loaded before this row's reductions, so that their memory
+     * latency overlaps the barriers and exponentials instead of following them. */
+    float next[SK_CACHE];
+#pragma unroll
+    for (int c = 0; c < SK_CACHE; c++)
+    {
+        GSL_INDEX k = t + c * step;
+        next[c] = start < end && k < cols ? z[start * cols + k] : 0.0f;
+    }
+
     double error = 0.0;
     for (GSL_INDEX row = start; row < end; row++)
     {
         const GLOBAL float* zr = z + row * cols;
         double x[SK_CACHE];
+#pragma unroll
+        for (int c = 0; c < SK_CACHE; c++)
+        {
+            x[c] = lambda * (double)next[c] + own_logr[c];
+        }
+        if (row + 1 < end)
+        {
+#pragma unroll
+            for (int c = 0; c < SK_CACHE; c++)
+            {
+                GSL_INDEX k = t + c * step;
+                next[c] = k < cols ? zr[cols + k] : 0.0f;
+            }
+        }
+
         double m = -(double)GSL_INFINITY;
 #pragma unroll
         for (int c = 0; c < SK_CACHE; c++)
         {
-            GSL_INDEX k = t + c * step;
-            x[c] = 0.0;
-            if (k < cols)
+            if (t + c * step < cols)
             {
-                x[c] = lambda * (double)zr[k] + own_logr[c];
                 m = DFMAX(m, x[c]);
             }
         }
@@ -409,15 +474,36 @@ KERNEL void sinkhorn_sela_pass(const GLOBAL float* RESTRICT z_base, GSL_INDEX z_
 KERNEL void sinkhorn_column_sum_reduce(const GLOBAL double* RESTRICT partial, GSL_INDEX groups, GSL_INDEX cols,
                                        GLOBAL double* RESTRICT out_base, GSL_INDEX out_offset, int accumulate)
 {
+    LOCAL double scratch[GSL_MAX_LOCAL_SIZE];
     GLOBAL double* out = out_base + out_offset;
-    for (GSL_INDEX k = GLOBAL_ID(); k < cols; k += GLOBAL_SIZE())
+    int t = LOCAL_ID();
+    int lanes = sk_reduce_lanes();
+    int ways = LOCAL_SIZE() / lanes;
+    int lane = t % lanes;
+    int way = t / lanes;
+    for (GSL_INDEX first = GROUP_ID() * lanes; first < cols; first += NUM_GROUPS() * lanes)
     {
-        double total = accumulate ? out[k] : 0.0;
-        for (GSL_INDEX g = 0; g < groups; g++)
+        GSL_INDEX k = first + lane;
+        double total = 0.0;
+        if (k < cols)
         {
-            total += partial[g * cols + k];
+            for (GSL_INDEX g = way; g < groups; g += ways)
+            {
+                total += partial[g * cols + k];
+            }
         }
-        out[k] = total;
+        scratch[t] = total;
+        BARRIER();
+        if (way == 0 && k < cols)
+        {
+            total = accumulate ? out[k] : 0.0;
+            for (int w = 0; w < ways; w++)
+            {
+                total += scratch[w * lanes + lane];
+            }
+            out[k] = total;
+        }
+        BARRIER();
     }
 }
 

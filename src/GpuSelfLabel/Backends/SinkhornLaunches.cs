@@ -34,9 +34,18 @@ internal static class SinkhornLaunches
         return ((int)Math.Max(1, (rows + rowsPerGroup - 1) / rowsPerGroup), rowsPerGroup);
     }
 
-    /// <summary>Groups for a kernel with one work-item per column (grid-stride beyond).</summary>
-    public static long ColumnGroups(long columns, int groupSize, long? maxGroups) =>
-        Math.Clamp((columns + groupSize - 1) / groupSize, 1, maxGroups ?? LaunchShape.MaxGroups);
+    /// <summary>Adjacent columns per group of the column reductions (SK_REDUCE_LANES in the kernel).</summary>
+    private const int ReduceLanes = 32;
+
+    /// <summary>
+    /// Groups for a column reduction: each takes min(32, group size) adjacent columns, so K = 3000
+    /// spreads its 256 partial rows over 94 groups (grid-stride beyond).
+    /// </summary>
+    public static long ColumnGroups(long columns, int groupSize, long? maxGroups)
+    {
+        int lanes = Math.Min(ReduceLanes, groupSize);
+        return Math.Clamp((columns + lanes - 1) / lanes, 1, maxGroups ?? LaunchShape.MaxGroups);
+    }
 
     public static KernelArguments RowLogSumExp(Tensor matrix, long firstRow, double scale, Tensor? columnShift, double offset, Tensor output) =>
         new KernelArguments()

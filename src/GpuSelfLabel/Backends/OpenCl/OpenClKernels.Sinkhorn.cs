@@ -36,7 +36,7 @@ internal sealed partial class OpenClKernels
         using var sums = backend.Allocate(DType.Float64, groups * cols);
         Launch(partial, groups, RowGroupSize(partial, cols),
             ColumnLogSumExpPartial(matrix, firstRow, rowsPerGroup, scale, rowShift, maxima, sums));
-        int reduceSize = RowGroupSize(reduce, cols);
+        int reduceSize = RowGroupSize(reduce, LaunchShape.MaxLocalSize);
         Launch(reduce, ColumnGroups(cols, reduceSize, overrides.MaxGroups), reduceSize,
             ColumnLogSumExpReduce(maxima, sums, groups, cols, offset, output, accumulate));
     }
@@ -51,7 +51,7 @@ internal sealed partial class OpenClKernels
         using var errors = backend.Allocate(DType.Float64, groups);
         Launch(pass, groups, RowGroupSize(pass, cols),
             SelaPass(logits, firstRow, rowsPerGroup, lambda, logR, rowState, partials, errors, measureError));
-        int reduceSize = RowGroupSize(reduce, cols);
+        int reduceSize = RowGroupSize(reduce, LaunchShape.MaxLocalSize);
         Launch(reduce, ColumnGroups(cols, reduceSize, overrides.MaxGroups), reduceSize,
             ColumnSumReduce(partials, groups, cols, columnSums, accumulate));
         return measureError ? SumErrors(backend, errors, groups) : 0;

@@ -298,7 +298,12 @@ KERNEL void sinkhorn_column_lse_reduce(const GLOBAL double* RESTRICT partial_max
             }
             for (GSL_INDEX g = way; g < groups; g += ways)
             {
-                s += partial_sum[g * cols + k] * DEXP(partial_max[g * cols + k] - m);
+                /* An empty row block is (-inf, 0); (-inf) - (-inf) would make its term NaN. */
+                double pm = partial_max[g * cols + k];
+                if (pm != -(double)GSL_INFINITY)
+                {
+                    s += partial_sum[g * cols + k] * DEXP(pm - m);
+                }
             }
         }
         scratch_max[t] = m;

@@ -59,41 +59,5 @@ internal abstract class HostStagedKernels
         HostStaging.Cpu.SelfClassifierGradient(s.In(logits), s.Workspace(workspace), s.Out(dlogits));
         s.Commit();
     }
-
-    public void SinkhornRowLogSumExp(Tensor matrix, long firstRow, double scale, Tensor? columnShift, double offset, Tensor output)
-    {
-        using var s = new HostStaging();
-        HostStaging.Cpu.SinkhornRowLogSumExp(s.In(matrix), firstRow, scale, s.In(columnShift), offset, s.Out(output));
-        s.Commit();
-    }
-
-    public void SinkhornColumnLogSumExp(Tensor matrix, long firstRow, double scale, Tensor rowShift, double offset, Tensor output, bool accumulate)
-    {
-        using var s = new HostStaging();
-        HostStaging.Cpu.SinkhornColumnLogSumExp(s.In(matrix), firstRow, scale, s.In(rowShift), offset, s.Out(output), accumulate);
-        s.Commit();
-    }
-
-    public double SinkhornSelaPass(Tensor logits, long firstRow, double lambda, Tensor logR, Tensor rowState, Tensor columnSums, bool accumulate, bool measureError)
-    {
-        using var s = new HostStaging();
-        double error = HostStaging.Cpu.SinkhornSelaPass(s.In(logits), firstRow, lambda, s.In(logR), s.Out(rowState), s.Out(columnSums), accumulate, measureError);
-        s.Commit();
-        return error;
-    }
-
-    public void SinkhornSelaFinalize(Tensor logits, long firstRow, double lambda, Tensor logR, Tensor rowLse, Tensor rowState, double logRows, Tensor logC, Tensor labels, Tensor? codes)
-    {
-        using var s = new HostStaging();
-        HostStaging.Cpu.SinkhornSelaFinalize(s.In(logits), firstRow, lambda, s.In(logR), s.In(rowLse), s.In(rowState), logRows, s.Out(logC), s.Out(labels), s.Out(codes));
-        s.Commit();
-    }
-
-    public void SinkhornExpShifted(Tensor matrix, double scale, Tensor? columnShift, Tensor rowShift, double offset, Tensor output)
-    {
-        using var s = new HostStaging();
-        HostStaging.Cpu.SinkhornExpShifted(s.In(matrix), scale, s.In(columnShift), s.In(rowShift), offset, s.Out(output));
-        s.Commit();
-    }
 }
 #pragma warning restore CA1822

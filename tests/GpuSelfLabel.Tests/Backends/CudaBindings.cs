@@ -70,3 +70,8 @@ public sealed class CudaCrossBackendPseudoLabelTests : CrossBackendPseudoLabelTe
 {
     protected override string BackendName => "cuda";
 }
+
+public sealed class CudaCrossBackendSinkhornTests : CrossBackendSinkhornTestsBase
+{
+    protected override string BackendName => "cuda";
+}

@@ -70,3 +70,8 @@ public sealed class OpenClCrossBackendPseudoLabelTests : CrossBackendPseudoLabel
 {
     protected override string BackendName => "opencl";
 }
+
+public sealed class OpenClCrossBackendSinkhornTests : CrossBackendSinkhornTestsBase
+{
+    protected override string BackendName => "opencl";
+}

@@ -60,20 +60,6 @@ internal abstract class HostStagedKernels
         return loss;
     }
 
-    public void CollisionCrossEntropyForwardBackward(Tensor logits, Tensor targets, Tensor losses, Tensor dlogits, Tensor dtargets)
-    {
-        using var s = new HostStaging();
-        HostStaging.Cpu.CollisionCrossEntropyForwardBackward(s.In(logits), s.In(targets), s.Out(losses), s.Out(dlogits), s.Out(dtargets));
-        s.Commit();
-    }
-
-    public void CrossEntropyForwardBackward(Tensor logits, Tensor targets, Tensor losses, Tensor dlogits)
-    {
-        using var s = new HostStaging();
-        HostStaging.Cpu.CrossEntropyForwardBackward(s.In(logits), s.In(targets), s.Out(losses), s.Out(dlogits));
-        s.Commit();
-    }
-
     public void PseudoLabelConvert(Tensor source, Tensor destination)
     {
         using var s = new HostStaging();
@@ -95,12 +81,6 @@ internal abstract class HostStagedKernels
         var report = HostStaging.Cpu.EmStep(s.In(probs), s.In(current), s.In(weights), s.Out(next), s.Out(nextColumnSums));
         s.Commit();
         return report;
-    }
-
-    public double Sum(Tensor vector)
-    {
-        using var s = new HostStaging();
-        return HostStaging.Cpu.Sum(s.In(vector));
     }
 
     public void SelfClassifierRowStatistics(Tensor logits, SelfClassifierWorkspace workspace)

@@ -14,7 +14,9 @@
  *   takes a third read for ln D = LSE over y > 0 of (z - m + ln y) and writes every output from
  *   logarithms: sigma = exp(z - m - ln S), q = exp(z - m + ln y - ln D), dtargets = -exp(z - m - ln D)/N
  *   saturated to -FLT_MAX where it leaves float32 range. The branch is per row and uniform across the
- *   group (it tests the reduced D).
+ *   group (it tests the reduced D). The log-domain reduction runs on every row all the same, over empty
+ *   states (no exponentials, a few shuffles) when the row is linear, so that no barrier sits inside a
+ *   data-dependent branch: legal OpenCL, but PoCL corrupts memory on such kernels at some group sizes.
  * cross_entropy_rows(z, y, losses, dlogits, rows, cols, inverse_rows)
  *   reads z and y once for m = max z, S = sum exp(z - m), sum y z and sum y (float64), reads the row
  *   again and writes losses[i] = (sum y) ln S - (sum y z - m sum y) (= -sum y ln sigma; y = 0 adds
@@ -213,7 +215,22 @@ KERNEL void collision_ce_rows(const GLOBAL float* RESTRICT z, const GLOBAL float
         }
         p = ce_block_state(s_max, s_sum, s_dot, s_mass, p, 1);
         double m = p.max;
-        if (p.dot >= CE_COLLISION_LINEAR_FLOOR)
+        int linear = p.dot >= CE_COLLISION_LINEAR_FLOOR;
+        ce_state q = ce_state_empty();
+        if (!linear)
+        {
+            for (GSL_INDEX k = LOCAL_ID(); k < cols; k += LOCAL_SIZE())
+            {
+                float yk = yr[k];
+                if (yk > 0.0f)
+                {
+                    q = ce_state_add(q, ((double)zr[k] - m) + DLOG((double)yk), 0.0, 0.0, 1);
+                }
+            }
+        }
+        /* Outside the branch on purpose: see the top comment. */
+        q = ce_block_state(s_max, s_sum, s_dot, s_mass, q, 1);
+        if (linear)
         {
             double collision_scale = inverse_rows / p.dot;
             double softmax_scale = inverse_rows / p.sum;
@@ -231,16 +248,6 @@ KERNEL void collision_ce_rows(const GLOBAL float* RESTRICT z, const GLOBAL float
         else
         {
             /* Validation guarantees some y > 0 in the row, so ln D is finite and nothing here is NaN. */
-            ce_state q = ce_state_empty();
-            for (GSL_INDEX k = LOCAL_ID(); k < cols; k += LOCAL_SIZE())
-            {
-                float yk = yr[k];
-                if (yk > 0.0f)
-                {
-                    q = ce_state_add(q, ((double)zr[k] - m) + DLOG((double)yk), 0.0, 0.0, 1);
-                }
-            }
-            q = ce_block_state(s_max, s_sum, s_dot, s_mass, q, 1);
             double log_d = q.max + DLOG(q.sum);
             double log_s = DLOG(p.sum);
             for (GSL_INDEX k = LOCAL_ID(); k < cols; k += LOCAL_SIZE())

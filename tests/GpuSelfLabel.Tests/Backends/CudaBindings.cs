@@ -60,3 +60,8 @@ public sealed class CudaAverageKTests : AverageKTestsBase
 {
     protected override string BackendName => "cuda";
 }
+
+public sealed class CudaCrossBackendCrossEntropyTests : CrossBackendCrossEntropyTestsBase
+{
+    protected override string BackendName => "cuda";
+}

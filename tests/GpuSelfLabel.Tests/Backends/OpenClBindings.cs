@@ -60,3 +60,8 @@ public sealed class OpenClAverageKTests : AverageKTestsBase
 {
     protected override string BackendName => "opencl";
 }
+
+public sealed class OpenClCrossBackendCrossEntropyTests : CrossBackendCrossEntropyTestsBase
+{
+    protected override string BackendName => "opencl";
+}

@@ -11,26 +11,6 @@ namespace GpuSelfLabel.Backends;
 #pragma warning disable CA1822
 internal abstract class HostStagedKernels
 {
-    public void CollisionCrossEntropyForwardBackward(Tensor logits, Tensor targets, Tensor losses, Tensor dlogits, Tensor dtargets)
-    {
-        using var s = new HostStaging();
-        HostStaging.Cpu.CollisionCrossEntropyForwardBackward(s.In(logits), s.In(targets), s.Out(losses), s.Out(dlogits), s.Out(dtargets));
-        s.Commit();
-    }
-
-    public void CrossEntropyForwardBackward(Tensor logits, Tensor targets, Tensor losses, Tensor dlogits)
-    {
-        using var s = new HostStaging();
-        HostStaging.Cpu.CrossEntropyForwardBackward(s.In(logits), s.In(targets), s.Out(losses), s.Out(dlogits));
-        s.Commit();
-    }
-
-    public double Sum(Tensor vector)
-    {
-        using var s = new HostStaging();
-        return HostStaging.Cpu.Sum(s.In(vector));
-    }
-
     public void SelfClassifierRowStatistics(Tensor logits, SelfClassifierWorkspace workspace)
     {
         using var s = new HostStaging();

@@ -75,3 +75,8 @@ public sealed class OpenClCrossBackendSinkhornTests : CrossBackendSinkhornTestsB
 {
     protected override string BackendName => "opencl";
 }
+
+public sealed class OpenClCrossBackendCrossEntropyTests : CrossBackendCrossEntropyTestsBase
+{
+    protected override string BackendName => "opencl";
+}

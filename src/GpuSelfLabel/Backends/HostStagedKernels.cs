@@ -103,35 +103,6 @@ internal abstract class HostStagedKernels
         return HostStaging.Cpu.Sum(s.In(vector));
     }
 
-    public void SelfClassifierRowStatistics(Tensor logits, SelfClassifierWorkspace workspace)
-    {
-        using var s = new HostStaging();
-        HostStaging.Cpu.SelfClassifierRowStatistics(s.In(logits), s.Workspace(workspace));
-        s.Commit();
-    }
-
-    public void SelfClassifierColumnStatistics(Tensor logits, SelfClassifierWorkspace workspace)
-    {
-        using var s = new HostStaging();
-        HostStaging.Cpu.SelfClassifierColumnStatistics(s.In(logits), s.Workspace(workspace));
-        s.Commit();
-    }
-
-    public double SelfClassifierLoss(Tensor logits, SelfClassifierWorkspace workspace)
-    {
-        using var s = new HostStaging();
-        double loss = HostStaging.Cpu.SelfClassifierLoss(s.In(logits), s.Workspace(workspace));
-        s.Commit();
-        return loss;
-    }
-
-    public void SelfClassifierGradient(Tensor logits, SelfClassifierWorkspace workspace, Tensor dlogits)
-    {
-        using var s = new HostStaging();
-        HostStaging.Cpu.SelfClassifierGradient(s.In(logits), s.Workspace(workspace), s.Out(dlogits));
-        s.Commit();
-    }
-
     public void SinkhornRowLogSumExp(Tensor matrix, long firstRow, double scale, Tensor? columnShift, double offset, Tensor output)
     {
         using var s = new HostStaging();

@@ -47,20 +47,6 @@ internal sealed class HostStaging : IDisposable
         return host;
     }
 
-    /// <summary>A host twin of a Self-Classifier workspace whose scratch tensors are written back.</summary>
-    public SelfClassifierWorkspace Workspace(SelfClassifierWorkspace device)
-    {
-        var host = new SelfClassifierWorkspace(CpuBackend.Instance, device.Views, device.Samples, device.Classes, device.GlobalViews, device.TauRow, device.TauCol);
-        foreach (var (d, h) in device.Scratch.Zip(host.Scratch))
-        {
-            Transfer(d, h, toHost: true);
-            outputs.Add((d, h));
-        }
-
-        owned.AddRange(host.Scratch);
-        return host;
-    }
-
     /// <summary>Writes every output back to its device tensor.</summary>
     public void Commit()
     {

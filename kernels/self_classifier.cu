@@ -398,6 +398,7 @@ KERNEL void self_classifier_sample_rows(SC_CONTEXT_PARAMS, GLOBAL float* row_log
     LOCAL double scratch_max[GSL_MAX_LOCAL_SIZE];
     LOCAL double scratch_sum[GSL_MAX_LOCAL_SIZE];
     double log_epsilon = DLOG(SC_EPSILON);
+    /* Every work-item keeps the same total (the block sums are the same in all of them). */
     double loss = 0.0;
     for (GSL_INDEX n = GROUP_ID(); n < samples; n += NUM_GROUPS())
     {
@@ -438,20 +439,20 @@ KERNEL void self_classifier_sample_rows(SC_CONTEXT_PARAMS, GLOBAL float* row_log
                     }
                 }
             }
-            for (int i = 0; i < SC_VIEW_CHUNK; i++)
+            /* The reductions sit in a loop of uniform length rather than under a condition: PoCL
+             * skipped barriers guarded by (first + i < views) at groups of two. */
+            int chunk = views - first < SC_VIEW_CHUNK ? (int)(views - first) : SC_VIEW_CHUNK;
+            for (int i = 0; i < chunk; i++)
             {
                 GSL_INDEX v = first + i;
-                if (v < views)
+                double raw = sc_block_sum(scratch_sum, partial[i]);
+                loss += raw;
+                if (LOCAL_ID() == 0)
                 {
-                    double raw = sc_block_sum(scratch_sum, partial[i]);
-                    if (LOCAL_ID() == 0)
-                    {
-                        GSL_INDEX row = v * samples + n;
-                        loss += raw;
-                        /* Where a_n < eps the normaliser is the constant eps: no gradient through a_n. */
-                        int clamped = sc_pair(row_log_sum_a, views * samples, row) < log_epsilon;
-                        sc_set_pair(row_dot, views * samples, row, clamped ? 0.0 : -weight * raw);
-                    }
+                    GSL_INDEX row = v * samples + n;
+                    /* Where a_n < eps the normaliser is the constant eps: no gradient through a_n. */
+                    int clamped = sc_pair(row_log_sum_a, views * samples, row) < log_epsilon;
+                    sc_set_pair(row_dot, views * samples, row, clamped ? 0.0 : -weight * raw);
                 }
             }
         }
@@ -571,17 +572,19 @@ KERNEL void self_classifier_gradient_rows(SC_CONTEXT_PARAMS, const GLOBAL float*
             }
             double dot[SC_VIEW_CHUNK];
             double normaliser[SC_VIEW_CHUNK];
+            int chunk = views - first < SC_VIEW_CHUNK ? (int)(views - first) : SC_VIEW_CHUNK;
             for (int i = 0; i < SC_VIEW_CHUNK; i++)
             {
                 dot[i] = 0.0;
                 normaliser[i] = 0.0;
-                if (first + i < views)
-                {
-                    GSL_INDEX row = (first + i) * samples + n;
-                    sum_m[i] = sc_block_sum(scratch, sum_m[i]);
-                    dot[i] = sc_pair(row_dot, views * samples, row);
-                    normaliser[i] = DEXP(DFMAX(sc_pair(row_log_sum_a, views * samples, row), DLOG(SC_EPSILON)));
-                }
+            }
+            /* A loop of uniform length around the reductions, as in self_classifier_sample_rows. */
+            for (int i = 0; i < chunk; i++)
+            {
+                GSL_INDEX row = (first + i) * samples + n;
+                sum_m[i] = sc_block_sum(scratch, sum_m[i]);
+                dot[i] = sc_pair(row_dot, views * samples, row);
+                normaliser[i] = DEXP(DFMAX(sc_pair(row_log_sum_a, views * samples, row), DLOG(SC_EPSILON)));
             }
             for (GSL_INDEX y = LOCAL_ID(); y < classes; y += LOCAL_SIZE())
             {

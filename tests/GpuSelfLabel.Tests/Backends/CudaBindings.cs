@@ -60,3 +60,8 @@ public sealed class CudaAverageKTests : AverageKTestsBase
 {
     protected override string BackendName => "cuda";
 }
+
+public sealed class CudaCrossBackendSelfClassifierTests : CrossBackendSelfClassifierTestsBase
+{
+    protected override string BackendName => "cuda";
+}

@@ -60,3 +60,8 @@ public sealed class OpenClAverageKTests : AverageKTestsBase
 {
     protected override string BackendName => "opencl";
 }
+
+public sealed class OpenClCrossBackendSelfClassifierTests : CrossBackendSelfClassifierTestsBase
+{
+    protected override string BackendName => "opencl";
+}

@@ -80,3 +80,8 @@ public sealed class CudaCrossBackendCrossEntropyTests : CrossBackendCrossEntropy
 {
     protected override string BackendName => "cuda";
 }
+
+public sealed class CudaCrossBackendSelfClassifierTests : CrossBackendSelfClassifierTestsBase
+{
+    protected override string BackendName => "cuda";
+}

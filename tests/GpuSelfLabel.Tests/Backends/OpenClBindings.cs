@@ -80,3 +80,8 @@ public sealed class OpenClCrossBackendCrossEntropyTests : CrossBackendCrossEntro
 {
     protected override string BackendName => "opencl";
 }
+
+public sealed class OpenClCrossBackendSelfClassifierTests : CrossBackendSelfClassifierTestsBase
+{
+    protected override string BackendName => "opencl";
+}

@@ -144,7 +144,7 @@ public sealed class CudaBackend : Backend
     protected internal override DeviceBuffer AllocateBuffer(long bytes)
     {
         MakeCurrent();
-        return CudaBuffer.Allocate(context, bytes);
+        return CudaBuffer.Allocate(this, context, bytes);
     }
 
     /// <summary>

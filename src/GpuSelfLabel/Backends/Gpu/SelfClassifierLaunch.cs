@@ -1,4 +1,4 @@
-namespace GpuSelfLabel.Backends;
+namespace GpuSelfLabel.Backends.Gpu;
 
 /// <summary>
 /// What the OpenCL and CUDA launchers of kernels/self_classifier.cu share: the argument prefix of the

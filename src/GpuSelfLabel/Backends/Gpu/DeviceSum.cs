@@ -1,4 +1,4 @@
-namespace GpuSelfLabel.Backends;
+namespace GpuSelfLabel.Backends.Gpu;
 
 /// <summary>
 /// The launch shape and the host half of the GPU backends' <see cref="IBackendKernels.Sum"/>

@@ -40,19 +40,72 @@ public static class SelfLabelClustering
 
         var losses = new LossEngine(backend ?? Backend.Cpu);
         var seeds = new Random(options.Seed);
-        Run? best = null;
+        var runs = new List<Run>();
         var history = new List<EpochReport>();
         for (int restart = 0; restart < options.Restarts; restart++)
         {
-            var run = Train(features, options, labels, new Random(seeds.Next()), losses, restart, history, progress, clock, cancellation);
-            if (best is null || run.Objective < best.Objective)
+            runs.Add(Train(features, options, labels, new Random(seeds.Next()), losses, restart, history, progress, clock, cancellation));
+        }
+
+        var best = runs[Consensus(runs)];
+        if (labels is not null && Environment.GetEnvironmentVariable("GSL_DEBUG_VOTE") == "1")
+        {
+            var votes = new int[features.Rows * options.K];
+            foreach (var r in runs)
             {
-                best = run;
+                var map = ClusteringMetrics.Evaluate(r.Clusters, best.Clusters).ClusterToClass;
+                for (int i = 0; i < features.Rows; i++)
+                {
+                    votes[(i * options.K) + map[r.Clusters[i]]]++;
+                }
+            }
+
+            var voted = new int[features.Rows];
+            for (int i = 0; i < voted.Length; i++)
+            {
+                voted[i] = System.Numerics.Tensors.TensorPrimitives.IndexOfMax(votes.AsSpan(i * options.K, options.K));
+            }
+
+            var v = ClusteringMetrics.Evaluate(voted, labels);
+            Console.Error.WriteLine($"VOTE acc {v.Accuracy:F4} nmi {v.Nmi:F4} ari {v.Ari:F4}");
+            foreach (var r in runs)
+            {
+                var e = ClusteringMetrics.Evaluate(r.Clusters, labels);
+                Console.Error.WriteLine($"RUN {r.Restart} acc {e.Accuracy:F4} nmi {e.Nmi:F4} obj {r.Objective:F4}");
             }
         }
 
-        var scores = labels is null ? null : ClusteringMetrics.Evaluate(best!.Clusters, labels);
-        return new ClusteringResult(best!.Clusters, best.Head, history, scores, best.Objective, best.Restart, clock.Elapsed.TotalSeconds, Gemm.Describe(options.Blas), options);
+        var scores = labels is null ? null : ClusteringMetrics.Evaluate(best.Clusters, labels);
+        return new ClusteringResult(best.Clusters, best.Head, history, scores, best.Objective, best.Restart, clock.Elapsed.TotalSeconds, Gemm.Describe(options.Blas), options);
+    }
+
+    /// <summary>
+    /// The restart whose partition agrees best with all the others (highest mean NMI to them): the
+    /// medoid of the runs, so one unlucky start is never the answer. Ties go to the earlier restart.
+    /// </summary>
+    private static int Consensus(List<Run> runs)
+    {
+        int best = 0;
+        double bestAgreement = double.NegativeInfinity;
+        for (int a = 0; a < runs.Count; a++)
+        {
+            double agreement = 0;
+            for (int b = 0; b < runs.Count; b++)
+            {
+                if (a != b)
+                {
+                    agreement += ClusteringMetrics.NormalizedMutualInformation(runs[a].Clusters, runs[b].Clusters);
+                }
+            }
+
+            if (agreement > bestAgreement)
+            {
+                bestAgreement = agreement;
+                best = a;
+            }
+        }
+
+        return best;
     }
 
     private static Run Train(

@@ -13,6 +13,8 @@ public enum DType
     Int32,
     /// <summary>64-bit signed integer (class indices, labels written by <c>gsl</c>).</summary>
     Int64,
+    /// <summary>IEEE double precision: solver state that float32 would drift in (the CPU backend's EM iterate).</summary>
+    Float64,
 }
 
 /// <summary>Sizes of <see cref="DType"/> values.</summary>
@@ -23,7 +25,7 @@ public static class DTypeExtensions
     {
         DType.Float32 or DType.Int32 => 4,
         DType.Float16 or DType.BFloat16 => 2,
-        DType.Int64 => 8,
+        DType.Int64 or DType.Float64 => 8,
         _ => throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "unknown dtype"),
     };
 }

@@ -14,4 +14,23 @@ public sealed class GslDeviceException : Exception
 
     /// <summary>Creates an empty exception (framework convention).</summary>
     public GslDeviceException() { }
+
+    /// <summary>
+    /// Creates the exception for a failed native call: <paramref name="nativeError"/> is the native
+    /// status name (CL_OUT_OF_RESOURCES, CUDA_ERROR_ILLEGAL_ADDRESS, NVRTC_ERROR_COMPILATION …) and
+    /// <paramref name="buildLog"/> the compiler's log when a kernel program failed to build. The message
+    /// already contains both; the properties are there for callers that want them separately.
+    /// </summary>
+    public GslDeviceException(string message, string? nativeError, string? buildLog)
+        : base(message)
+    {
+        NativeError = nativeError;
+        BuildLog = buildLog;
+    }
+
+    /// <summary>The native status name, when a native call failed.</summary>
+    public string? NativeError { get; }
+
+    /// <summary>The kernel compiler's log, when a kernel program failed to build.</summary>
+    public string? BuildLog { get; }
 }

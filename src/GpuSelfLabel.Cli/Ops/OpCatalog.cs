@@ -8,5 +8,14 @@ internal static class OpCatalog
         new SoftmaxOp(),
         new LogSoftmaxOp(),
         new SoftmaxBackwardOp(),
+        new CollisionCrossEntropyOp(),
+        new CrossEntropyOp(),
+        new CceEmOp(),
+        new SinkhornOp(),
+        new SwavSinkhornOp(),
+        new SelfClassifierOp(),
+        new AverageKThresholdOp(),
+        new AverageKPseudoLabelsOp(),
+        new TwoHeadLossOp(),
     ];
 }

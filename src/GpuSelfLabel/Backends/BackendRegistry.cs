@@ -1,4 +1,6 @@
 using GpuSelfLabel.Backends.Cpu;
+using GpuSelfLabel.Backends.Cuda;
+using GpuSelfLabel.Backends.OpenCl;
 
 namespace GpuSelfLabel.Backends;
 
@@ -20,8 +22,8 @@ public static class BackendRegistry
     private static readonly Dictionary<string, Func<Backend>> Factories = new(StringComparer.Ordinal)
     {
         ["cpu"] = () => CpuBackend.Instance,
-        ["opencl"] = () => throw new BackendUnavailableException("opencl: this build has no OpenCL backend yet"),
-        ["cuda"] = () => throw new BackendUnavailableException("cuda: this build has no CUDA backend yet"),
+        ["opencl"] = () => OpenClBackend.Open(),
+        ["cuda"] = () => CudaBackend.Open(),
     };
 
     private static readonly Dictionary<string, Backend> Opened = new(StringComparer.Ordinal);
@@ -45,7 +47,7 @@ public static class BackendRegistry
 
         if (!TryOpen(name, out var backend, out var reason))
         {
-            throw new BackendUnavailableException(reason);
+            throw new BackendUnavailableException($"{name}: {reason}");
         }
 
         return backend!;

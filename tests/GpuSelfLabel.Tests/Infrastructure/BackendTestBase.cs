@@ -9,7 +9,7 @@ namespace GpuSelfLabel.Tests.Infrastructure;
 /// </summary>
 public abstract class BackendTestBase
 {
-    /// <summary>"cpu", "opencl" or "cuda".</summary>
+    /// <summary>"cpu", "opencl" or "cuda" (GSL_REQUIRE_BACKENDS also knows "nvrtc", see <see cref="RequireOrSkip"/>).</summary>
     protected abstract string BackendName { get; }
 
     /// <summary>The backend under test, or a skip/failure when it cannot run here.</summary>
@@ -28,10 +28,29 @@ public abstract class BackendTestBase
                     throw new InvalidOperationException($"GSL_REQUIRE_BACKENDS names '{BackendName}' but it is unavailable: {e.Message}", e);
                 }
 
-                Skip.If(true, $"{BackendName} unavailable: {e.Message}");
+                Skip.If(true, $"unavailable here: {e.Message}");
                 throw;
             }
         }
+    }
+
+    /// <summary>
+    /// Skips visibly when <paramref name="available"/> is false, or fails when GSL_REQUIRE_BACKENDS
+    /// names <paramref name="requirement"/> ("nvrtc" for the CUDA compile tests, or a backend name).
+    /// </summary>
+    public static void RequireOrSkip(string requirement, bool available, string reason)
+    {
+        if (available)
+        {
+            return;
+        }
+
+        if (RequiredBackends.Contains(requirement))
+        {
+            throw new InvalidOperationException($"GSL_REQUIRE_BACKENDS names '{requirement}' but it is unavailable: {reason}");
+        }
+
+        Skip.If(true, $"{requirement} unavailable: {reason}");
     }
 
     /// <summary>Backends named in GSL_REQUIRE_BACKENDS (comma-separated).</summary>

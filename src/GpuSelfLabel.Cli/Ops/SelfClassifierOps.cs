@@ -1,0 +1,28 @@
+using System.CommandLine;
+using GpuSelfLabel.Cli.Npy;
+
+namespace GpuSelfLabel.Cli.Ops;
+
+internal sealed class SelfClassifierOp : OpDefinition
+{
+    private readonly Option<double> tauRow = new("--tau-row") { Description = "τ_r > 0 of the per-sample softmax", DefaultValueFactory = _ => 0.1 };
+    private readonly Option<double> tauCol = new("--tau-col") { Description = "τ_c > 0 of the per-class softmax over the batch", DefaultValueFactory = _ => 0.05 };
+    private readonly Option<int?> globalViews = new("--global-views") { Description = "G in [1, V]: views 0..G−1 are global (default V)" };
+
+    public override string Name => "self-classifier";
+
+    public override string Description => "Self-Classifier loss over V views and its gradient (ops.md §7)";
+
+    public override IReadOnlyList<ArrayInput> Inputs { get; } = [new("logits", "V×N×C logits of V views of the same N samples")];
+
+    public override IReadOnlyList<Option> Parameters => [tauRow, tauCol, globalViews];
+
+    public override void Execute(OpContext context)
+    {
+        var result = SelfClassifier.Compute(
+            context.Tensor("logits"),
+            new SelfClassifierOptions(context.Get(tauRow), context.Get(tauCol), context.Get(globalViews)));
+        context.Output("loss", NpyArray.Scalar(result.Loss));
+        context.Output("dlogits", result.DLogits);
+    }
+}

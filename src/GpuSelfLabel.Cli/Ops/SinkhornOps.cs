@@ -1,0 +1,64 @@
+using System.CommandLine;
+using GpuSelfLabel.Cli.Npy;
+
+namespace GpuSelfLabel.Cli.Ops;
+
+internal sealed class SinkhornOp : OpDefinition
+{
+    private readonly Option<double> lambda = new("--lambda") { Description = "λ > 0: P = σ^λ", DefaultValueFactory = _ => 25.0 };
+    private readonly Option<double> tolerance = new("--tol") { Description = "Stop once Σ_i |c_i/c'_i − 1| ≤ tol", DefaultValueFactory = _ => 0.1 };
+    private readonly Option<int> checkEvery = new("--check-every") { Description = "Evaluate the error every this many iterations", DefaultValueFactory = _ => 10 };
+    private readonly Option<int> maxIterations = new("--max-iters") { Description = "Iteration limit", DefaultValueFactory = _ => 1000 };
+    private readonly Option<bool> codes = new("--codes") { Description = "Also write the soft codes Q̂ (rows sum to 1)" };
+
+    public override string Name => "sinkhorn";
+
+    public override string Description => "SeLa Sinkhorn-Knopp equipartition pseudo-labels, one or H heads (ops.md §5)";
+
+    public override IReadOnlyList<ArrayInput> Inputs { get; } = [new("logits", "N×K logits, or H×N×K for H heads")];
+
+    public override IReadOnlyList<Option> Parameters => [lambda, tolerance, checkEvery, maxIterations, codes];
+
+    public override void Execute(OpContext context)
+    {
+        var logits = context.Tensor("logits");
+        var options = new SinkhornOptions(context.Get(lambda), context.Get(tolerance), context.Get(checkEvery), context.Get(maxIterations), context.Get(codes));
+        var result = context.Track(Sinkhorn.SeLa(logits, options));
+
+        // An N×K input gets outputs without the head axis, as cli.md lists them.
+        bool batched = logits.Rank == 3;
+        long n = logits.Shape[^2];
+        long k = logits.Columns;
+        long[] Heads(params long[] shape) => batched ? [result.Heads, .. shape] : shape;
+
+        context.Output("labels", NpyArray.OfIntegers(result.Labels, Heads(n)));
+        context.Output("logr", NpyArray.OfFloats(result.LogR.ToArray(), Heads(k)));
+        context.Output("logc", NpyArray.OfFloats(result.LogC.ToArray(), Heads(n)));
+        context.Output(
+            "iterations",
+            batched
+                ? NpyArray.OfIntegers(Array.ConvertAll(result.Iterations, t => (long)t), result.Heads)
+                : NpyArray.ScalarInteger(result.Iterations[0]));
+        if (result.Codes is { } q)
+        {
+            context.Output("codes", NpyArray.OfFloats(q.ToArray(), Heads(n, k)));
+        }
+    }
+}
+
+internal sealed class SwavSinkhornOp : OpDefinition
+{
+    private readonly Option<double> epsilon = new("--epsilon") { Description = "ε > 0: Q ∝ exp(S/ε)", DefaultValueFactory = _ => 0.05 };
+    private readonly Option<int> iterations = new("--iters") { Description = "Column-then-row normalisation rounds", DefaultValueFactory = _ => 3 };
+
+    public override string Name => "swav-sinkhorn";
+
+    public override string Description => "SwAV in-batch Sinkhorn-Knopp codes (ops.md §6)";
+
+    public override IReadOnlyList<ArrayInput> Inputs { get; } = [new("scores", "B×K scores")];
+
+    public override IReadOnlyList<Option> Parameters => [epsilon, iterations];
+
+    public override void Execute(OpContext context) =>
+        context.Output("codes", Sinkhorn.Swav(context.Tensor("scores"), new SwavOptions(context.Get(epsilon), context.Get(iterations))));
+}

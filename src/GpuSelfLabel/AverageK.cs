@@ -1,0 +1,175 @@
+using GpuSelfLabel.Backends;
+using GpuSelfLabel.Selection;
+using GpuSelfLabel.Validation;
+
+namespace GpuSelfLabel;
+
+/// <summary>
+/// ops.md §8, Average-K classification: the global threshold that gives sets of average size K, the
+/// pseudo-labels of a batch, and the two-head loss. Counts derived from K are rounded half to
+/// even, like .NET's and NumPy's round (m = round(K·N): 2.5 → 2, 3.5 → 4). Order statistics are found by a radix select over the
+/// scores' bit patterns, never by sorting.
+/// </summary>
+public static class AverageK
+{
+    /// <summary>
+    /// t = ½(s_(m) + s_(m+1)), s sorted descending over all N·L scores, m = round(K·N) with
+    /// 1 ≤ m &lt; N·L. With labels, also the fraction of rows whose true-class score is ≥ t.
+    /// </summary>
+    public static AverageKThreshold Threshold(Tensor scores, double k, int[]? labels = null)
+    {
+        Guard.Matrix(scores, nameof(scores));
+        long rows = scores.Rows;
+        if (labels is not null)
+        {
+            LabelGuard.ClassIndices(labels, rows, scores.Columns, nameof(labels));
+        }
+
+        long m = RoundedCount(k, rows);
+        if (m < 1 || m >= scores.Length)
+        {
+            throw new GslArgumentException(nameof(k), $"K·N = {k}·{rows} rounds to m = {m}; the threshold needs 1 ≤ m < N·L = {scores.Length}");
+        }
+
+        Guard.Finite(scores, nameof(scores));
+        var kernels = scores.Backend.Kernels;
+        var first = KeySelect.Descending(kernels, scores, null, m);
+        uint secondKey = first.Above + first.Equal > m ? first.Key : first.NextBelow ?? kernels.AverageKMaxKeyBelow(scores, first.Key);
+        float high = OrderedKey.ToSingle(first.Key);
+        double threshold = 0.5 * ((double)high + OrderedKey.ToSingle(secondKey));
+
+        // No score lies strictly between s_(m+1) and s_(m), so the scores ≥ t are those with a key ≥ s_(m)'s.
+        long entries = first.Above + first.Equal;
+        double? accuracy = null;
+        if (labels is not null)
+        {
+            using var labelTensor = ClassIndexTensor.Upload(scores.Backend, labels);
+            accuracy = (double)kernels.AverageKLabelHits(scores, labelTensor, high) / rows;
+        }
+
+        return new AverageKThreshold(threshold, accuracy, (double)entries / rows);
+    }
+
+    /// <summary>
+    /// 0/1 pseudo-labels Z (B×L float32) of a batch from its (detached) probabilities: see
+    /// <see cref="AverageKRule"/> for how the true labels combine with the round(K·B) budget.
+    /// </summary>
+    public static Tensor PseudoLabels(Tensor probs, int[] labels, double k, AverageKRule rule = AverageKRule.TruePlusTop)
+    {
+        Guard.Matrix(probs, nameof(probs));
+        LabelGuard.ClassIndices(labels, probs.Rows, probs.Columns, nameof(labels));
+        if (!Enum.IsDefined(rule))
+        {
+            throw new GslArgumentException(nameof(rule), $"{rule} is not an Average-K rule");
+        }
+
+        long positives = Positives(k, probs.Rows, probs.Columns, rule);
+        Guard.Distributions(probs, nameof(probs));
+        using var labelTensor = ClassIndexTensor.Upload(probs.Backend, labels);
+        return Select(probs, labelTensor, positives, rule);
+    }
+
+    /// <summary>
+    /// L = (1/B) Σ_i −ln softmax(a_i)_{y_i} + μ (1/B) Σ_ij BCE(b_ij, Z_ij), Z the true-plus-top
+    /// pseudo-labels of softmax(a) (held constant), with ∂L/∂a and ∂L/∂b.
+    /// </summary>
+    public static TwoHeadLossResult TwoHeadLoss(Tensor logitsSoftmax, Tensor logitsMultilabel, int[] labels, double k, double mu = 1)
+    {
+        Guard.Matrix(logitsSoftmax, "logits-softmax");
+        Guard.Matrix(logitsMultilabel, "logits-multilabel");
+        Guard.SameShape(logitsSoftmax, "logits-softmax", logitsMultilabel, "logits-multilabel");
+        long batch = logitsSoftmax.Rows;
+        LabelGuard.ClassIndices(labels, batch, logitsSoftmax.Columns, nameof(labels));
+        long positives = Positives(k, batch, logitsSoftmax.Columns, AverageKRule.TruePlusTop);
+        Guard.NonNegative(mu, nameof(mu));
+        Guard.Finite(logitsSoftmax, "logits-softmax");
+        Guard.Finite(logitsMultilabel, "logits-multilabel");
+
+        var backend = logitsSoftmax.Backend;
+        var kernels = backend.Kernels;
+        using var labelTensor = ClassIndexTensor.Upload(backend, labels);
+        using var probs = backend.Allocate(DType.Float32, batch, logitsSoftmax.Columns);
+        var dsoftmax = backend.Allocate(DType.Float32, batch, logitsSoftmax.Columns);
+        var dmultilabel = backend.Allocate(DType.Float32, batch, logitsSoftmax.Columns);
+        try
+        {
+            double crossEntropy = kernels.TwoHeadSoftmaxHead(logitsSoftmax, labelTensor, probs, dsoftmax, 1.0 / batch);
+            using var targets = Select(probs, labelTensor, positives, AverageKRule.TruePlusTop);
+            double binary = kernels.TwoHeadMultilabelHead(logitsMultilabel, targets, dmultilabel, mu / batch);
+            return new TwoHeadLossResult((crossEntropy + (mu * binary)) / batch, dsoftmax, dmultilabel);
+        }
+        catch
+        {
+            dsoftmax.Dispose();
+            dmultilabel.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>round(K·count), half to even (the rounding of .NET's and NumPy's round); K must be finite.</summary>
+    private static long RoundedCount(double k, long count)
+    {
+        if (!double.IsFinite(k))
+        {
+            throw new GslArgumentException(nameof(k), $"must be a finite number, got {k}");
+        }
+
+        double rounded = Math.Round(k * count, MidpointRounding.ToEven);
+        return rounded < 0 ? -1 : rounded >= long.MaxValue ? long.MaxValue : (long)rounded;
+    }
+
+    /// <summary>The number of positives round(K·B) a rule needs, checked against what the batch can hold.</summary>
+    private static long Positives(double k, long batch, long classes, AverageKRule rule)
+    {
+        long positives = RoundedCount(k, batch);
+        long least = rule == AverageKRule.TruePlusTop ? batch : 1;
+        long most = batch * classes;
+        if (positives < least || positives > most)
+        {
+            string floor = rule == AverageKRule.TruePlusTop ? "B (every true label is positive)" : "1";
+            throw new GslArgumentException(nameof(k), $"K·B = {k}·{batch} rounds to {positives} positives; they must lie in [{floor}, B·L = {most}]");
+        }
+
+        return positives;
+    }
+
+    /// <summary>
+    /// Takes the top candidates by (value descending, flat index ascending) and marks them with the
+    /// true labels: the q-th largest key is selected, every larger key is taken, and the tie quota
+    /// q − (number above) is handed out to rows in order, each row taking its first tied columns.
+    /// </summary>
+    private static Tensor Select(Tensor probs, Tensor labels, long positives, AverageKRule rule)
+    {
+        var kernels = probs.Backend.Kernels;
+        bool exclude = rule == AverageKRule.TruePlusTop;
+        var excluded = exclude ? labels : null;
+        long q = exclude ? positives - probs.Rows : positives;
+        uint key = uint.MaxValue;
+        var quota = new long[probs.Rows];
+        if (q > 0)
+        {
+            var selected = KeySelect.Descending(kernels, probs, excluded, q);
+            key = selected.Key;
+            var ties = new long[probs.Rows];
+            kernels.AverageKTieCounts(probs, excluded, key, ties);
+            long need = q - selected.Above;
+            for (int i = 0; i < quota.Length && need > 0; i++)
+            {
+                quota[i] = Math.Min(ties[i], need);
+                need -= quota[i];
+            }
+        }
+
+        var targets = probs.Backend.Allocate(DType.Float32, probs.Rows, probs.Columns);
+        try
+        {
+            kernels.AverageKMarkTargets(probs, labels, exclude, key, quota, targets);
+            return targets;
+        }
+        catch
+        {
+            targets.Dispose();
+            throw;
+        }
+    }
+}

@@ -1,0 +1,28 @@
+namespace GpuSelfLabel.Backends.Cuda;
+
+internal sealed partial class CudaKernels
+{
+    void IBackendKernels.SoftmaxForward(Tensor logits, Tensor output, float temperature, bool logarithm) =>
+        LaunchSoftmaxForward(logits, output, temperature, logarithm);
+
+    void IBackendKernels.SoftmaxBackward(Tensor probs, Tensor grad, Tensor dlogits, float temperature) =>
+        LaunchSoftmaxBackward(probs, grad, dlogits, temperature);
+
+    private void LaunchSoftmaxForward(Tensor logits, Tensor output, float temperature, bool logarithm)
+    {
+        var kernel = Kernel("softmax.cu", "softmax_forward_rows");
+        long rows = logits.Rows;
+        long cols = logits.Columns;
+        Launch(kernel, RowGroups(rows), RowGroupSize(kernel, cols), new KernelArguments()
+            .Buffer(logits).Buffer(output).Index(rows).Index(cols).Float(1f / temperature).Int(logarithm ? 1 : 0));
+    }
+
+    private void LaunchSoftmaxBackward(Tensor probs, Tensor grad, Tensor dlogits, float temperature)
+    {
+        var kernel = Kernel("softmax.cu", "softmax_backward_rows");
+        long rows = probs.Rows;
+        long cols = probs.Columns;
+        Launch(kernel, RowGroups(rows), RowGroupSize(kernel, cols), new KernelArguments()
+            .Buffer(probs).Buffer(grad).Buffer(dlogits).Index(rows).Index(cols).Float(1f / temperature));
+    }
+}

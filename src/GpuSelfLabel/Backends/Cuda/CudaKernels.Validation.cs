@@ -1,0 +1,26 @@
+using System.Runtime.InteropServices;
+
+namespace GpuSelfLabel.Backends.Cuda;
+
+internal sealed partial class CudaKernels
+{
+    long IBackendKernels.FindInvalidRow(Tensor tensor, RowCheck check, out string problem) =>
+        RowValidation.Find(backend, tensor, check, first => LaunchValidateRows(tensor, check, first), out problem);
+
+    /// <summary>The first row at or after <paramref name="firstRow"/> that validate_rows flags, or −1.</summary>
+    private long LaunchValidateRows(Tensor tensor, RowCheck check, long firstRow)
+    {
+        var kernel = Kernel("validation.cu", "validate_rows");
+        long rows = tensor.Rows;
+        long cols = tensor.Columns;
+        int groupSize = RowGroupSize(kernel, cols);
+        int groups = ScanGroups(rows - firstRow);
+        using var firstBad = backend.AllocateBuffer(groups * sizeof(long));
+        Launch(kernel, groups, groupSize, new KernelArguments()
+            .Buffer(tensor).Index(rows).Index(cols).Index(firstRow).Int(RowValidation.KernelCode(check))
+            .Float(RowValidation.SumTolerance(cols, groupSize)).Buffer(firstBad));
+        var found = new long[groups];
+        backend.Download(firstBad, 0, MemoryMarshal.AsBytes(found.AsSpan()));
+        return RowValidation.FirstFlagged(found);
+    }
+}

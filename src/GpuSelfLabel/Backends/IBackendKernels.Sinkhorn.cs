@@ -1,0 +1,63 @@
+namespace GpuSelfLabel.Backends;
+
+/// <summary>
+/// ops.md §5 (SeLa) and §6 (SwAV) as passes over a float32 matrix X (rows × K). The drivers in
+/// <c>Solvers/</c> own the loops, the convergence test and the head loop; a backend only implements
+/// these passes. Every vector (K-vectors, N-vectors) is a contiguous float64 tensor: the scaling
+/// vectors reach magnitudes of λ·|z| (thousands), where float32 would lose the 1e-6 absolute accuracy
+/// the contract asks of log r and log c.
+/// <para>
+/// Row ranges: <c>matrix</c> may be a chunk of a larger N×K problem. Its row j is problem row
+/// <c>firstRow + j</c>, which is where the N-vectors are read and written; K-vector outputs either
+/// overwrite (<c>accumulate = false</c>) or fold the chunk into what is there (<c>true</c>), so a
+/// driver can stream a matrix that does not fit in device memory chunk by chunk.
+/// </para>
+/// <para>
+/// Reductions over rows must be deterministic: fixed row blocks whose partials are combined in block
+/// order, never atomics whose order depends on scheduling.
+/// </para>
+/// </summary>
+internal partial interface IBackendKernels
+{
+    /// <summary>
+    /// output[firstRow + i] = offset + LSE_k(scale·x_ik − columnShift_k) for every row i of
+    /// <paramref name="matrix"/>; a null <paramref name="columnShift"/> is all zeros. Reads matrix
+    /// (rows×K float32) and columnShift (K float64); writes output (N float64).
+    /// </summary>
+    void SinkhornRowLogSumExp(Tensor matrix, long firstRow, double scale, Tensor? columnShift, double offset, Tensor output);
+
+    /// <summary>
+    /// output_k = offset + LSE_i(scale·x_ik − rowShift[firstRow + i]) over the rows of
+    /// <paramref name="matrix"/>, or with <paramref name="accumulate"/> output_k = log(exp(output_k) +
+    /// exp(that)). Reads matrix (rows×K float32) and rowShift (N float64); writes output (K float64).
+    /// </summary>
+    void SinkhornColumnLogSumExp(Tensor matrix, long firstRow, double scale, Tensor rowShift, double offset, Tensor output, bool accumulate);
+
+    /// <summary>
+    /// The fused SeLa iteration, one read of the logits. For each row i, with x_ik = λ·z_ik + logR_k:
+    /// a_i = LSE_k x_ik (so log c'_i = −log N + λ·LSE_k z_ik − a_i), q_ik = exp(x_ik − a_i) (a row of
+    /// the soft codes), columnSums_k (+)= Σ_i q_ik (the next r follows as log r'_k = log N − log K +
+    /// logR_k − log columnSums_k). <paramref name="rowState"/> holds the previous a_i on entry (λ·LSE_k z_ik
+    /// before the first pass) and a_i on return. With <paramref name="measureError"/> the pass returns
+    /// Σ_i |exp(a_i − a_i^previous) − 1| over its rows (= Σ_i |c_i / c'_i − 1|), otherwise 0.
+    /// Reads logits (rows×K float32), logR (K float64); reads and writes rowState (N float64); writes
+    /// columnSums (K float64).
+    /// </summary>
+    double SinkhornSelaPass(Tensor logits, long firstRow, double lambda, Tensor logR, Tensor rowState, Tensor columnSums, bool accumulate, bool measureError);
+
+    /// <summary>
+    /// SeLa outputs from the last pass's logR and a (rowState): labels[firstRow + i] = the lowest k
+    /// maximising λ·z_ik + logR_k; logC[firstRow + i] = rowLse_i − a_i − logRows (rowLse_i = λ·LSE_k z_ik,
+    /// logRows = log N); codes_ik = exp(λ·z_ik + logR_k − a_i) when <paramref name="codes"/> is given.
+    /// Reads logits (rows×K float32), logR (K float64), rowLse and rowState (N float64); writes logC
+    /// (N float32), labels (N int64) and codes (rows×K float32).
+    /// </summary>
+    void SinkhornSelaFinalize(Tensor logits, long firstRow, double lambda, Tensor logR, Tensor rowLse, Tensor rowState, double logRows, Tensor logC, Tensor labels, Tensor? codes);
+
+    /// <summary>
+    /// output_ik = exp(scale·x_ik − columnShift_k − rowShift_i + offset) (the SwAV codes from their log
+    /// scalings); a null <paramref name="columnShift"/> is all zeros. Reads matrix (B×K float32),
+    /// columnShift (K float64), rowShift (B float64); writes output (B×K float32).
+    /// </summary>
+    void SinkhornExpShifted(Tensor matrix, double scale, Tensor? columnShift, Tensor rowShift, double offset, Tensor output);
+}

@@ -1,0 +1,58 @@
+using GpuSelfLabel.Backends;
+
+namespace GpuSelfLabel.Selection;
+
+/// <summary>The outcome of a descending selection: the key and how many candidates lie strictly above or on it.</summary>
+/// <param name="Key">Key of the rank-th largest candidate.</param>
+/// <param name="Above">Number of candidates with a larger key.</param>
+/// <param name="Equal">Number of candidates with exactly this key.</param>
+/// <param name="NextBelow">The next smaller candidate key when the last histogram already showed it, else null.</param>
+internal readonly record struct SelectedKey(uint Key, long Above, long Equal, uint? NextBelow);
+
+/// <summary>
+/// Backend-neutral driver of the radix select: each round asks the backend for one histogram of the
+/// candidates that share the prefix found so far, and narrows the prefix on the host. Three rounds
+/// (11 + 11 + 10 bits) pin down the exact key, whatever the data, with three reads of the scores.
+/// </summary>
+internal static class KeySelect
+{
+    /// <summary>
+    /// The <paramref name="rank"/>-th largest (1-based) key among the entries of <paramref name="scores"/>,
+    /// leaving out entry (i, labels[i]) of each row when <paramref name="excludedLabels"/> is given.
+    /// </summary>
+    public static SelectedKey Descending(IBackendKernels kernels, Tensor scores, Tensor? excludedLabels, long rank)
+    {
+        uint group = 0;
+        uint prefix = 0;
+        int prefixBits = 0;
+        long above = 0;
+        long[] histogram = [];
+        int bin = 0;
+        foreach (int bits in OrderedKey.RoundBits)
+        {
+            histogram = new long[1 << bits];
+            kernels.AverageKKeyHistogram(scores, excludedLabels, prefix, prefixBits, bits, histogram);
+            long remaining = rank - above;
+            bin = histogram.Length - 1;
+            while (bin > 0 && histogram[bin] < remaining)
+            {
+                remaining -= histogram[bin];
+                above += histogram[bin];
+                bin--;
+            }
+
+            group = prefix << bits;
+            prefix = group | (uint)bin;
+            prefixBits += bits;
+        }
+
+        // The last histogram holds every key that shares all but the last bits: a lower one there is the next key down.
+        uint? nextBelow = null;
+        for (int lower = bin - 1; lower >= 0 && nextBelow is null; lower--)
+        {
+            nextBelow = histogram[lower] > 0 ? group | (uint)lower : null;
+        }
+
+        return new SelectedKey(prefix, above, histogram[bin], nextBelow);
+    }
+}

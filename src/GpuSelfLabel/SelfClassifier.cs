@@ -1,0 +1,61 @@
+using GpuSelfLabel.Backends;
+using GpuSelfLabel.Validation;
+
+namespace GpuSelfLabel;
+
+/// <summary>
+/// ops.md §7: the Self-Classifier loss over V views of the same N samples and its gradient with
+/// respect to every view's logits. Targets T (column softmax, row-normalised) and predictions P (row
+/// softmax, column-normalised) both carry gradient: there is no stop-gradient.
+/// </summary>
+public static class SelfClassifier
+{
+    /// <summary>
+    /// Loss = mean over the kept ordered pairs (i, j) of ℓ(i→j) = −(1/N) Σ_n Σ_y T^i_ny ln((N/C) P^j_ny + ε),
+    /// and ∂Loss/∂S^v, for V×N×C float32 logits.
+    /// </summary>
+    public static SelfClassifierResult Compute(Tensor logits, SelfClassifierOptions? options = null)
+    {
+        options ??= new SelfClassifierOptions();
+        Guard.Float32(logits, nameof(logits), 3);
+        long views = logits.Shape[0];
+        long samples = logits.Shape[1];
+        long classes = logits.Shape[2];
+        if (views < 2)
+        {
+            throw new GslArgumentException(nameof(logits), $"has V = {views} views in shape {logits.ShapeText}; the loss pairs views, so V must be ≥ 2");
+        }
+
+        Guard.MinColumns(logits, nameof(logits), 2);
+        int globalViews = options.GlobalViews ?? (int)Math.Min(views, int.MaxValue);
+        if (globalViews < 1 || globalViews > views)
+        {
+            throw new GslArgumentException("global-views", $"must lie in [1, V = {views}], got {globalViews}");
+        }
+
+        Guard.Positive(options.TauRow, "tau-row");
+        Guard.Positive(options.TauCol, "tau-col");
+        long badRow = logits.Backend.Kernels.FindInvalidRow(logits, RowCheck.Finite, out var problem);
+        if (badRow >= 0)
+        {
+            throw new GslArgumentException(nameof(logits), $"view {badRow / samples}, sample {badRow % samples}: {problem}", badRow);
+        }
+
+        var kernels = logits.Backend.Kernels;
+        using var workspace = new SelfClassifierWorkspace(logits.Backend, (int)views, samples, classes, globalViews, options.TauRow, options.TauCol);
+        var dlogits = logits.Backend.Allocate(DType.Float32, views, samples, classes);
+        try
+        {
+            kernels.SelfClassifierRowStatistics(logits, workspace);
+            kernels.SelfClassifierColumnStatistics(logits, workspace);
+            double loss = kernels.SelfClassifierLoss(logits, workspace);
+            kernels.SelfClassifierGradient(logits, workspace, dlogits);
+            return new SelfClassifierResult(loss, dlogits);
+        }
+        catch
+        {
+            dlogits.Dispose();
+            throw;
+        }
+    }
+}

@@ -1,0 +1,83 @@
+using GpuSelfLabel.Backends;
+using GpuSelfLabel.Solvers;
+using GpuSelfLabel.Validation;
+
+namespace GpuSelfLabel;
+
+/// <summary>
+/// Sinkhorn-Knopp pseudo-labels: ops.md §5 (SeLa equipartition, batched over heads) and §6 (the SwAV
+/// in-batch variant). Every method validates its arguments, then runs on the backend that holds the input.
+/// </summary>
+public static class Sinkhorn
+{
+    /// <summary>
+    /// Scales beyond which λ·z or S/ε could leave the float64 range of the log-domain computations.
+    /// </summary>
+    private const double MaxScale = 1e30;
+
+    /// <summary>
+    /// ops.md §5: the SeLa equipartition of N samples over K clusters, P_ik = σ_ik^λ, for N×K logits
+    /// or H independent heads given as H×N×K.
+    /// </summary>
+    public static SinkhornResult SeLa(Tensor logits, SinkhornOptions? options = null)
+    {
+        options ??= new SinkhornOptions();
+        Guard.NotNull(logits, nameof(logits));
+        if (logits.Rank is not (2 or 3))
+        {
+            throw new GslArgumentException(nameof(logits), $"must be N×K or H×N×K, got shape {logits.ShapeText}");
+        }
+
+        Guard.Float32(logits, nameof(logits), logits.Rank);
+        Guard.MinColumns(logits, nameof(logits), 2);
+        Guard.Positive(options.Lambda, "lambda");
+        if (options.Lambda > MaxScale)
+        {
+            throw new GslArgumentException("lambda", $"must be ≤ {MaxScale:G3}, got {options.Lambda:G3} (λ·z would leave the float64 range)");
+        }
+
+        Guard.Positive(options.Tolerance, "tol");
+        Guard.AtLeast(options.CheckEvery, 1, "check-every");
+        Guard.AtLeast(options.MaxIterations, 1, "max-iters");
+        FiniteByHead(logits, nameof(logits));
+        return SinkhornSolver.Solve(logits, options);
+    }
+
+    /// <summary>
+    /// ops.md §6: Q = exp(S/ε) normalised to total mass 1, then n rounds of columns to 1/K and rows to
+    /// 1/B, then multiplied by B, so every row of the B×K result sums to 1 (for n ≥ 1). Computed on the
+    /// log scalings, so no entry underflows and extreme scores or a tiny ε never give 0/0.
+    /// </summary>
+    public static Tensor Swav(Tensor scores, SwavOptions? options = null)
+    {
+        options ??= new SwavOptions();
+        Guard.Matrix(scores, nameof(scores));
+        Guard.Positive(options.Epsilon, "epsilon");
+        if (1 / options.Epsilon > MaxScale)
+        {
+            throw new GslArgumentException("epsilon", $"must be ≥ {1 / MaxScale:G3}, got {options.Epsilon:G3} (S/ε would leave the float64 range)");
+        }
+
+        Guard.AtLeast(options.Iterations, 0, "iters");
+        Guard.Finite(scores, nameof(scores));
+        return SwavSolver.Solve(scores, options);
+    }
+
+    /// <summary>The row is reported as a flat row index; for H×N×K input the message also names the head.</summary>
+    private static void FiniteByHead(Tensor logits, string argument)
+    {
+        long row = logits.Backend.Kernels.FindInvalidRow(logits, RowCheck.Finite, out var problem);
+        if (row < 0)
+        {
+            return;
+        }
+
+        if (logits.Rank == 3)
+        {
+            long n = logits.Shape[1];
+            problem = $"head {row / n}, row {row % n} of that head: {problem}";
+        }
+
+        throw new GslArgumentException(argument, problem, row);
+    }
+}

@@ -1,0 +1,251 @@
+using GpuSelfLabel.Tests.Infrastructure;
+using GpuSelfLabel.Tests.References;
+
+namespace GpuSelfLabel.Tests.Families;
+
+/// <summary>ops.md §2, written once and bound to each backend below.</summary>
+public abstract class CollisionCrossEntropyTestsBase : BackendTestBase
+{
+    [SkippableTheory]
+    [MemberData(nameof(TestData.Shapes), MemberType = typeof(TestData))]
+    public void Matches_float64_reference(int n, int k)
+    {
+        var z = TestData.Logits(n, k, seed: (n * 37) + k);
+        var y = TestData.Distributions(n, k, seed: (n * 41) + k, sharpness: 2.0);
+        AssertMatchesReference(z, y, n, k);
+    }
+
+    [SkippableTheory]
+    [InlineData(1, 2)]
+    [InlineData(7, 3)]
+    [InlineData(33, 10)]
+    [InlineData(3, 100)]
+    public void Gradients_match_finite_differences(int n, int k)
+    {
+        var z = TestData.Logits(n, k, seed: 21);
+        var y = TestData.Distributions(n, k, seed: 22);
+        using var result = Compute(z, y, n, k);
+        var zWide = Float64.Widen(z);
+        var yWide = Float64.Widen(y);
+        var byLogits = FiniteDifference.Gradient(x => CollisionCrossEntropyReference.Loss(x, yWide, n, k), zWide);
+        var byTargets = FiniteDifference.Gradient(x => CollisionCrossEntropyReference.Loss(zWide, x, n, k), yWide);
+        Approx.Elementwise(byLogits, result.DLogits.ToArray(), "dlogits", relative: 1e-4, absolute: 1e-5);
+        Approx.Elementwise(byTargets, result.DTargets.ToArray(), "dtargets", relative: 1e-4, absolute: 1e-5);
+    }
+
+    [SkippableTheory]
+    [InlineData(7, 3)]
+    [InlineData(33, 10)]
+    [InlineData(3, 1000)]
+    public void One_hot_targets_give_Shannon_cross_entropy(int n, int k)
+    {
+        var z = TestData.Logits(n, k, seed: 5);
+        var y = TestData.OneHot(TestData.Labels(n, k, seed: 6), k);
+        using var logits = Upload(z, n, k);
+        using var targets = Upload(y, n, k);
+        using var collision = CollisionCrossEntropy.Compute(logits, targets);
+        using var shannon = CrossEntropy.Compute(logits, targets);
+        Approx.Scalar(shannon.Loss, collision.Loss, "loss");
+        Approx.Elementwise(Approx.Widen(shannon.Losses.ToArray()), collision.Losses.ToArray(), "losses", relative: 1e-5);
+        Approx.Elementwise(Approx.Widen(shannon.DLogits.ToArray()), collision.DLogits.ToArray(), "dlogits");
+    }
+
+    [SkippableTheory]
+    [InlineData(7, 3)]
+    [InlineData(33, 10)]
+    [InlineData(2, 3000)]
+    public void Uniform_targets_give_ln_K_and_zero_logit_gradient(int n, int k)
+    {
+        using var result = Compute(TestData.Logits(n, k, seed: 8), Enumerable.Repeat(1f / k, n * k).ToArray(), n, k);
+        Approx.Scalar(Math.Log(k), result.Loss, "loss");
+        Approx.Elementwise(new double[n * k], result.DLogits.ToArray(), "dlogits");
+    }
+
+    [SkippableFact]
+    public void Loss_is_symmetric_in_targets_and_predictions()
+    {
+        const int n = 33, k = 10;
+        var z = TestData.Logits(n, k, seed: 13);
+        var other = TestData.Logits(n, k, seed: 14);
+        using var first = Compute(z, Probabilities(other, n, k), n, k);
+        using var second = Compute(other, Probabilities(z, n, k), n, k);
+        Approx.Elementwise(Approx.Widen(first.Losses.ToArray()), second.Losses.ToArray(), "losses", relative: 1e-5);
+        Approx.Scalar(first.Loss, second.Loss, "loss");
+    }
+
+    [SkippableFact]
+    public void Logit_gradient_rows_sum_to_zero()
+    {
+        const int n = 7, k = 1000;
+        using var result = Compute(TestData.Logits(n, k, seed: 3), TestData.Distributions(n, k, seed: 4, sharpness: 3.0), n, k);
+        var d = result.DLogits.ToArray();
+        for (int i = 0; i < n; i++)
+        {
+            Assert.True(Math.Abs(d.Skip(i * k).Take(k).Sum(v => (double)v)) < 1e-6, $"row {i}");
+        }
+    }
+
+    [SkippableFact]
+    public void Targets_with_zeros_match_reference()
+    {
+        const int n = 33, k = 10;
+        var z = TestData.Logits(n, k, seed: 15);
+        var y = TestData.Distributions(n, k, seed: 16);
+        var random = new Random(17);
+        for (int i = 0; i < n; i++)
+        {
+            // Zero half the row, including the class the logits favour, then renormalise.
+            int top = Enumerable.Range(0, k).MaxBy(j => z[(i * k) + j]);
+            double kept = 0;
+            for (int j = 0; j < k; j++)
+            {
+                int at = (i * k) + j;
+                if (j == top || (random.Next(2) == 0 && j != (top + 1) % k))
+                {
+                    y[at] = 0;
+                }
+
+                kept += y[at];
+            }
+
+            for (int j = 0; j < k; j++)
+            {
+                y[(i * k) + j] = (float)(y[(i * k) + j] / kept);
+            }
+        }
+
+        AssertMatchesReference(z, y, n, k);
+    }
+
+    [SkippableFact]
+    public void Extreme_logits_with_targets_on_the_low_logit_stay_finite_and_correct()
+    {
+        const int n = 4, k = 3;
+        float[] z = [80, -80, -80, -80, 80, 0, 80, -80, 0, -80, -80, 80];
+        float[] y = [0, 1, 0, 1, 0, 0, 0.5f, 0, 0.5f, 0, 1, 0];
+        using var result = Compute(z, y, n, k);
+        var reference = CollisionCrossEntropyReference.Evaluate(Float64.Widen(z), Float64.Widen(y), n, k);
+        Approx.Scalar(reference.Loss, result.Loss, "loss");
+        Approx.Elementwise(reference.Losses, result.Losses.ToArray(), "losses", relative: 1e-5);
+        Approx.Elementwise(reference.DLogits, result.DLogits.ToArray(), "dlogits");
+
+        // σ = 1 against a target on σ = e^-160 gives ∂L/∂y = −e^160/N, beyond float32: saturated.
+        var dy = result.DTargets.ToArray();
+        Approx.Elementwise(Saturate(reference.DTargets), dy, "dtargets");
+        Assert.Equal(-float.MaxValue, dy[0]);
+        Assert.Equal(-1f / n, dy[1], 6);
+        Assert.True(Math.Abs(result.Losses.ToArray()[0] - 160) < 1e-3);
+    }
+
+    [SkippableFact]
+    public void Targets_where_sigma_underflows_double_use_the_log_domain()
+    {
+        const int n = 2, k = 4;
+        float[] z = [400, -400, -401, -399.5f, 0.5f, -1, 2, 0];
+        float[] y = [0, 0.2f, 0.3f, 0.5f, 0.25f, 0.25f, 0.25f, 0.25f];
+        using var result = Compute(z, y, n, k);
+        var reference = CollisionCrossEntropyReference.Evaluate(Float64.Widen(z), Float64.Widen(y), n, k);
+        Approx.Scalar(reference.Loss, result.Loss, "loss");
+        Approx.Elementwise(reference.Losses, result.Losses.ToArray(), "losses", relative: 1e-5);
+        Approx.Elementwise(reference.DLogits, result.DLogits.ToArray(), "dlogits");
+        Approx.Elementwise(Saturate(reference.DTargets), result.DTargets.ToArray(), "dtargets");
+    }
+
+    [SkippableFact]
+    public void Non_finite_logits_name_logits_and_row()
+    {
+        var z = TestData.Logits(5, 4, seed: 1);
+        z[(3 * 4) + 1] = float.NaN;
+        var e = Rejected(z, TestData.Distributions(5, 4, seed: 2), 5, 4);
+        Assert.Equal("logits", e.Argument);
+        Assert.Equal(3, e.Row);
+    }
+
+    [SkippableFact]
+    public void Negative_target_names_targets_and_row()
+    {
+        var y = TestData.Distributions(5, 4, seed: 2);
+        y[(2 * 4) + 0] += y[(2 * 4) + 1] + 0.25f;
+        y[(2 * 4) + 1] = -0.25f;
+        var e = Rejected(TestData.Logits(5, 4, seed: 1), y, 5, 4);
+        Assert.Equal("targets", e.Argument);
+        Assert.Equal(2, e.Row);
+    }
+
+    [SkippableFact]
+    public void Non_finite_target_names_targets_and_row()
+    {
+        var y = TestData.Distributions(5, 4, seed: 2);
+        y[(4 * 4) + 3] = float.PositiveInfinity;
+        var e = Rejected(TestData.Logits(5, 4, seed: 1), y, 5, 4);
+        Assert.Equal("targets", e.Argument);
+        Assert.Equal(4, e.Row);
+    }
+
+    [SkippableFact]
+    public void Target_row_summing_to_1_1_names_targets_and_row()
+    {
+        var y = TestData.Distributions(5, 4, seed: 2);
+        y[(1 * 4) + 2] += 0.1f;
+        var e = Rejected(TestData.Logits(5, 4, seed: 1), y, 5, 4);
+        Assert.Equal("targets", e.Argument);
+        Assert.Equal(1, e.Row);
+    }
+
+    [SkippableFact]
+    public void Shape_mismatch_names_targets()
+    {
+        using var logits = Upload(TestData.Logits(5, 4, seed: 1), 5, 4);
+        using var targets = Upload(TestData.Distributions(4, 5, seed: 2), 4, 5);
+        Assert.Equal("targets", Assert.Throws<GslArgumentException>(() => CollisionCrossEntropy.Compute(logits, targets)).Argument);
+    }
+
+    [SkippableFact]
+    public void One_class_names_logits()
+    {
+        using var logits = Upload([1f, 2f], 2, 1);
+        using var targets = Upload([1f, 1f], 2, 1);
+        Assert.Equal("logits", Assert.Throws<GslArgumentException>(() => CollisionCrossEntropy.Compute(logits, targets)).Argument);
+    }
+
+    [SkippableFact]
+    public void Rank_other_than_2_names_the_argument()
+    {
+        using var vector = Upload([1f, 2f], 2);
+        using var half = Upload([0.5f, 0.5f], 2);
+        Assert.Equal("logits", Assert.Throws<GslArgumentException>(() => CollisionCrossEntropy.Compute(vector, half)).Argument);
+
+        using var logits = Upload(TestData.Logits(2, 2, seed: 1), 2, 2);
+        using var cube = Upload([0.5f, 0.5f, 0.5f, 0.5f], 1, 2, 2);
+        Assert.Equal("targets", Assert.Throws<GslArgumentException>(() => CollisionCrossEntropy.Compute(logits, cube)).Argument);
+    }
+
+    private static double[] Saturate(double[] values) => Array.ConvertAll(values, v => Math.Clamp(v, -float.MaxValue, float.MaxValue));
+
+    private static float[] Probabilities(float[] z, int n, int k) => Array.ConvertAll(Float64.Softmax(Float64.Widen(z), n, k), v => (float)v);
+
+    private void AssertMatchesReference(float[] z, float[] y, int n, int k)
+    {
+        using var result = Compute(z, y, n, k);
+        var reference = CollisionCrossEntropyReference.Evaluate(Float64.Widen(z), Float64.Widen(y), n, k);
+        Approx.Scalar(reference.Loss, result.Loss, "loss");
+        Approx.Elementwise(reference.Losses, result.Losses.ToArray(), "losses", relative: 1e-5);
+        Approx.Elementwise(reference.DLogits, result.DLogits.ToArray(), "dlogits");
+        Approx.Elementwise(Saturate(reference.DTargets), result.DTargets.ToArray(), "dtargets");
+    }
+
+    private CollisionCrossEntropyResult Compute(float[] z, float[] y, int n, int k)
+    {
+        using var logits = Upload(z, n, k);
+        using var targets = Upload(y, n, k);
+        return CollisionCrossEntropy.Compute(logits, targets);
+    }
+
+    private GslArgumentException Rejected(float[] z, float[] y, int n, int k) =>
+        Assert.Throws<GslArgumentException>(() => Compute(z, y, n, k).Dispose());
+}
+
+public sealed class CpuCollisionCrossEntropyTests : CollisionCrossEntropyTestsBase
+{
+    protected override string BackendName => "cpu";
+}

@@ -1,0 +1,169 @@
+using GpuSelfLabel.Tests.Infrastructure;
+using GpuSelfLabel.Tests.References;
+
+namespace GpuSelfLabel.Tests.Families;
+
+/// <summary>ops.md §7, written once and bound to each backend below.</summary>
+public abstract class SelfClassifierTestsBase : BackendTestBase
+{
+    /// <summary>V, N, C, G, τ_r, τ_c, logit scale: defaults, G &lt; V, and other temperatures.</summary>
+    public static TheoryData<int, int, int, int, double, double, double> SmallCases() => new()
+    {
+        { 2, 3, 2, 2, 0.1, 0.05, 0.1 },
+        { 2, 5, 3, 1, 0.1, 0.05, 0.2 },
+        { 3, 4, 5, 3, 0.1, 0.05, 0.1 },
+        { 3, 8, 4, 1, 0.1, 0.05, 0.15 },
+        { 3, 6, 3, 2, 0.1, 0.05, 0.1 },
+        { 4, 3, 2, 2, 0.1, 0.05, 0.2 },
+        { 2, 7, 5, 2, 1.0, 0.5, 1.0 },
+        { 3, 5, 4, 2, 0.3, 0.2, 0.5 },
+    };
+
+    [SkippableTheory]
+    [MemberData(nameof(SmallCases))]
+    public void Loss_and_gradient_match_finite_differences(int views, int n, int c, int g, double tauRow, double tauCol, double scale)
+    {
+        var s = TestData.Logits(views * n, c, seed: (views * 100) + (n * 10) + c, scale: scale);
+        var x = Float64.Widen(s);
+        using var logits = Upload(s, views, n, c);
+        var result = SelfClassifier.Compute(logits, new SelfClassifierOptions(tauRow, tauCol, g));
+        using var dlogits = result.DLogits;
+
+        double Loss(double[] z) => SelfClassifierReference.Loss(z, views, n, c, tauRow, tauCol, g);
+        Approx.Scalar(Loss(x), result.Loss, "loss");
+        Approx.Elementwise(FiniteDifference.Gradient(Loss, x, h: 1e-6), dlogits.ToArray(), "dlogits");
+        Assert.Equal([views, n, c], dlogits.Shape);
+    }
+
+    [Fact]
+    public void Reference_gradient_matches_finite_differences()
+    {
+        foreach (var (views, n, c, g) in new[] { (2, 4, 3, 2), (3, 5, 4, 1), (3, 3, 2, 2) })
+        {
+            var x = Float64.Widen(TestData.Logits(views * n, c, seed: n + c, scale: 0.2));
+            double Loss(double[] z) => SelfClassifierReference.Loss(z, views, n, c, 0.1, 0.05, g);
+            var analytic = SelfClassifierReference.Gradient(x, views, n, c, 0.1, 0.05, g);
+            Approx.Elementwise(FiniteDifference.Gradient(Loss, x, h: 1e-6), analytic.Select(v => (float)v).ToArray(), "reference gradient");
+        }
+    }
+
+    [SkippableTheory]
+    [InlineData(2, 1, 3, 2)]
+    [InlineData(2, 257, 10, 2)]
+    [InlineData(3, 33, 1000, 2)]
+    [InlineData(2, 7, 3000, 1)]
+    [InlineData(4, 100, 33, 2)]
+    public void Larger_shapes_match_float64_reference(int views, int n, int c, int g)
+    {
+        var s = TestData.Logits(views * n, c, seed: n + c, scale: 1.0);
+        var x = Float64.Widen(s);
+        using var logits = Upload(s, views, n, c);
+        var result = SelfClassifier.Compute(logits, new SelfClassifierOptions(GlobalViews: g));
+        using var dlogits = result.DLogits;
+        Approx.Scalar(SelfClassifierReference.Loss(x, views, n, c, 0.1, 0.05, g), result.Loss, "loss");
+        Approx.Elementwise(SelfClassifierReference.Gradient(x, views, n, c, 0.1, 0.05, g), dlogits.ToArray(), "dlogits");
+    }
+
+    [SkippableFact]
+    public void Clamped_normalisers_match_finite_differences()
+    {
+        // Sample 2 of view 0 sits below the batch in every class so that a_n falls just under ε
+        // (T = A/ε, no gradient through a_n), and class 0 of view 1 below every other class so that
+        // r_0 falls just under ε (P = R/ε): the max(·, ε) branches, where they still matter.
+        const int views = 2, n = 4, c = 3;
+        var s = TestData.Logits(views * n, c, seed: 9, scale: 0.02);
+        for (int y = 0; y < c; y++)
+        {
+            s[(2 * c) + y] -= 1.45f;
+        }
+
+        for (int row = 0; row < n; row++)
+        {
+            s[(n * c) + (row * c)] -= 2.9f;
+        }
+
+        var x = Float64.Widen(s);
+        double a = SelfClassifierReference.Normalisers(x, 0, n, c, 0.1, 0.05).RowSumA[2];
+        double r = SelfClassifierReference.Normalisers(x, 1, n, c, 0.1, 0.05).ColumnSumR[0];
+        Assert.InRange(a, 0.05 * SelfClassifierReference.Epsilon, SelfClassifierReference.Epsilon);
+        Assert.InRange(r, 0.05 * SelfClassifierReference.Epsilon, SelfClassifierReference.Epsilon);
+
+        using var logits = Upload(s, views, n, c);
+        var result = SelfClassifier.Compute(logits);
+        using var dlogits = result.DLogits;
+        double Loss(double[] z) => SelfClassifierReference.Loss(z, views, n, c, 0.1, 0.05, views);
+        Approx.Scalar(Loss(x), result.Loss, "loss");
+        Approx.Elementwise(FiniteDifference.Gradient(Loss, x, h: 1e-6), dlogits.ToArray(), "dlogits");
+    }
+
+    [SkippableFact]
+    public void All_equal_logits_give_ln_C_and_no_gradient()
+    {
+        const int views = 3, n = 5, c = 10;
+        using var logits = Upload(Enumerable.Repeat(2.5f, views * n * c).ToArray(), views, n, c);
+        var result = SelfClassifier.Compute(logits, new SelfClassifierOptions(GlobalViews: 2));
+        using var dlogits = result.DLogits;
+        Approx.Scalar(Math.Log(c), result.Loss, "loss");
+        Approx.Elementwise(new double[views * n * c], dlogits.ToArray(), "dlogits");
+    }
+
+    [SkippableFact]
+    public void Extreme_logits_give_no_NaN()
+    {
+        const int views = 2, n = 6, c = 4;
+        var random = new Random(4);
+        var s = Enumerable.Range(0, views * n * c).Select(_ => random.Next(3) switch { 0 => -80f, 1 => 80f, _ => 79.9f }).ToArray();
+        var x = Float64.Widen(s);
+        using var logits = Upload(s, views, n, c);
+        var result = SelfClassifier.Compute(logits);
+        using var dlogits = result.DLogits;
+        Assert.True(double.IsFinite(result.Loss));
+        Approx.Scalar(SelfClassifierReference.Loss(x, views, n, c, 0.1, 0.05, views), result.Loss, "loss");
+        Approx.Elementwise(SelfClassifierReference.Gradient(x, views, n, c, 0.1, 0.05, views), dlogits.ToArray(), "dlogits");
+    }
+
+    [SkippableFact]
+    public void Results_are_bitwise_reproducible()
+    {
+        var s = TestData.Logits(2 * 300, 50, seed: 3);
+        using var logits = Upload(s, 2, 300, 50);
+        var first = SelfClassifier.Compute(logits);
+        var second = SelfClassifier.Compute(logits);
+        using var d1 = first.DLogits;
+        using var d2 = second.DLogits;
+        Assert.Equal(first.Loss, second.Loss);
+        Assert.Equal(d1.ToArray(), d2.ToArray());
+    }
+
+    [SkippableFact]
+    public void Bad_input_names_argument_and_row()
+    {
+        var s = TestData.Logits(2 * 4, 3, seed: 1);
+        using var ok = Upload(s, 2, 4, 3);
+
+        using var oneView = Upload(TestData.Logits(4, 3, seed: 1), 1, 4, 3);
+        Assert.Equal("logits", Assert.Throws<GslArgumentException>(() => SelfClassifier.Compute(oneView)).Argument);
+        using var matrix = Upload(TestData.Logits(4, 3, seed: 1), 4, 3);
+        Assert.Equal("logits", Assert.Throws<GslArgumentException>(() => SelfClassifier.Compute(matrix)).Argument);
+        using var oneClass = Upload(TestData.Logits(8, 1, seed: 1), 2, 4, 1);
+        Assert.Equal("logits", Assert.Throws<GslArgumentException>(() => SelfClassifier.Compute(oneClass)).Argument);
+
+        Assert.Equal("global-views", Assert.Throws<GslArgumentException>(() => SelfClassifier.Compute(ok, new SelfClassifierOptions(GlobalViews: 0))).Argument);
+        Assert.Equal("global-views", Assert.Throws<GslArgumentException>(() => SelfClassifier.Compute(ok, new SelfClassifierOptions(GlobalViews: 3))).Argument);
+        Assert.Equal("tau-row", Assert.Throws<GslArgumentException>(() => SelfClassifier.Compute(ok, new SelfClassifierOptions(TauRow: 0))).Argument);
+        Assert.Equal("tau-col", Assert.Throws<GslArgumentException>(() => SelfClassifier.Compute(ok, new SelfClassifierOptions(TauCol: -1))).Argument);
+        Assert.Equal("tau-col", Assert.Throws<GslArgumentException>(() => SelfClassifier.Compute(ok, new SelfClassifierOptions(TauCol: double.NaN))).Argument);
+
+        s[(6 * 3) + 1] = float.NaN;
+        using var bad = Upload(s, 2, 4, 3);
+        var e = Assert.Throws<GslArgumentException>(() => SelfClassifier.Compute(bad));
+        Assert.Equal("logits", e.Argument);
+        Assert.Equal(6, e.Row);
+        Assert.Contains("view 1, sample 2", e.Message, StringComparison.Ordinal);
+    }
+}
+
+public sealed class CpuSelfClassifierTests : SelfClassifierTestsBase
+{
+    protected override string BackendName => "cpu";
+}

@@ -78,6 +78,7 @@ internal static class ClusterReport
         ["init_restarts"] = o.InitRestarts,
         ["init_temperature"] = o.InitTemperature,
         ["standardize"] = o.Standardize,
+        ["l2_normalize"] = o.NormalizeRows,
         ["em_iters"] = o.EmIterations,
         ["noise"] = o.NoiseStd,
         ["dropout"] = o.FeatureDropout,

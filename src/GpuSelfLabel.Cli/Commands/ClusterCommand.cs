@@ -49,6 +49,7 @@ internal static class ClusterCommand
         var kmeansRestarts = new Option<int>("--kmeans-restarts") { Description = "k-means restarts (kmeans and --compare)", DefaultValueFactory = _ => 10 };
         var seed = new Option<int>("--seed") { Description = "Seed of every random draw: equal seeds, equal clusters", DefaultValueFactory = _ => Defaults.Seed };
         var standardize = new Option<bool>("--standardize") { Description = "Scale every feature to mean 0, variance 1 first" };
+        var normalize = new Option<bool>("--l2-normalize") { Description = "Scale every sample to unit L2 norm first" };
         var blas = new Option<string>("--blas") { Description = "auto (OpenBLAS if installed), openblas or managed", DefaultValueFactory = _ => "auto" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout instead of the summary" };
         var quiet = new Option<bool>("--quiet") { Description = "No progress on stderr" };
@@ -58,7 +59,7 @@ internal static class ClusterCommand
         {
             features, dataset, split, datasetDir, labels, k, method, compare, output, epochs, batch, lr, optimizer, momentum,
             weightDecay, schedule, hidden, lambda, epsilon, init, initTemperature, initRestarts, emIterations, noise, dropout, restarts, kmeansRestarts,
-            seed, standardize, blas, json, quiet, backend,
+            seed, standardize, normalize, blas, json, quiet, backend,
         };
         command.SetAction(parse => ExitCodes.Run(parse.InvocationConfiguration.Error, () =>
         {
@@ -91,6 +92,7 @@ internal static class ClusterCommand
                 parse.GetValue(initTemperature),
                 parse.GetValue(initRestarts),
                 parse.GetValue(standardize),
+                parse.GetValue(normalize),
                 parse.GetValue(emIterations),
                 parse.GetValue(noise),
                 parse.GetValue(dropout),
@@ -136,7 +138,8 @@ internal static class ClusterCommand
         if (name == ClusterMethods.KMeans)
         {
             display.Note($"kmeans: {kmeansOptions.Restarts} k-means++ restarts on {input.Source}");
-            var kmeans = KMeans.Fit(options.Standardize ? input.Features.Standardize() : input.Features, kmeansOptions);
+            var features = options.Standardize ? input.Features.Standardize() : input.Features;
+            var kmeans = KMeans.Fit(options.NormalizeRows ? features.NormalizeRows() : features, kmeansOptions);
             var scores = input.Labels is null ? null : ClusteringMetrics.Evaluate(kmeans.Clusters, input.Labels);
             return new MethodOutcome(name, kmeans.Clusters, scores, kmeans.Seconds, null, kmeans);
         }

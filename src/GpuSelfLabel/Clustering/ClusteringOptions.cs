@@ -23,6 +23,7 @@ namespace GpuSelfLabel.Clustering;
 /// <param name="InitTemperature">T of the k-means++ initialisation (&gt; 0); in units of the data's squared distances.</param>
 /// <param name="InitRestarts">k-means restarts of the <see cref="HeadInit.KMeans"/> initialisation (≥ 1).</param>
 /// <param name="Standardize">Shift and scale every feature to mean 0, variance 1 before training.</param>
+/// <param name="NormalizeRows">Scale every sample to unit L2 norm first (after standardisation, if both).</param>
 /// <param name="EmIterations">EM iterations per pseudo-label refresh at most (≥ 1).</param>
 /// <param name="NoiseStd">Self-Classifier views: Gaussian noise added, in units of each feature's standard deviation.</param>
 /// <param name="FeatureDropout">Self-Classifier views: probability that a feature is zeroed (the rest scaled by 1/(1−p)).</param>
@@ -46,6 +47,7 @@ public sealed record ClusteringOptions(
     double InitTemperature = 1.0,
     int InitRestarts = 10,
     bool Standardize = false,
+    bool NormalizeRows = false,
     int EmIterations = 200,
     double NoiseStd = 0.1,
     double FeatureDropout = 0.2,

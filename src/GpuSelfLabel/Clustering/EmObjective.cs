@@ -40,7 +40,7 @@ internal sealed class EmObjective : TrainingObjective
 
     public override void BeginEpoch(float[] logits, int epoch)
     {
-        LossEngine.Softmax(logits, rows, Classes, probs);
+        Losses.Softmax(logits, rows, Classes, probs);
         float uniform = WarmStartBlend / Classes;
         if (warm)
         {

@@ -94,4 +94,18 @@ public sealed class FeatureMatrix
 
         return new FeatureMatrix(result, Rows, Columns);
     }
+
+    /// <summary>A copy with every row scaled to unit Euclidean norm (an all-zero row stays zero).</summary>
+    public FeatureMatrix NormalizeRows()
+    {
+        var result = new float[Values.Length];
+        for (int i = 0; i < Rows; i++)
+        {
+            var source = Row(i);
+            float norm = System.Numerics.Tensors.TensorPrimitives.Norm(source);
+            System.Numerics.Tensors.TensorPrimitives.Multiply(source, norm > 0 ? 1 / norm : 0f, result.AsSpan(i * Columns, Columns));
+        }
+
+        return new FeatureMatrix(result, Rows, Columns);
+    }
 }

@@ -38,6 +38,11 @@ public static class SelfLabelClustering
             features = features.Standardize();
         }
 
+        if (options.NormalizeRows)
+        {
+            features = features.NormalizeRows();
+        }
+
         var losses = new LossEngine(backend ?? Backend.Cpu);
         var seeds = new Random(options.Seed);
         var runs = new List<Run>();
@@ -71,7 +76,21 @@ public static class SelfLabelClustering
             foreach (var r in runs)
             {
                 var e = ClusteringMetrics.Evaluate(r.Clusters, labels);
-                Console.Error.WriteLine($"RUN {r.Restart} acc {e.Accuracy:F4} nmi {e.Nmi:F4} obj {r.Objective:F4}");
+                var cent = new double[options.K * features.Columns];
+                var cnt = new int[options.K];
+                for (int i = 0; i < features.Rows; i++)
+                {
+                    cnt[r.Clusters[i]]++;
+                    for (int j = 0; j < features.Columns; j++) cent[(r.Clusters[i] * features.Columns) + j] += features.Values[(i * features.Columns) + j];
+                }
+                double sse = 0;
+                for (int i = 0; i < features.Rows; i++)
+                {
+                    for (int j = 0; j < features.Columns; j++) { double dd = features.Values[(i * features.Columns) + j] - (cent[(r.Clusters[i] * features.Columns) + j] / cnt[r.Clusters[i]]); sse += dd * dd; }
+                }
+                double ent = 0;
+                foreach (var c in cnt) { if (c > 0) ent -= c / (double)features.Rows * Math.Log(c / (double)features.Rows); }
+                Console.Error.WriteLine($"RUN {r.Restart} acc {e.Accuracy:F4} nmi {e.Nmi:F4} obj {r.Objective:F4} sse {sse:F0} ent {ent:F4}");
             }
         }
 
@@ -164,11 +183,8 @@ public static class SelfLabelClustering
 
                 int total = rows * objective.Views;
                 head.Forward(input.AsSpan(0, total * d), total, logits.AsSpan(0, total * k));
+                CheckFinite(logits.AsSpan(0, total * k), epoch, options);
                 double loss = objective.Batch(samples, logits, rows, dlogits);
-                if (!double.IsFinite(loss))
-                {
-                    throw new GslArgumentException("lr", $"training diverged in epoch {epoch + 1} (the loss is {loss}); lower the learning rate (now {options.LearningRate})");
-                }
 
                 lossSum += loss;
                 head.Backward(input.AsSpan(0, total * d), total, dlogits.AsSpan(0, total * k));
@@ -187,6 +203,16 @@ public static class SelfLabelClustering
         return new Run(ClassifierHead.ArgMax(all, k), head, SelectionObjective(all, n, options, losses), restart);
     }
 
+    /// <summary>Logits beyond float32 range mean the steps were too large: say so instead of failing inside a loss.</summary>
+    private static void CheckFinite(ReadOnlySpan<float> logits, int epoch, ClusteringOptions options)
+    {
+        float sum = System.Numerics.Tensors.TensorPrimitives.Sum(logits);
+        if (!float.IsFinite(sum) || System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(logits) > 1e15f)
+        {
+            throw new GslArgumentException("lr", $"training diverged in epoch {epoch + 1} (the logits left float32 range); lower the learning rate (now {options.LearningRate}) or the weight decay, or drop --standardize");
+        }
+    }
+
     /// <summary>
     /// min over Y of F(Y) = (1/N) Σ −ln(σ_i·y_i) + λ·KL(u ‖ ȳ) for the head's final σ (EM from σ):
     /// the unsupervised score restarts are ranked by, whatever the method (λ = 1 for methods without
@@ -195,7 +221,7 @@ public static class SelfLabelClustering
     private static double SelectionObjective(float[] logits, int n, ClusteringOptions options, LossEngine losses)
     {
         var probs = new float[logits.Length];
-        LossEngine.Softmax(logits, n, options.K, probs);
+        losses.Softmax(logits, n, options.K, probs);
         double lambda = options.Method is ClusteringMethod.CceEm or ClusteringMethod.Ce ? options.EffectiveLambda : 1.0;
         return losses.Em(probs, null, n, options.K, lambda, options.EmIterations, new float[logits.Length]).Objective;
     }

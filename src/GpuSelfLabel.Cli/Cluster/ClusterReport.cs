@@ -16,6 +16,7 @@ internal static class ClusterReport
         var report = new JsonObject
         {
             ["method"] = main.Method,
+            ["preprocessing"] = main.Preprocessing,
             ["k"] = k,
             ["n"] = input.Features.Rows,
             ["d"] = input.Features.Columns,
@@ -48,6 +49,7 @@ internal static class ClusterReport
             report["comparison"] = new JsonArray(comparison.Select(o => (JsonNode?)new JsonObject
             {
                 ["method"] = o.Method,
+                ["preprocessing"] = o.Preprocessing,
                 ["acc"] = o.Scores?.Accuracy,
                 ["nmi"] = o.Scores?.Nmi,
                 ["ari"] = o.Scores?.Ari,

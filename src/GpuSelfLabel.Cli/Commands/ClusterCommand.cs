@@ -37,9 +37,9 @@ internal static class ClusterCommand
         var weightDecay = new Option<double>("--weight-decay") { Description = "L2 weight decay on weights", DefaultValueFactory = _ => Defaults.WeightDecay };
         var schedule = new Option<string>("--schedule") { Description = "cosine, step or constant", DefaultValueFactory = _ => "cosine" };
         var hidden = new Option<int>("--hidden") { Description = "Width of a hidden ReLU layer (0: linear head)", DefaultValueFactory = _ => Defaults.Hidden };
-        var lambda = new Option<double?>("--lambda") { Description = "Pseudo-label λ: EM fairness weight (cce-em, ce; default 1) or SeLa exponent (sela; default 25)" };
+        var lambda = new Option<double?>("--lambda") { Description = "Pseudo-label λ: EM fairness weight (cce-em, ce; default 100) or SeLa exponent (sela; default 25)" };
         var epsilon = new Option<double>("--epsilon") { Description = "SwAV Sinkhorn ε", DefaultValueFactory = _ => Defaults.Epsilon };
-        var init = new Option<string>("--init") { Description = "kmeans++ (nearest-seed classifier), kmeans (nearest k-means centre) or random", DefaultValueFactory = _ => "kmeans++" };
+        var init = new Option<string>("--init") { Description = "kmeans++ (nearest-seed classifier), kmeans (nearest k-means centre) or random", DefaultValueFactory = _ => "kmeans" };
         var initTemperature = new Option<double>("--init-temperature") { Description = "Softness of the kmeans++ start, relative to the mean squared distance to the nearest seed", DefaultValueFactory = _ => Defaults.InitTemperature };
         var initRestarts = new Option<int>("--init-restarts") { Description = "k-means restarts of --init kmeans", DefaultValueFactory = _ => Defaults.InitRestarts };
         var emIterations = new Option<int>("--em-iters") { Description = "EM iterations per pseudo-label refresh at most", DefaultValueFactory = _ => Defaults.EmIterations };
@@ -49,7 +49,7 @@ internal static class ClusterCommand
         var kmeansRestarts = new Option<int>("--kmeans-restarts") { Description = "k-means restarts (kmeans and --compare)", DefaultValueFactory = _ => 10 };
         var seed = new Option<int>("--seed") { Description = "Seed of every random draw: equal seeds, equal clusters", DefaultValueFactory = _ => Defaults.Seed };
         var standardize = new Option<bool>("--standardize") { Description = "Scale every feature to mean 0, variance 1 first" };
-        var normalize = new Option<bool>("--l2-normalize") { Description = "Scale every sample to unit L2 norm first" };
+        var normalize = new Option<bool>("--l2-normalize") { Description = "Scale every sample to unit L2 norm first (default true; --l2-normalize false for raw geometry)", DefaultValueFactory = _ => Defaults.NormalizeRows };
         var blas = new Option<string>("--blas") { Description = "auto (OpenBLAS if installed), openblas or managed", DefaultValueFactory = _ => "auto" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout instead of the summary" };
         var quiet = new Option<bool>("--quiet") { Description = "No progress on stderr" };
@@ -105,10 +105,19 @@ internal static class ClusterCommand
             List<MethodOutcome>? comparison = null;
             if (parse.GetValue(compare))
             {
+                // k-means on the features as given is the reference the issue sets; k-means after the
+                // same preprocessing as the self-labeling methods is shown too when that differs.
                 comparison = [];
-                foreach (var name in new[] { ClusterMethods.KMeans }.Concat(ClusterMethods.SelfLabeling))
+                var raw = options with { Standardize = false, NormalizeRows = false };
+                comparison.Add(methodName == ClusterMethods.KMeans && main.Preprocessing == "none" ? main : Run(ClusterMethods.KMeans, input, raw, kmeansOptions, device, display));
+                if (MethodOutcome.Describe(options) != "none")
                 {
-                    comparison.Add(name == methodName ? main : Run(name, input, options with { Method = name == ClusterMethods.KMeans ? options.Method : ClusterMethods.Parse(name), Lambda = name == methodName ? options.Lambda : null }, kmeansOptions, device, display));
+                    comparison.Add(methodName == ClusterMethods.KMeans ? main : Run(ClusterMethods.KMeans, input, options, kmeansOptions, device, display));
+                }
+
+                foreach (var name in ClusterMethods.SelfLabeling)
+                {
+                    comparison.Add(name == methodName ? main : Run(name, input, options with { Method = ClusterMethods.Parse(name), Lambda = null }, kmeansOptions, device, display));
                 }
             }
 
@@ -137,15 +146,15 @@ internal static class ClusterCommand
     {
         if (name == ClusterMethods.KMeans)
         {
-            display.Note($"kmeans: {kmeansOptions.Restarts} k-means++ restarts on {input.Source}");
+            display.Note($"kmeans: {kmeansOptions.Restarts} k-means++ restarts on {input.Source}, preprocessing: {MethodOutcome.Describe(options)}");
             var features = options.Standardize ? input.Features.Standardize() : input.Features;
             var kmeans = KMeans.Fit(options.NormalizeRows ? features.NormalizeRows() : features, kmeansOptions);
             var scores = input.Labels is null ? null : ClusteringMetrics.Evaluate(kmeans.Clusters, input.Labels);
-            return new MethodOutcome(name, kmeans.Clusters, scores, kmeans.Seconds, null, kmeans);
+            return new MethodOutcome(name, kmeans.Clusters, scores, kmeans.Seconds, null, kmeans, MethodOutcome.Describe(options));
         }
 
         var result = display.Run(name, options.Epochs * options.Restarts, progress => SelfLabelClustering.Fit(input.Features, options, input.Labels, progress, device));
-        return new MethodOutcome(name, result.Clusters, result.Scores, result.Seconds, result, null);
+        return new MethodOutcome(name, result.Clusters, result.Scores, result.Seconds, result, null, MethodOutcome.Describe(options));
     }
 
     private static int DefaultK(ClusterInput input)
@@ -214,11 +223,12 @@ internal static class ClusterCommand
             Ansi = ReferenceEquals(stdout, Console.Out) && !Console.IsOutputRedirected ? AnsiSupport.Detect : AnsiSupport.No,
             ColorSystem = ColorSystemSupport.Detect,
         });
-        var table = new Table().AddColumns("method", "ACC", "NMI", "ARI", "seconds");
+        var table = new Table().AddColumns("method", "features", "ACC", "NMI", "ARI", "seconds");
         foreach (var row in comparison ?? [main])
         {
             table.AddRow(
                 row.Method,
+                row.Preprocessing,
                 Format(row.Scores?.Accuracy),
                 Format(row.Scores?.Nmi),
                 Format(row.Scores?.Ari),

@@ -8,15 +8,16 @@ namespace GpuSelfLabel.Clustering;
 /// <param name="Method">Loss and pseudo-label solver (default collision CE with EM pseudo-labels).</param>
 /// <param name="Epochs">Passes over the data (≥ 1); pseudo-labels are refreshed before each.</param>
 /// <param name="BatchSize">Samples per SGD step (≥ 1; capped at N).</param>
-/// <param name="LearningRate">Base learning rate (&gt; 0).</param>
+/// <param name="LearningRate">Base learning rate (&gt; 0); the default suits unit-norm inputs (<paramref name="NormalizeRows"/>).</param>
 /// <param name="Optimizer">SGD with momentum or Adam.</param>
 /// <param name="Momentum">SGD momentum in [0, 1).</param>
 /// <param name="WeightDecay">L2 penalty on weights (not biases), ≥ 0.</param>
 /// <param name="Schedule">Learning-rate schedule over the epochs.</param>
 /// <param name="Hidden">Width of a hidden ReLU layer; 0 for a linear head.</param>
 /// <param name="Lambda">
-/// The pseudo-label solver's λ: fairness weight of the EM objective (cce-em, ce; default 1) or the
-/// SeLa Sinkhorn exponent (sela; default 25). Null takes the method's default.
+/// The pseudo-label solver's λ: fairness weight of the EM objective (cce-em, ce; default 100, strong
+/// enough to pull clusters towards equal sizes) or the SeLa Sinkhorn exponent (sela; default 25).
+/// Null takes the method's default.
 /// </param>
 /// <param name="Epsilon">SwAV Sinkhorn ε (&gt; 0, default 0.05).</param>
 /// <param name="Init">How the output layer starts.</param>
@@ -33,9 +34,9 @@ namespace GpuSelfLabel.Clustering;
 public sealed record ClusteringOptions(
     int K,
     ClusteringMethod Method = ClusteringMethod.CceEm,
-    int Epochs = 30,
+    int Epochs = 10,
     int BatchSize = 256,
-    double LearningRate = 0.1,
+    double LearningRate = 0.3,
     OptimizerKind Optimizer = OptimizerKind.Sgd,
     double Momentum = 0.9,
     double WeightDecay = 1e-4,
@@ -43,11 +44,11 @@ public sealed record ClusteringOptions(
     int Hidden = 0,
     double? Lambda = null,
     double Epsilon = 0.05,
-    HeadInit Init = HeadInit.KMeansPlusPlus,
+    HeadInit Init = HeadInit.KMeans,
     double InitTemperature = 1.0,
     int InitRestarts = 10,
     bool Standardize = false,
-    bool NormalizeRows = false,
+    bool NormalizeRows = true,
     int EmIterations = 200,
     double NoiseStd = 0.1,
     double FeatureDropout = 0.2,
@@ -55,6 +56,6 @@ public sealed record ClusteringOptions(
     int Seed = 0,
     GemmProvider Blas = GemmProvider.Auto)
 {
-    /// <summary>λ for <see cref="Method"/>: <see cref="Lambda"/> when given, else 25 for SeLa and 1 otherwise.</summary>
-    public double EffectiveLambda => Lambda ?? (Method == ClusteringMethod.Sela ? 25.0 : 1.0);
+    /// <summary>λ for <see cref="Method"/>: <see cref="Lambda"/> when given, else 25 for SeLa and 100 otherwise.</summary>
+    public double EffectiveLambda => Lambda ?? (Method == ClusteringMethod.Sela ? 25.0 : 100.0);
 }

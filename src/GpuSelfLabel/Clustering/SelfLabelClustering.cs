@@ -53,47 +53,6 @@ public static class SelfLabelClustering
         }
 
         var best = runs[Consensus(runs)];
-        if (labels is not null && Environment.GetEnvironmentVariable("GSL_DEBUG_VOTE") == "1")
-        {
-            var votes = new int[features.Rows * options.K];
-            foreach (var r in runs)
-            {
-                var map = ClusteringMetrics.Evaluate(r.Clusters, best.Clusters).ClusterToClass;
-                for (int i = 0; i < features.Rows; i++)
-                {
-                    votes[(i * options.K) + map[r.Clusters[i]]]++;
-                }
-            }
-
-            var voted = new int[features.Rows];
-            for (int i = 0; i < voted.Length; i++)
-            {
-                voted[i] = System.Numerics.Tensors.TensorPrimitives.IndexOfMax(votes.AsSpan(i * options.K, options.K));
-            }
-
-            var v = ClusteringMetrics.Evaluate(voted, labels);
-            Console.Error.WriteLine($"VOTE acc {v.Accuracy:F4} nmi {v.Nmi:F4} ari {v.Ari:F4}");
-            foreach (var r in runs)
-            {
-                var e = ClusteringMetrics.Evaluate(r.Clusters, labels);
-                var cent = new double[options.K * features.Columns];
-                var cnt = new int[options.K];
-                for (int i = 0; i < features.Rows; i++)
-                {
-                    cnt[r.Clusters[i]]++;
-                    for (int j = 0; j < features.Columns; j++) cent[(r.Clusters[i] * features.Columns) + j] += features.Values[(i * features.Columns) + j];
-                }
-                double sse = 0;
-                for (int i = 0; i < features.Rows; i++)
-                {
-                    for (int j = 0; j < features.Columns; j++) { double dd = features.Values[(i * features.Columns) + j] - (cent[(r.Clusters[i] * features.Columns) + j] / cnt[r.Clusters[i]]); sse += dd * dd; }
-                }
-                double ent = 0;
-                foreach (var c in cnt) { if (c > 0) ent -= c / (double)features.Rows * Math.Log(c / (double)features.Rows); }
-                Console.Error.WriteLine($"RUN {r.Restart} acc {e.Accuracy:F4} nmi {e.Nmi:F4} obj {r.Objective:F4} sse {sse:F0} ent {ent:F4}");
-            }
-        }
-
         var scores = labels is null ? null : ClusteringMetrics.Evaluate(best.Clusters, labels);
         return new ClusteringResult(best.Clusters, best.Head, history, scores, best.Objective, best.Restart, clock.Elapsed.TotalSeconds, Gemm.Describe(options.Blas), options);
     }

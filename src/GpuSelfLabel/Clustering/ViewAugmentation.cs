@@ -42,25 +42,27 @@ internal sealed class ViewAugmentation
     {
         int d = noiseScale.Length;
         float scale = 1 / keep;
-        for (int i = 0; i < source.Length; i++)
+        for (int i = 0; i < source.Length; i += 2)
         {
-            int j = i % d;
-            if (keep < 1 && random.NextSingle() >= keep)
+            // Box–Muller gives two independent normals per pair of uniforms; 1 − u keeps the log's argument in (0, 1].
+            double radius = Math.Sqrt(-2 * Math.Log(1 - random.NextDouble()));
+            double angle = 2 * Math.PI * random.NextDouble();
+            Write(source, target, i, d, scale, (float)(radius * Math.Cos(angle)));
+            if (i + 1 < source.Length)
             {
-                target[i] = 0f;
-                continue;
+                Write(source, target, i + 1, d, scale, (float)(radius * Math.Sin(angle)));
             }
-
-            float noise = noiseScale[j] == 0 ? 0f : noiseScale[j] * Gaussian();
-            target[i] = (source[i] + noise) * scale;
         }
     }
 
-    private float Gaussian()
+    private void Write(ReadOnlySpan<float> source, Span<float> target, int i, int d, float scale, float normal)
     {
-        // Box–Muller; 1 − u keeps the logarithm's argument in (0, 1].
-        double u = 1 - random.NextDouble();
-        double v = random.NextDouble();
-        return (float)(Math.Sqrt(-2 * Math.Log(u)) * Math.Cos(2 * Math.PI * v));
+        if (keep < 1 && random.NextSingle() >= keep)
+        {
+            target[i] = 0f;
+            return;
+        }
+
+        target[i] = (source[i] + (noiseScale[i % d] * normal)) * scale;
     }
 }

@@ -105,7 +105,9 @@ public sealed class ClusterCommandTests
         using var json = JsonDocument.Parse(gsl.Stdout);
         Assert.Equal(3, json.RootElement.GetProperty("k").GetInt32());
         var methods = json.RootElement.GetProperty("comparison").EnumerateArray().Select(e => e.GetProperty("method").GetString()).ToList();
-        Assert.Equal(["kmeans", "cce-em", "ce", "sela", "swav", "self-classifier"], methods);
+        Assert.Equal(["kmeans", "kmeans", "cce-em", "ce", "sela", "swav", "self-classifier"], methods);
+        var preprocessing = json.RootElement.GetProperty("comparison").EnumerateArray().Select(e => e.GetProperty("preprocessing").GetString()).ToList();
+        Assert.Equal(["none", "l2-normalize", "l2-normalize", "l2-normalize", "l2-normalize", "l2-normalize", "l2-normalize"], preprocessing);
 
         Assert.Equal(0, gsl.Run("cluster", "--dataset", "fashion-mnist", "--dataset-dir", folder, "--method", "kmeans", "--kmeans-restarts", "2", "--out", gsl.OutDir));
         Assert.Contains("kmeans", gsl.Stdout, StringComparison.Ordinal);

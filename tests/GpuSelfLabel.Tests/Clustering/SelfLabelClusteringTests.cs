@@ -33,7 +33,7 @@ public sealed class SelfLabelClusteringTests
     public void A_hidden_layer_with_adam_and_a_step_schedule_also_trains()
     {
         var (values, labels) = Blobs.Make(N, D, K, seed: 5);
-        var options = Options(ClusteringMethod.CceEm) with { Hidden = 16, Optimizer = OptimizerKind.Adam, LearningRate = 0.01, Schedule = ScheduleKind.Step, Init = HeadInit.Random };
+        var options = Options(ClusteringMethod.CceEm) with { Hidden = 16, Optimizer = OptimizerKind.Adam, LearningRate = 0.01, Schedule = ScheduleKind.Step, Init = HeadInit.KMeansPlusPlus };
         var result = SelfLabelClustering.Fit(FeatureMatrix.Create(values, N, D), options, labels);
         Assert.True(result.Scores!.Accuracy > 0.9, $"ACC {result.Scores.Accuracy}");
         Assert.Equal(D * 16, result.Head.HiddenWeight!.Length);

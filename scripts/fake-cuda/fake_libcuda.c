@@ -6,6 +6,7 @@
  * Used by run-cuda-tests.sh; not part of the build or of scripts/test.sh. */
 #include <math.h>
 #include <stdint.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,15 +44,21 @@ static int need_context(const char *call)
     return OK;
 }
 
+/* xunit runs test classes on several threads at once, so the allocation table is shared state. */
+static pthread_mutex_t allocations_lock = PTHREAD_MUTEX_INITIALIZER;
+
 static int in_allocation(CUdeviceptr p, size_t bytes)
 {
+    pthread_mutex_lock(&allocations_lock);
     for (int i = 0; i < allocation_count; i++)
     {
         if (p >= allocations[i].start && p + bytes <= allocations[i].start + allocations[i].size)
         {
+            pthread_mutex_unlock(&allocations_lock);
             return 1;
         }
     }
+    pthread_mutex_unlock(&allocations_lock);
     fprintf(stderr, "fake libcuda: %zu bytes at %llx are not device memory\n", bytes, p);
     return 0;
 }
@@ -113,41 +120,54 @@ int cuFuncGetAttribute(int *v, int attribute, void *function) { *v = attribute =
 int cuMemAlloc_v2(CUdeviceptr *p, size_t bytes)
 {
     if (need_context("cuMemAlloc")) return NO_CONTEXT;
-    if (allocation_count == MAX_ALLOCATIONS) return complain("too many allocations");
+    pthread_mutex_lock(&allocations_lock);
+    if (allocation_count == MAX_ALLOCATIONS)
+    {
+        pthread_mutex_unlock(&allocations_lock);
+        return complain("too many allocations");
+    }
     *p = (CUdeviceptr)malloc(bytes);
     allocations[allocation_count].start = *p;
     allocations[allocation_count].size = bytes;
     allocation_count++;
+    pthread_mutex_unlock(&allocations_lock);
     return OK;
 }
 
 int cuMemFree_v2(CUdeviceptr p)
 {
     if (need_context("cuMemFree")) return NO_CONTEXT;
+    pthread_mutex_lock(&allocations_lock);
     for (int i = 0; i < allocation_count; i++)
     {
         if (allocations[i].start == p)
         {
             free((void *)p);
             allocations[i] = allocations[--allocation_count];
+            pthread_mutex_unlock(&allocations_lock);
             return OK;
         }
     }
+    pthread_mutex_unlock(&allocations_lock);
     return complain("free of memory that was not allocated (or twice)");
 }
 
 int cuMemGetAddressRange_v2(CUdeviceptr *start, size_t *size, CUdeviceptr p)
 {
+    int status = FAILED;
+    pthread_mutex_lock(&allocations_lock);
     for (int i = 0; i < allocation_count; i++)
     {
         if (p >= allocations[i].start && p < allocations[i].start + allocations[i].size)
         {
             *start = allocations[i].start;
             *size = allocations[i].size;
-            return OK;
+            status = OK;
+            break;
         }
     }
-    return FAILED;
+    pthread_mutex_unlock(&allocations_lock);
+    return status;
 }
 
 int cuPointerGetAttribute(void *data, int attribute, CUdeviceptr p) { return FAILED; }

@@ -9,9 +9,10 @@ namespace GpuSelfLabel.Backends;
 internal partial interface IBackendKernels
 {
     /// <summary>
-    /// The element type the backend keeps the N×K EM iterate in: <see cref="DType.Float64"/> on the
-    /// CPU (the reference backend, so its float32 output matches a float64 evaluation after hundreds
-    /// of iterations); a GPU backend may choose <see cref="DType.Float32"/>.
+    /// The element type the backend keeps the N×K EM iterate in: <see cref="DType.Float64"/> on every
+    /// backend today (so the float32 output matches a float64 evaluation after hundreds of
+    /// iterations, and a GPU takes the CPU's iteration count); a backend may choose
+    /// <see cref="DType.Float32"/> only where that still meets the accuracy contract.
     /// </summary>
     DType PseudoLabelIterateType { get; }
 

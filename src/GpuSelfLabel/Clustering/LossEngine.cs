@@ -70,9 +70,8 @@ internal sealed class LossEngine(Backend backend)
     public double SelfClassifier(ReadOnlySpan<float> logits, int views, int rows, int k, Span<float> dlogits)
     {
         using var z = Backend.FromArray(logits, views, rows, k);
-        var result = GpuSelfLabel.SelfClassifier.Compute(z);
-        using var gradient = result.DLogits;
-        Backend.CopyToHost(gradient, dlogits[..(views * rows * k)]);
+        using var result = GpuSelfLabel.SelfClassifier.Compute(z);
+        Backend.CopyToHost(result.DLogits, dlogits[..(views * rows * k)]);
         return result.Loss;
     }
 }

@@ -60,3 +60,23 @@ public sealed class CudaAverageKTests : AverageKTestsBase
 {
     protected override string BackendName => "cuda";
 }
+
+public sealed class CudaCrossBackendAverageKTests : CrossBackendAverageKTestsBase
+{
+    protected override string BackendName => "cuda";
+}
+
+public sealed class CudaCrossBackendPseudoLabelTests : CrossBackendPseudoLabelTestsBase
+{
+    protected override string BackendName => "cuda";
+}
+
+public sealed class CudaCrossBackendSinkhornTests : CrossBackendSinkhornTestsBase
+{
+    protected override string BackendName => "cuda";
+}
+
+public sealed class CudaCrossBackendCrossEntropyTests : CrossBackendCrossEntropyTestsBase
+{
+    protected override string BackendName => "cuda";
+}

@@ -60,3 +60,23 @@ public sealed class OpenClAverageKTests : AverageKTestsBase
 {
     protected override string BackendName => "opencl";
 }
+
+public sealed class OpenClCrossBackendAverageKTests : CrossBackendAverageKTestsBase
+{
+    protected override string BackendName => "opencl";
+}
+
+public sealed class OpenClCrossBackendPseudoLabelTests : CrossBackendPseudoLabelTestsBase
+{
+    protected override string BackendName => "opencl";
+}
+
+public sealed class OpenClCrossBackendSinkhornTests : CrossBackendSinkhornTestsBase
+{
+    protected override string BackendName => "opencl";
+}
+
+public sealed class OpenClCrossBackendCrossEntropyTests : CrossBackendCrossEntropyTestsBase
+{
+    protected override string BackendName => "opencl";
+}

@@ -1,53 +1,32 @@
+using GpuSelfLabel.Backends.Gpu;
 using GpuSelfLabel.Native;
 using OpenClApi = GpuSelfLabel.Native.OpenCl;
 
 namespace GpuSelfLabel.Backends.OpenCl;
 
 /// <summary>
-/// The OpenCL implementation of <see cref="IBackendKernels"/>, one partial file of launchers per
-/// operation family (<c>OpenClKernels.Softmax.cs</c> …), each launching the kernels of the
-/// matching kernels/&lt;family&gt;.cu. This file holds the launch helpers every family uses:
-/// <see cref="Kernel"/> to find a compiled kernel, <see cref="RowGroupSize"/> and <see cref="RowGroups"/> to
-/// size a one-group-per-row launch, <see cref="Launch"/> to set the arguments, enqueue and check.
+/// The OpenCL side of the shared launchers (<see cref="GpuKernels"/>): kernels come from the
+/// backend's program cache, arguments are set with clSetKernelArg and launches are enqueued on the
+/// backend's in-order queue, every status checked.
 /// </summary>
-internal sealed partial class OpenClKernels : HostStagedKernels, IBackendKernels
+internal sealed class OpenClKernels : GpuKernels
 {
     private readonly OpenClBackend backend;
-    private readonly LaunchOverrides overrides;
-    private readonly bool synchronous = Environment.GetEnvironmentVariable("GSL_SYNC_LAUNCHES") == "1";
 
     public OpenClKernels(OpenClBackend backend, LaunchOverrides overrides)
+        : base(backend, overrides)
     {
         this.backend = backend;
-        this.overrides = overrides;
     }
 
-    /// <summary>Kernel <paramref name="name"/> of kernels/<paramref name="file"/>, built on first use.</summary>
-    private OpenClKernel Kernel(string file, string name) => backend.Programs.Kernel(file, name);
+    protected override GpuKernel Kernel(string file, string name) => backend.Programs.Kernel(file, name);
 
-    /// <summary>The group size for a kernel that gives each row of <paramref name="columns"/> values one group.</summary>
-    private int RowGroupSize(OpenClKernel kernel, long columns) =>
-        LaunchShape.RowLocalSize(columns, kernel.MaxGroupSize, overrides.GroupSize);
+    protected override void Synchronize(GpuKernel kernel) =>
+        OpenClApi.Check(OpenClApi.clFinish(backend.Queue), $"clFinish after {kernel.Name}");
 
-    /// <summary>The groups for a kernel that gives each of <paramref name="rows"/> rows one group (grid-stride beyond).</summary>
-    private long RowGroups(long rows) => LaunchShape.RowGroups(rows, overrides.MaxGroups);
-
-    /// <summary>The groups for a validation scan over <paramref name="rows"/> rows.</summary>
-    private int ScanGroups(long rows) => LaunchShape.ScanGroupCount(rows, overrides.MaxGroups);
-
-    /// <summary>
-    /// Enqueues <paramref name="kernel"/> on <paramref name="groups"/> work-groups of
-    /// <paramref name="groupSize"/> work-items (dimension 0). Every status is checked; with
-    /// GSL_SYNC_LAUNCHES=1 the queue is drained after the launch so a failure names this kernel.
-    /// </summary>
-    private unsafe void Launch(OpenClKernel kernel, long groups, int groupSize, KernelArguments arguments)
+    protected override unsafe void Enqueue(GpuKernel launched, long groups, int groupSize, KernelArguments arguments)
     {
-        // The kernels' reductions assume a power-of-two group no larger than their local arrays.
-        if (groups < 1 || groupSize < 1 || (groupSize & (groupSize - 1)) != 0 || groupSize > kernel.MaxGroupSize || groupSize > LaunchShape.MaxLocalSize)
-        {
-            throw new InvalidOperationException($"{kernel.Name}: launch of {groups} groups of {groupSize} (groups ≥ 1, a power-of-two group size ≤ {Math.Min(kernel.MaxGroupSize, LaunchShape.MaxLocalSize)})");
-        }
-
+        var kernel = (OpenClKernel)launched;
         var items = arguments.Items;
         var subBuffers = new List<OpenClMemHandle>();
         try
@@ -84,10 +63,6 @@ internal sealed partial class OpenClKernels : HostStagedKernels, IBackendKernels
                     $"clEnqueueNDRangeKernel({kernel.Name}, {groups} groups of {groupSize})");
             }
 
-            if (synchronous)
-            {
-                OpenClApi.Check(OpenClApi.clFinish(backend.Queue), $"clFinish after {kernel.Name}");
-            }
         }
         finally
         {

@@ -1,11 +1,11 @@
 using System.Runtime.InteropServices;
 
-namespace GpuSelfLabel.Backends.OpenCl;
+namespace GpuSelfLabel.Backends.Gpu;
 
-internal sealed partial class OpenClKernels
+internal abstract partial class GpuKernels
 {
     long IBackendKernels.FindInvalidRow(Tensor tensor, RowCheck check, out string problem) =>
-        RowValidation.Find(backend, tensor, check, first => LaunchValidateRows(tensor, check, first), out problem);
+        RowValidation.Find(Device, tensor, check, first => LaunchValidateRows(tensor, check, first), out problem);
 
     /// <summary>The first row at or after <paramref name="firstRow"/> that validate_rows flags, or −1.</summary>
     private long LaunchValidateRows(Tensor tensor, RowCheck check, long firstRow)
@@ -15,12 +15,12 @@ internal sealed partial class OpenClKernels
         long cols = tensor.Columns;
         int groupSize = RowGroupSize(kernel, cols);
         int groups = ScanGroups(rows - firstRow);
-        using var firstBad = backend.AllocateBuffer(groups * sizeof(long));
+        using var firstBad = Device.AllocateBuffer(groups * sizeof(long));
         Launch(kernel, groups, groupSize, new KernelArguments()
             .Buffer(tensor).Index(rows).Index(cols).Index(firstRow).Int(RowValidation.KernelCode(check))
             .Float(RowValidation.SumTolerance(cols, groupSize)).Buffer(firstBad));
         var found = new long[groups];
-        backend.Download(firstBad, 0, MemoryMarshal.AsBytes(found.AsSpan()));
+        Device.Download(firstBad, 0, MemoryMarshal.AsBytes(found.AsSpan()));
         return RowValidation.FirstFlagged(found);
     }
 }

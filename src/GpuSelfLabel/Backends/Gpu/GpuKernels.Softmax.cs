@@ -1,6 +1,6 @@
-namespace GpuSelfLabel.Backends.Cuda;
+namespace GpuSelfLabel.Backends.Gpu;
 
-internal sealed partial class CudaKernels
+internal abstract partial class GpuKernels
 {
     void IBackendKernels.SoftmaxForward(Tensor logits, Tensor output, float temperature, bool logarithm) =>
         LaunchSoftmaxForward(logits, output, temperature, logarithm);

@@ -1,0 +1,636 @@
+/* ops.md section 5 (Sinkhorn-Knopp, SeLa form, batched over heads by the driver) and section 6 (SwAV
+ * form): the passes of IBackendKernels.Sinkhorn.cs over a row-major float32 matrix z (rows x cols).
+ *
+ * Every per-element quantity is float64: x = lambda*z + log r reaches thousands for extreme logits and
+ * its exponentials must keep about 1e-7 relative accuracy for log r and log c to stay within 1e-6 of a
+ * float64 evaluation. Exponents are raised to SK_MIN_EXPONENT before exp, as the CPU backend does:
+ * e^-700 is nothing beside the terms >= 1 every sum here contains.
+ *
+ * Every tensor is passed as (base pointer, element offset), never as a pointer into the middle of a
+ * buffer: head views and row chunks start anywhere, and OpenCL sub-buffers must start on the device's
+ * base-address alignment. Offsets of N-vectors already include the chunk's first row.
+ *
+ * Work-item t of a group owns the columns k = t + c*LOCAL_SIZE(). The first SK_CACHE of them
+ * (c < SK_CACHE) keep their values in registers, so a row is read from global memory once; columns
+ * beyond SK_CACHE*LOCAL_SIZE() (K > 3072 with groups of 256) are read again from global memory.
+ *
+ * sinkhorn_row_lse(z, rows, cols, scale, shift, has_shift, offset, out)
+ *   one group per row (grid-stride); reads z once and shift (K doubles) once per group;
+ *   writes out[i] = offset + LSE_k(scale*z_ik - shift_k) (N doubles).
+ * sinkhorn_column_lse_partial(z, rows, cols, rows_per_group, scale, shift, partial_max, partial_sum)
+ *   group g takes rows [g*rows_per_group, ...) and keeps per owned column the online pair
+ *   (max, sum exp(y - max)) of y_ik = scale*z_ik - shift_i; reads z once, writes the pairs to
+ *   partial_max/partial_sum (groups x cols doubles). No local memory, no barriers.
+ * sinkhorn_column_lse_reduce(partial_max, partial_sum, groups, cols, offset, out, accumulate)
+ *   merges the groups' pairs per column in a fixed order (see sk_reduce_lanes); writes
+ *   out_k = offset + LSE, or with accumulate log(exp(out_k) + exp(that)).
+ * sinkhorn_sela_pass(z, rows, cols, rows_per_group, lambda, logr, state, partial, errors, measure_error)
+ *   the fused SeLa iteration: group g takes a fixed block of rows; per row x = lambda*z + log r,
+ *   a = LSE_k x, q = exp(x - a); reads z once, reads and writes state[i] (a_i), accumulates the
+ *   group's column sums sum_i q_ik in float64 (registers, or partial itself beyond the cache) and
+ *   writes them to partial (groups x cols doubles), and the group's sum_i |exp(a_i - a_prev) - 1| to
+ *   errors[g].
+ * sinkhorn_column_sum_reduce(partial, groups, cols, out, accumulate)
+ *   adds the groups' partials per column in a fixed order (see sk_reduce_lanes) to 0 or, with
+ *   accumulate, to out_k.
+ * sinkhorn_sela_finalize(z, rows, cols, lambda, logr, lse, state, log_rows, logc, labels, codes, has_codes)
+ *   one group per row; reads z once; writes labels[i] (lowest argmax of lambda*z + log r, int64),
+ *   logc[i] = lse_i - state_i - log_rows (float32) and, with has_codes, codes = exp(x - state_i).
+ * sinkhorn_exp_shifted(z, rows, cols, scale, col_shift, has_col_shift, row_shift, offset, out)
+ *   one group per row; out_ik = exp(scale*z_ik - col_shift_k + (offset - row_shift_i)) (float32). */
+#include "common/gsl_portable.h"
+#include "common/reductions.h"
+
+/* Owned columns per work-item held in registers: 12 x 256 covers K = 3000 in one read of each row. */
+#define SK_CACHE 12
+#define SK_MIN_EXPONENT (-700.0)
+
+DEVICE_INLINE double sk_exp(double d)
+{
+    return DEXP(DFMAX(d, SK_MIN_EXPONENT));
+}
+
+/* The column reductions give each group SK_REDUCE_LANES adjacent columns (coalesced reads of every
+ * group's partial row) and split the partial rows among the LOCAL_SIZE()/lanes "ways" of work-items,
+ * whose results are then combined in way order: a fixed order for a given group size. */
+#define SK_REDUCE_LANES 32
+
+DEVICE_INLINE int sk_reduce_lanes(void)
+{
+    return LOCAL_SIZE() < SK_REDUCE_LANES ? LOCAL_SIZE() : SK_REDUCE_LANES;
+}
+
+#ifdef GSL_CUDA
+DEVICE_INLINE double sk_warp_sum(double v)
+{
+    for (int offset = GSL_WARP_SIZE / 2; offset > 0; offset >>= 1)
+    {
+        v += __shfl_xor_sync(GSL_FULL_MASK, v, offset);
+    }
+    return v;
+}
+
+DEVICE_INLINE double sk_warp_max(double v)
+{
+    for (int offset = GSL_WARP_SIZE / 2; offset > 0; offset >>= 1)
+    {
+        v = DFMAX(v, __shfl_xor_sync(GSL_FULL_MASK, v, offset));
+    }
+    return v;
+}
+#endif
+
+/* sum v over the group in float64, a fixed tree (reductions.h's scheme). scratch: LOCAL_SIZE() doubles. */
+DEVICE_INLINE double sk_block_sum(LOCAL_PTR double* scratch, double v)
+{
+    int t = LOCAL_ID();
+#ifdef GSL_CUDA
+    if (LOCAL_SIZE() >= GSL_WARP_SIZE)
+    {
+        int lane = t % GSL_WARP_SIZE;
+        v = sk_warp_sum(v);
+        if (lane == 0)
+        {
+            scratch[t / GSL_WARP_SIZE] = v;
+        }
+        BARRIER();
+        v = lane < LOCAL_SIZE() / GSL_WARP_SIZE ? scratch[lane] : 0.0;
+        v = sk_warp_sum(v);
+        BARRIER();
+        return v;
+    }
+#endif
+    scratch[t] = v;
+    BARRIER();
+    for (int s = LOCAL_SIZE() / 2; s > 0; s >>= 1)
+    {
+        if (t < s)
+        {
+            scratch[t] += scratch[t + s];
+        }
+        BARRIER();
+    }
+    v = scratch[0];
+    BARRIER();
+    return v;
+}
+
+/* max v over the group in float64. scratch: LOCAL_SIZE() doubles. */
+DEVICE_INLINE double sk_block_max(LOCAL_PTR double* scratch, double v)
+{
+    int t = LOCAL_ID();
+#ifdef GSL_CUDA
+    if (LOCAL_SIZE() >= GSL_WARP_SIZE)
+    {
+        int lane = t % GSL_WARP_SIZE;
+        v = sk_warp_max(v);
+        if (lane == 0)
+        {
+            scratch[t / GSL_WARP_SIZE] = v;
+        }
+        BARRIER();
+        v = lane < LOCAL_SIZE() / GSL_WARP_SIZE ? scratch[lane] : -(double)GSL_INFINITY;
+        v = sk_warp_max(v);
+        BARRIER();
+        return v;
+    }
+#endif
+    scratch[t] = v;
+    BARRIER();
+    for (int s = LOCAL_SIZE() / 2; s > 0; s >>= 1)
+    {
+        if (t < s)
+        {
+            scratch[t] = DFMAX(scratch[t], scratch[t + s]);
+        }
+        BARRIER();
+    }
+    v = scratch[0];
+    BARRIER();
+    return v;
+}
+
+KERNEL void sinkhorn_row_lse(const GLOBAL float* RESTRICT z_base, GSL_INDEX z_offset, GSL_INDEX rows, GSL_INDEX cols,
+                             double scale, const GLOBAL double* RESTRICT shift_base, GSL_INDEX shift_offset,
+                             int has_shift, double offset, GLOBAL double* RESTRICT out_base, GSL_INDEX out_offset)
+{
+    LOCAL double scratch[GSL_MAX_LOCAL_SIZE];
+    const GLOBAL float* z = z_base + z_offset;
+    const GLOBAL double* shift = shift_base + shift_offset;
+    GLOBAL double* out = out_base + out_offset;
+    int t = LOCAL_ID();
+    GSL_INDEX step = LOCAL_SIZE();
+    GSL_INDEX cached = SK_CACHE * step;
+    double own_shift[SK_CACHE];
+#pragma unroll
+    for (int c = 0; c < SK_CACHE; c++)
+    {
+        GSL_INDEX k = t + c * step;
+        own_shift[c] = has_shift && k < cols ? shift[k] : 0.0;
+    }
+
+    for (GSL_INDEX row = GROUP_ID(); row < rows; row += NUM_GROUPS())
+    {
+        const GLOBAL float* zr = z + row * cols;
+        double x[SK_CACHE];
+        double m = -(double)GSL_INFINITY;
+#pragma unroll
+        for (int c = 0; c < SK_CACHE; c++)
+        {
+            GSL_INDEX k = t + c * step;
+            x[c] = 0.0;
+            if (k < cols)
+            {
+                x[c] = scale * (double)zr[k] - own_shift[c];
+                m = DFMAX(m, x[c]);
+            }
+        }
+        for (GSL_INDEX k = cached + t; k < cols; k += step)
+        {
+            m = DFMAX(m, scale * (double)zr[k] - (has_shift ? shift[k] : 0.0));
+        }
+        m = sk_block_max(scratch, m);
+
+        double s = 0.0;
+#pragma unroll
+        for (int c = 0; c < SK_CACHE; c++)
+        {
+            if (t + c * step < cols)
+            {
+                s += sk_exp(x[c] - m);
+            }
+        }
+        for (GSL_INDEX k = cached + t; k < cols; k += step)
+        {
+            s += sk_exp(scale * (double)zr[k] - (has_shift ? shift[k] : 0.0) - m);
+        }
+        s = sk_block_sum(scratch, s);
+        if (t == 0)
+        {
+            out[row] = offset + (m + DLOG(s));
+        }
+    }
+}
+
+KERNEL void sinkhorn_column_lse_partial(const GLOBAL float* RESTRICT z_base, GSL_INDEX z_offset, GSL_INDEX rows,
+                                        GSL_INDEX cols, GSL_INDEX rows_per_group, double scale,
+                                        const GLOBAL double* RESTRICT shift_base, GSL_INDEX shift_offset,
+                                        GLOBAL double* RESTRICT partial_max, GLOBAL double* RESTRICT partial_sum)
+{
+    const GLOBAL float* z = z_base + z_offset;
+    const GLOBAL double* shift = shift_base + shift_offset;
+    int t = LOCAL_ID();
+    GSL_INDEX step = LOCAL_SIZE();
+    GSL_INDEX group = GROUP_ID();
+    GSL_INDEX start = group * rows_per_group;
+    GSL_INDEX end = start + rows_per_group < rows ? start + rows_per_group : rows;
+
+    /* Column chunks of SK_CACHE*LOCAL_SIZE(), each over all the group's rows: with no coupling along a
+     * row, every element is still read once, and each chunk's pairs live in registers. */
+    for (GSL_INDEX chunk = 0; chunk < cols; chunk += SK_CACHE * step)
+    {
+        double m[SK_CACHE];
+        double s[SK_CACHE];
+#pragma unroll
+        for (int c = 0; c < SK_CACHE; c++)
+        {
+            m[c] = -(double)GSL_INFINITY;
+            s[c] = 0.0;
+        }
+        for (GSL_INDEX row = start; row < end; row++)
+        {
+            const GLOBAL float* zr = z + row * cols + chunk;
+            double row_shift = shift[row];
+#pragma unroll
+            for (int c = 0; c < SK_CACHE; c++)
+            {
+                GSL_INDEX j = t + c * step;
+                if (chunk + j < cols)
+                {
+                    double y = scale * (double)zr[j] - row_shift;
+                    if (y > m[c])
+                    {
+                        s[c] = s[c] * sk_exp(m[c] - y) + 1.0;
+                        m[c] = y;
+                    }
+                    else
+                    {
+                        s[c] += sk_exp(y - m[c]);
+                    }
+                }
+            }
+        }
+#pragma unroll
+        for (int c = 0; c < SK_CACHE; c++)
+        {
+            GSL_INDEX k = chunk + t + c * step;
+            if (k < cols)
+            {
+                partial_max[group * cols + k] = m[c];
+                partial_sum[group * cols + k] = s[c];
+            }
+        }
+    }
+}
+
+KERNEL void sinkhorn_column_lse_reduce(const GLOBAL double* RESTRICT partial_max, const GLOBAL double* RESTRICT partial_sum,
+                                       GSL_INDEX groups, GSL_INDEX cols, double offset,
+                                       GLOBAL double* RESTRICT out_base, GSL_INDEX out_offset, int accumulate)
+{
+    LOCAL double scratch_max[GSL_MAX_LOCAL_SIZE];
+    LOCAL double scratch_sum[GSL_MAX_LOCAL_SIZE];
+    GLOBAL double* out = out_base + out_offset;
+    int t = LOCAL_ID();
+    int lanes = sk_reduce_lanes();
+    int ways = LOCAL_SIZE() / lanes;
+    int lane = t % lanes;
+    int way = t / lanes;
+    for (GSL_INDEX first = GROUP_ID() * lanes; first < cols; first += NUM_GROUPS() * lanes)
+    {
+        GSL_INDEX k = first + lane;
+        double m = -(double)GSL_INFINITY;
+        double s = 0.0;
+        if (k < cols)
+        {
+            for (GSL_INDEX g = way; g < groups; g += ways)
+            {
+                m = DFMAX(m, partial_max[g * cols + k]);
+            }
+            for (GSL_INDEX g = way; g < groups; g += ways)
+            {
+                /* An empty row block is (-inf, 0); (-inf) - (-inf) would make its term NaN. */
+                double pm = partial_max[g * cols + k];
+                if (pm != -(double)GSL_INFINITY)
+                {
+                    s += partial_sum[g * cols + k] * DEXP(pm - m);
+                }
+            }
+        }
+        scratch_max[t] = m;
+        scratch_sum[t] = s;
+        BARRIER();
+        if (way == 0 && k < cols)
+        {
+            double top = -(double)GSL_INFINITY;
+            for (int w = 0; w < ways; w++)
+            {
+                top = DFMAX(top, scratch_max[w * lanes + lane]);
+            }
+            double value = top;
+            if (groups > 0)
+            {
+                double total = 0.0;
+                for (int w = 0; w < ways; w++)
+                {
+                    double wm = scratch_max[w * lanes + lane];
+                    if (wm != -(double)GSL_INFINITY)
+                    {
+                        total += scratch_sum[w * lanes + lane] * DEXP(wm - top);
+                    }
+                }
+                value = offset + top + DLOG(total);
+            }
+            if (accumulate)
+            {
+                double a = out[k];
+                double both = DFMAX(a, value);
+                value = both == -(double)GSL_INFINITY ? both : both + DLOG(DEXP(a - both) + DEXP(value - both));
+            }
+            out[k] = value;
+        }
+        BARRIER();
+    }
+}
+
+KERNEL void sinkhorn_sela_pass(const GLOBAL float* RESTRICT z_base, GSL_INDEX z_offset, GSL_INDEX rows, GSL_INDEX cols,
+                               GSL_INDEX rows_per_group, double lambda, const GLOBAL double* RESTRICT logr_base,
+                               GSL_INDEX logr_offset, GLOBAL double* RESTRICT state_base, GSL_INDEX state_offset,
+                               GLOBAL double* RESTRICT partial, GLOBAL double* RESTRICT errors, int measure_error)
+{
+    LOCAL double scratch[GSL_MAX_LOCAL_SIZE];
+    const GLOBAL float* z = z_base + z_offset;
+    const GLOBAL double* logr = logr_base + logr_offset;
+    GLOBAL double* state = state_base + state_offset;
+    int t = LOCAL_ID();
+    GSL_INDEX step = LOCAL_SIZE();
+    GSL_INDEX cached = SK_CACHE * step;
+    GSL_INDEX group = GROUP_ID();
+    GSL_INDEX start = group * rows_per_group;
+    GSL_INDEX end = start + rows_per_group < rows ? start + rows_per_group : rows;
+    GLOBAL double* sums = partial + group * cols;
+
+    /* The owned columns' log r and running column sums stay in registers for the whole row block;
+     * columns past the cache accumulate in this group's row of partial, which only this work-item
+     * touches, so no barrier or atomic is involved. */
+    double own_logr[SK_CACHE];
+    double own_sum[SK_CACHE];
+#pragma unroll
+    for (int c = 0; c < SK_CACHE; c++)
+    {
+        GSL_INDEX k = t + c * step;
+        own_logr[c] = k < cols ? logr[k] : 0.0;
+        own_sum[c] = 0.0;
+    }
+    for (GSL_INDEX k = cached + t; k < cols; k += step)
+    {
+        sums[k] = 0.0;
+    }
+
+    /* The next row's cached values are loaded before this row's reductions, so that their memory
+     * latency overlaps the barriers and exponentials instead of following them. */
+    float next[SK_CACHE];
+#pragma unroll
+    for (int c = 0; c < SK_CACHE; c++)
+    {
+        GSL_INDEX k = t + c * step;
+        next[c] = start < end && k < cols ? z[start * cols + k] : 0.0f;
+    }
+
+    double error = 0.0;
+    for (GSL_INDEX row = start; row < end; row++)
+    {
+        const GLOBAL float* zr = z + row * cols;
+        double x[SK_CACHE];
+#pragma unroll
+        for (int c = 0; c < SK_CACHE; c++)
+        {
+            x[c] = lambda * (double)next[c] + own_logr[c];
+        }
+        if (row + 1 < end)
+        {
+#pragma unroll
+            for (int c = 0; c < SK_CACHE; c++)
+            {
+                GSL_INDEX k = t + c * step;
+                next[c] = k < cols ? zr[cols + k] : 0.0f;
+            }
+        }
+
+        double m = -(double)GSL_INFINITY;
+#pragma unroll
+        for (int c = 0; c < SK_CACHE; c++)
+        {
+            if (t + c * step < cols)
+            {
+                m = DFMAX(m, x[c]);
+            }
+        }
+        for (GSL_INDEX k = cached + t; k < cols; k += step)
+        {
+            m = DFMAX(m, lambda * (double)zr[k] + logr[k]);
+        }
+        m = sk_block_max(scratch, m);
+
+        double s = 0.0;
+#pragma unroll
+        for (int c = 0; c < SK_CACHE; c++)
+        {
+            if (t + c * step < cols)
+            {
+                x[c] = sk_exp(x[c] - m);
+                s += x[c];
+            }
+        }
+        for (GSL_INDEX k = cached + t; k < cols; k += step)
+        {
+            s += sk_exp(lambda * (double)zr[k] + logr[k] - m);
+        }
+        s = sk_block_sum(scratch, s);
+
+        double inverse = 1.0 / s;
+#pragma unroll
+        for (int c = 0; c < SK_CACHE; c++)
+        {
+            if (t + c * step < cols)
+            {
+                own_sum[c] += x[c] * inverse;
+            }
+        }
+        for (GSL_INDEX k = cached + t; k < cols; k += step)
+        {
+            sums[k] += sk_exp(lambda * (double)zr[k] + logr[k] - m) * inverse;
+        }
+        if (t == 0)
+        {
+            double a = m + DLOG(s);
+            if (measure_error)
+            {
+                error += DFABS(DEXP(a - state[row]) - 1.0);
+            }
+            state[row] = a;
+        }
+    }
+
+#pragma unroll
+    for (int c = 0; c < SK_CACHE; c++)
+    {
+        GSL_INDEX k = t + c * step;
+        if (k < cols)
+        {
+            sums[k] = own_sum[c];
+        }
+    }
+    if (t == 0)
+    {
+        errors[group] = error;
+    }
+}
+
+KERNEL void sinkhorn_column_sum_reduce(const GLOBAL double* RESTRICT partial, GSL_INDEX groups, GSL_INDEX cols,
+                                       GLOBAL double* RESTRICT out_base, GSL_INDEX out_offset, int accumulate)
+{
+    LOCAL double scratch[GSL_MAX_LOCAL_SIZE];
+    GLOBAL double* out = out_base + out_offset;
+    int t = LOCAL_ID();
+    int lanes = sk_reduce_lanes();
+    int ways = LOCAL_SIZE() / lanes;
+    int lane = t % lanes;
+    int way = t / lanes;
+    for (GSL_INDEX first = GROUP_ID() * lanes; first < cols; first += NUM_GROUPS() * lanes)
+    {
+        GSL_INDEX k = first + lane;
+        double total = 0.0;
+        if (k < cols)
+        {
+            for (GSL_INDEX g = way; g < groups; g += ways)
+            {
+                total += partial[g * cols + k];
+            }
+        }
+        scratch[t] = total;
+        BARRIER();
+        if (way == 0 && k < cols)
+        {
+            total = accumulate ? out[k] : 0.0;
+            for (int w = 0; w < ways; w++)
+            {
+                total += scratch[w * lanes + lane];
+            }
+            out[k] = total;
+        }
+        BARRIER();
+    }
+}
+
+KERNEL void sinkhorn_sela_finalize(const GLOBAL float* RESTRICT z_base, GSL_INDEX z_offset, GSL_INDEX rows, GSL_INDEX cols,
+                                   double lambda, const GLOBAL double* RESTRICT logr_base, GSL_INDEX logr_offset,
+                                   const GLOBAL double* RESTRICT lse_base, GSL_INDEX lse_offset,
+                                   const GLOBAL double* RESTRICT state_base, GSL_INDEX state_offset, double log_rows,
+                                   GLOBAL float* RESTRICT logc_base, GSL_INDEX logc_offset,
+                                   GLOBAL GSL_INDEX* RESTRICT labels_base, GSL_INDEX labels_offset,
+                                   GLOBAL float* RESTRICT codes_base, GSL_INDEX codes_offset, int has_codes)
+{
+    LOCAL double scratch[GSL_MAX_LOCAL_SIZE];
+    const GLOBAL float* z = z_base + z_offset;
+    const GLOBAL double* logr = logr_base + logr_offset;
+    const GLOBAL double* lse = lse_base + lse_offset;
+    const GLOBAL double* state = state_base + state_offset;
+    GLOBAL float* logc = logc_base + logc_offset;
+    GLOBAL GSL_INDEX* labels = labels_base + labels_offset;
+    GLOBAL float* codes = codes_base + codes_offset;
+    int t = LOCAL_ID();
+    GSL_INDEX step = LOCAL_SIZE();
+    GSL_INDEX cached = SK_CACHE * step;
+    double own_logr[SK_CACHE];
+#pragma unroll
+    for (int c = 0; c < SK_CACHE; c++)
+    {
+        GSL_INDEX k = t + c * step;
+        own_logr[c] = k < cols ? logr[k] : 0.0;
+    }
+
+    for (GSL_INDEX row = GROUP_ID(); row < rows; row += NUM_GROUPS())
+    {
+        const GLOBAL float* zr = z + row * cols;
+        double x[SK_CACHE];
+        double m = -(double)GSL_INFINITY;
+#pragma unroll
+        for (int c = 0; c < SK_CACHE; c++)
+        {
+            GSL_INDEX k = t + c * step;
+            x[c] = 0.0;
+            if (k < cols)
+            {
+                x[c] = lambda * (double)zr[k] + own_logr[c];
+                m = DFMAX(m, x[c]);
+            }
+        }
+        for (GSL_INDEX k = cached + t; k < cols; k += step)
+        {
+            m = DFMAX(m, lambda * (double)zr[k] + logr[k]);
+        }
+        m = sk_block_max(scratch, m);
+
+        /* The lowest index holding the max, as -max(-k): indices are exact in a double. */
+        double first = -(double)cols;
+#pragma unroll
+        for (int c = 0; c < SK_CACHE; c++)
+        {
+            GSL_INDEX k = t + c * step;
+            if (k < cols && x[c] == m)
+            {
+                first = DFMAX(first, -(double)k);
+            }
+        }
+        for (GSL_INDEX k = cached + t; k < cols; k += step)
+        {
+            if (lambda * (double)zr[k] + logr[k] == m)
+            {
+                first = DFMAX(first, -(double)k);
+            }
+        }
+        first = sk_block_max(scratch, first);
+
+        double a = state[row];
+        if (t == 0)
+        {
+            /* No match cannot happen for finite x; label 0 then, as the CPU backend's search does. */
+            labels[row] = first == -(double)cols ? 0 : (GSL_INDEX)(-first);
+            logc[row] = (float)(lse[row] - a - log_rows);
+        }
+        if (has_codes)
+        {
+            GLOBAL float* q = codes + row * cols;
+#pragma unroll
+            for (int c = 0; c < SK_CACHE; c++)
+            {
+                GSL_INDEX k = t + c * step;
+                if (k < cols)
+                {
+                    q[k] = (float)sk_exp(x[c] - a);
+                }
+            }
+            for (GSL_INDEX k = cached + t; k < cols; k += step)
+            {
+                q[k] = (float)sk_exp(lambda * (double)zr[k] + logr[k] - a);
+            }
+        }
+    }
+}
+
+KERNEL void sinkhorn_exp_shifted(const GLOBAL float* RESTRICT z_base, GSL_INDEX z_offset, GSL_INDEX rows, GSL_INDEX cols,
+                                 double scale, const GLOBAL double* RESTRICT col_shift_base, GSL_INDEX col_shift_offset,
+                                 int has_col_shift, const GLOBAL double* RESTRICT row_shift_base,
+                                 GSL_INDEX row_shift_offset, double offset, GLOBAL float* RESTRICT out_base,
+                                 GSL_INDEX out_offset)
+{
+    const GLOBAL float* z = z_base + z_offset;
+    const GLOBAL double* col_shift = col_shift_base + col_shift_offset;
+    const GLOBAL double* row_shift = row_shift_base + row_shift_offset;
+    GLOBAL float* out = out_base + out_offset;
+    for (GSL_INDEX row = GROUP_ID(); row < rows; row += NUM_GROUPS())
+    {
+        const GLOBAL float* zr = z + row * cols;
+        GLOBAL float* o = out + row * cols;
+        double row_term = offset - row_shift[row];
+        for (GSL_INDEX k = LOCAL_ID(); k < cols; k += LOCAL_SIZE())
+        {
+            double x = scale * (double)zr[k];
+            if (has_col_shift)
+            {
+                x -= col_shift[k];
+            }
+            o[k] = (float)sk_exp(x + row_term);
+        }
+    }
+}

@@ -1,0 +1,73 @@
+using static GpuSelfLabel.Backends.SinkhornLaunches;
+
+namespace GpuSelfLabel.Backends.Gpu;
+
+internal abstract partial class GpuKernels
+{
+    void IBackendKernels.SinkhornRowLogSumExp(Tensor matrix, long firstRow, double scale, Tensor? columnShift, double offset, Tensor output) =>
+        LaunchSinkhornRowLogSumExp(matrix, firstRow, scale, columnShift, offset, output);
+
+    void IBackendKernels.SinkhornColumnLogSumExp(Tensor matrix, long firstRow, double scale, Tensor rowShift, double offset, Tensor output, bool accumulate) =>
+        LaunchSinkhornColumnLogSumExp(matrix, firstRow, scale, rowShift, offset, output, accumulate);
+
+    double IBackendKernels.SinkhornSelaPass(Tensor logits, long firstRow, double lambda, Tensor logR, Tensor rowState, Tensor columnSums, bool accumulate, bool measureError) =>
+        LaunchSinkhornSelaPass(logits, firstRow, lambda, logR, rowState, columnSums, accumulate, measureError);
+
+    void IBackendKernels.SinkhornSelaFinalize(Tensor logits, long firstRow, double lambda, Tensor logR, Tensor rowLse, Tensor rowState, double logRows, Tensor logC, Tensor labels, Tensor? codes) =>
+        LaunchSinkhornSelaFinalize(logits, firstRow, lambda, logR, rowLse, rowState, logRows, logC, labels, codes);
+
+    void IBackendKernels.SinkhornExpShifted(Tensor matrix, double scale, Tensor? columnShift, Tensor rowShift, double offset, Tensor output) =>
+        LaunchSinkhornExpShifted(matrix, scale, columnShift, rowShift, offset, output);
+
+    private void LaunchSinkhornRowLogSumExp(Tensor matrix, long firstRow, double scale, Tensor? columnShift, double offset, Tensor output)
+    {
+        var kernel = Kernel(KernelFile, "sinkhorn_row_lse");
+        Launch(kernel, RowGroups(matrix.Rows), RowGroupSize(kernel, matrix.Columns),
+            RowLogSumExp(matrix, firstRow, scale, columnShift, offset, output));
+    }
+
+    private void LaunchSinkhornColumnLogSumExp(Tensor matrix, long firstRow, double scale, Tensor rowShift, double offset, Tensor output, bool accumulate)
+    {
+        var partial = Kernel(KernelFile, "sinkhorn_column_lse_partial");
+        var reduce = Kernel(KernelFile, "sinkhorn_column_lse_reduce");
+        long cols = matrix.Columns;
+        var (groups, rowsPerGroup) = ReductionGroups(matrix.Rows, overrides.MaxGroups);
+        using var maxima = Device.Allocate(DType.Float64, groups * cols);
+        using var sums = Device.Allocate(DType.Float64, groups * cols);
+        Launch(partial, groups, RowGroupSize(partial, cols),
+            ColumnLogSumExpPartial(matrix, firstRow, rowsPerGroup, scale, rowShift, maxima, sums));
+        int reduceSize = RowGroupSize(reduce, LaunchShape.MaxLocalSize);
+        Launch(reduce, ColumnGroups(cols, reduceSize, overrides.MaxGroups), reduceSize,
+            ColumnLogSumExpReduce(maxima, sums, groups, cols, offset, output, accumulate));
+    }
+
+    private double LaunchSinkhornSelaPass(Tensor logits, long firstRow, double lambda, Tensor logR, Tensor rowState, Tensor columnSums, bool accumulate, bool measureError)
+    {
+        var pass = Kernel(KernelFile, "sinkhorn_sela_pass");
+        var reduce = Kernel(KernelFile, "sinkhorn_column_sum_reduce");
+        long cols = logits.Columns;
+        var (groups, rowsPerGroup) = ReductionGroups(logits.Rows, overrides.MaxGroups);
+        using var partials = Device.Allocate(DType.Float64, groups * cols);
+        using var errors = Device.Allocate(DType.Float64, groups);
+        Launch(pass, groups, RowGroupSize(pass, cols),
+            SelaPass(logits, firstRow, rowsPerGroup, lambda, logR, rowState, partials, errors, measureError));
+        int reduceSize = RowGroupSize(reduce, LaunchShape.MaxLocalSize);
+        Launch(reduce, ColumnGroups(cols, reduceSize, overrides.MaxGroups), reduceSize,
+            ColumnSumReduce(partials, groups, cols, columnSums, accumulate));
+        return measureError ? SumErrors(Device, errors, groups) : 0;
+    }
+
+    private void LaunchSinkhornSelaFinalize(Tensor logits, long firstRow, double lambda, Tensor logR, Tensor rowLse, Tensor rowState, double logRows, Tensor logC, Tensor labels, Tensor? codes)
+    {
+        var kernel = Kernel(KernelFile, "sinkhorn_sela_finalize");
+        Launch(kernel, RowGroups(logits.Rows), RowGroupSize(kernel, logits.Columns),
+            SelaFinalize(logits, firstRow, lambda, logR, rowLse, rowState, logRows, logC, labels, codes));
+    }
+
+    private void LaunchSinkhornExpShifted(Tensor matrix, double scale, Tensor? columnShift, Tensor rowShift, double offset, Tensor output)
+    {
+        var kernel = Kernel(KernelFile, "sinkhorn_exp_shifted");
+        Launch(kernel, RowGroups(matrix.Rows), RowGroupSize(kernel, matrix.Columns),
+            ExpShifted(matrix, scale, columnShift, rowShift, offset, output));
+    }
+}

@@ -1,0 +1,118 @@
+using System.Runtime.InteropServices;
+
+namespace GpuSelfLabel.Backends;
+
+/// <summary>
+/// What the OpenCL and CUDA launchers of kernels/sinkhorn.cu share: the fixed row blocks of the
+/// column reductions, the argument lists (each in its kernel's parameter order) and the host's sum
+/// of the per-group error partials. The launchers keep the kernel lookup, the group sizes and the
+/// launches themselves.
+/// <para>
+/// Tensors travel as (whole buffer, element offset) rather than as a pointer at their byte offset:
+/// head views and row chunks start at any element, and an OpenCL sub-buffer must start on the
+/// device's base-address alignment (CL_MISALIGNED_SUB_BUFFER_OFFSET otherwise).
+/// </para>
+/// </summary>
+internal static class SinkhornLaunches
+{
+    public const string KernelFile = "sinkhorn.cu";
+
+    /// <summary>
+    /// The most row blocks a column reduction uses: their partial K-vectors are 256·K doubles (6 MB at
+    /// K = 3000), reduced by one work-item per column, and 256 groups of 256 fill an H100.
+    /// </summary>
+    public const int MaxReductionGroups = 256;
+
+    /// <summary>
+    /// Row blocks for a column reduction over <paramref name="rows"/> rows: a count that depends only on
+    /// the shape (and a test's override), so sums come out the same on every run.
+    /// </summary>
+    public static (int Groups, long RowsPerGroup) ReductionGroups(long rows, long? maxGroups)
+    {
+        long count = Math.Clamp(rows, 1, Math.Min(maxGroups ?? MaxReductionGroups, MaxReductionGroups));
+        long rowsPerGroup = Math.Max(1, (rows + count - 1) / count);
+        return ((int)Math.Max(1, (rows + rowsPerGroup - 1) / rowsPerGroup), rowsPerGroup);
+    }
+
+    /// <summary>Adjacent columns per group of the column reductions (SK_REDUCE_LANES in the kernel).</summary>
+    private const int ReduceLanes = 32;
+
+    /// <summary>
+    /// Groups for a column reduction: each takes min(32, group size) adjacent columns, so K = 3000
+    /// spreads its 256 partial rows over 94 groups (grid-stride beyond).
+    /// </summary>
+    public static long ColumnGroups(long columns, int groupSize, long? maxGroups)
+    {
+        int lanes = Math.Min(ReduceLanes, groupSize);
+        return Math.Clamp((columns + lanes - 1) / lanes, 1, maxGroups ?? LaunchShape.MaxGroups);
+    }
+
+    public static KernelArguments RowLogSumExp(Tensor matrix, long firstRow, double scale, Tensor? columnShift, double offset, Tensor output) =>
+        new KernelArguments()
+            .Elements(matrix).Index(matrix.Rows).Index(matrix.Columns).Double(scale)
+            .Optional(columnShift, matrix).Double(offset).Elements(output, firstRow);
+
+    public static KernelArguments ColumnLogSumExpPartial(Tensor matrix, long firstRow, long rowsPerGroup, double scale, Tensor rowShift, Tensor maxima, Tensor sums) =>
+        new KernelArguments()
+            .Elements(matrix).Index(matrix.Rows).Index(matrix.Columns).Index(rowsPerGroup).Double(scale)
+            .Elements(rowShift, firstRow).Buffer(maxima).Buffer(sums);
+
+    public static KernelArguments ColumnLogSumExpReduce(Tensor maxima, Tensor sums, int groups, long columns, double offset, Tensor output, bool accumulate) =>
+        new KernelArguments()
+            .Buffer(maxima).Buffer(sums).Index(groups).Index(columns).Double(offset).Elements(output).Int(accumulate ? 1 : 0);
+
+    public static KernelArguments SelaPass(Tensor logits, long firstRow, long rowsPerGroup, double lambda, Tensor logR, Tensor rowState, Tensor partials, Tensor errors, bool measureError) =>
+        new KernelArguments()
+            .Elements(logits).Index(logits.Rows).Index(logits.Columns).Index(rowsPerGroup).Double(lambda)
+            .Elements(logR).Elements(rowState, firstRow).Buffer(partials).Buffer(errors).Int(measureError ? 1 : 0);
+
+    public static KernelArguments ColumnSumReduce(Tensor partials, int groups, long columns, Tensor output, bool accumulate) =>
+        new KernelArguments()
+            .Buffer(partials).Index(groups).Index(columns).Elements(output).Int(accumulate ? 1 : 0);
+
+    public static KernelArguments SelaFinalize(Tensor logits, long firstRow, double lambda, Tensor logR, Tensor rowLse, Tensor rowState, double logRows, Tensor logC, Tensor labels, Tensor? codes) =>
+        new KernelArguments()
+            .Elements(logits).Index(logits.Rows).Index(logits.Columns).Double(lambda).Elements(logR)
+            .Elements(rowLse, firstRow).Elements(rowState, firstRow).Double(logRows)
+            .Elements(logC, firstRow).Elements(labels, firstRow).Optional(codes, logits);
+
+    public static KernelArguments ExpShifted(Tensor matrix, double scale, Tensor? columnShift, Tensor rowShift, double offset, Tensor output) =>
+        new KernelArguments()
+            .Elements(matrix).Index(matrix.Rows).Index(matrix.Columns).Double(scale)
+            .Optional(columnShift, matrix).Elements(rowShift).Double(offset).Elements(output);
+
+    /// <summary>The groups' error partials, added on the host in group order.</summary>
+    public static double SumErrors(Backend backend, Tensor errors, int groups)
+    {
+        var values = new double[groups];
+        backend.Download(errors.Buffer, errors.ByteOffset, MemoryMarshal.AsBytes(values.AsSpan()));
+        double total = 0;
+        foreach (var v in values)
+        {
+            total += v;
+        }
+
+        return total;
+    }
+
+    /// <summary>A (base pointer, element offset) pair: <paramref name="firstElement"/> elements past the tensor's start.</summary>
+    private static KernelArguments Elements(this KernelArguments arguments, Tensor tensor, long firstElement = 0)
+    {
+        long size = tensor.DType.SizeInBytes();
+        if (tensor.ByteOffset % size != 0)
+        {
+            throw new InvalidOperationException($"{KernelFile}: a tensor starts {tensor.ByteOffset} bytes into its buffer, not on a {size}-byte element");
+        }
+
+        return arguments.Buffer(tensor.Buffer).Index((tensor.ByteOffset / size) + firstElement);
+    }
+
+    /// <summary>
+    /// A (base pointer, element offset) pair and its presence flag: an absent tensor passes
+    /// <paramref name="standIn"/>'s buffer, which the kernel never reads when the flag is 0.
+    /// </summary>
+    private static KernelArguments Optional(this KernelArguments arguments, Tensor? tensor, Tensor standIn) =>
+        tensor is null
+            ? arguments.Buffer(standIn.Buffer).Index(0).Int(0)
+            : arguments.Elements(tensor).Int(1);
+}

@@ -1,0 +1,349 @@
+using System.Runtime.InteropServices;
+using GpuSelfLabel.Backends;
+using GpuSelfLabel.Tests.Infrastructure;
+
+namespace GpuSelfLabel.Tests.Backends;
+
+/// <summary>
+/// kernels/sinkhorn.cu against the CPU backend, pass by pass and through the SeLa and SwAV drivers, on
+/// shapes that reach every code path: rows that do not fill a group, K = 2, K beyond the register cache
+/// of a group (3073, 10000), one row, more rows than reduction groups, extreme logits, head views and row
+/// chunks at offsets no sub-buffer alignment allows, forced group sizes from 1 (the tree reductions
+/// on CUDA too, and columns past the cache) to 256 and few groups. Written once, bound per GPU backend
+/// in OpenClBindings.cs and CudaBindings.cs.
+/// </summary>
+public abstract class CrossBackendSinkhornTestsBase : BackendTestBase
+{
+    /// <summary>Both backends evaluate the same float64 expressions; only rounding order differs.</summary>
+    private const double PassTolerance = 1e-11;
+
+    /// <summary>Float32 outputs of float64 values that differ by rounding: a few units in the last place.</summary>
+    private const double SingleTolerance = 1e-6;
+
+    public static TheoryData<int, int> EdgeShapes() => new()
+    {
+        { 1, 2 }, { 7, 2 }, { 7, 3 }, { 33, 10 }, { 300, 7 }, { 5, 255 }, { 5, 257 }, { 3, 3000 }, { 2, 3073 },
+        { 2, 10000 }, { 40, 1000 },
+    };
+
+    [SkippableTheory]
+    [MemberData(nameof(EdgeShapes))]
+    public void Row_and_column_log_sum_exp_match_cpu(int n, int k)
+    {
+        var z = TestData.Logits(n, k, seed: 100 + n + k);
+        var columnShift = Wave(k, 40);
+        var rowShift = Wave(n + 2, 900);
+        RunPair(z, n, k, (b, m) =>
+        {
+            using var shift = Vector(b, columnShift);
+            using var rows = Vector(b, rowShift);
+            using var plain = Vector(b, new double[n + 2]);
+            using var shifted = Vector(b, new double[n + 2]);
+            using var columns = Vector(b, Wave(k, 3));
+            using var accumulated = Vector(b, Wave(k, 3));
+            b.Kernels.SinkhornRowLogSumExp(m, 2, 25, null, 0.5, plain);
+            b.Kernels.SinkhornRowLogSumExp(m, 1, 1 / 0.05, shift, -1.5, shifted);
+            b.Kernels.SinkhornColumnLogSumExp(m, 2, 25, rows, -0.25, columns, accumulate: false);
+            b.Kernels.SinkhornColumnLogSumExp(m, 2, 25, rows, -0.25, accumulated, accumulate: true);
+            return
+            [
+                new("row lse", Read(plain)), new("shifted row lse", Read(shifted)),
+                new("column lse", Read(columns)), new("accumulated column lse", Read(accumulated)),
+            ];
+        });
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(EdgeShapes))]
+    public void Sela_pass_and_finalize_match_cpu(int n, int k)
+    {
+        var z = TestData.Logits(n, k, seed: 200 + n + k, scale: 4);
+        SelaPassesMatch(z, n, k);
+    }
+
+    [SkippableFact]
+    public void Extreme_logits_match_cpu_without_NaN()
+    {
+        const int n = 37, k = 3001;
+        var random = new Random(5);
+        var z = new float[n * k];
+        for (int x = 0; x < z.Length; x++)
+        {
+            z[x] = random.Next(3) switch { 0 => -80f, 1 => 80f, _ => (float)(random.NextDouble() * 20) - 10 };
+        }
+
+        SelaPassesMatch(z, n, k);
+        var gpu = SelaOnBoth(z, 1, n, k, out var cpu);
+        using (gpu)
+        using (cpu)
+        {
+            Assert.All(gpu.Codes!.ToArray(), v => Assert.True(float.IsFinite(v)));
+            SelaResultsMatch(cpu, gpu, "extreme");
+        }
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(EdgeShapes))]
+    public void Exp_shifted_matches_cpu(int n, int k)
+    {
+        var s = TestData.Logits(n, k, seed: 300 + n + k, scale: 1).Select(v => (float)Math.Tanh(v)).ToArray();
+        var columnShift = Wave(k, 10);
+        var rowShift = Wave(n, 15);
+        using var gpuScores = Upload(s, n, k);
+        using var cpuScores = Backend.Cpu.FromArray(s, n, k);
+        foreach (var withColumns in new[] { false, true })
+        {
+            var gpu = ExpShifted(Backend, gpuScores, withColumns ? columnShift : null, rowShift);
+            var cpu = ExpShifted(Backend.Cpu, cpuScores, withColumns ? columnShift : null, rowShift);
+            CloseToCpu(cpu, gpu, $"exp shifted (column shift {withColumns})");
+        }
+    }
+
+    [SkippableTheory]
+    [InlineData(1, 1, 2)]
+    [InlineData(1, 7, 3)]
+    [InlineData(3, 7, 3)]
+    [InlineData(2, 33, 10)]
+    [InlineData(1, 300, 7)]
+    [InlineData(2, 3, 3000)]
+    [InlineData(1, 2, 10000)]
+    public void SeLa_matches_cpu_head_by_head(int heads, int n, int k)
+    {
+        var z = new float[heads * n * k];
+        for (int h = 0; h < heads; h++)
+        {
+            TestData.Logits(n, k, seed: 400 + h + n + k, scale: 1.0 + (2 * h)).CopyTo(z, h * n * k);
+        }
+
+        var gpu = SelaOnBoth(z, heads, n, k, out var cpu);
+        using (gpu)
+        using (cpu)
+        {
+            SelaResultsMatch(cpu, gpu, $"{heads}×{n}×{k}");
+        }
+    }
+
+    [SkippableTheory]
+    [InlineData(1, 2)]
+    [InlineData(7, 3)]
+    [InlineData(64, 30)]
+    [InlineData(5, 3000)]
+    [InlineData(2, 10000)]
+    public void Swav_matches_cpu(int b, int k)
+    {
+        var s = TestData.Logits(b, k, seed: b + k, scale: 1.0).Select(v => (float)Math.Tanh(v)).ToArray();
+        using var scores = Upload(s, b, k);
+        using var cpuScores = Backend.Cpu.FromArray(s, b, k);
+        foreach (var options in new[] { new SwavOptions(Iterations: 0), new SwavOptions(), new SwavOptions(1e-3, 2) })
+        {
+            using var codes = Sinkhorn.Swav(scores, options);
+            using var cpuCodes = Sinkhorn.Swav(cpuScores, options);
+            Assert.Same(Backend, codes.Backend);
+            CloseToCpu(cpuCodes.ToArray(), codes.ToArray(), $"codes ε={options.Epsilon} n={options.Iterations}");
+        }
+    }
+
+    [SkippableTheory]
+    [InlineData(1, null)]
+    [InlineData(2, null)]
+    [InlineData(16, 3L)]
+    [InlineData(32, null)]
+    [InlineData(256, 1L)]
+    [InlineData(null, 2L)]
+    public void Every_group_size_and_group_count_give_the_same_results(int? groupSize, long? maxGroups)
+    {
+        _ = Backend;
+        using var backend = GpuBackends.Open(BackendName, new LaunchOverrides(groupSize, maxGroups));
+        foreach (var (n, k) in new[] { (7, 3), (33, 40), (5, 1000) })
+        {
+            var z = TestData.Logits(n, k, seed: n * k, scale: 2);
+            using var logits = backend.FromArray(z, n, k);
+            using var cpuLogits = Backend.Cpu.FromArray(z, n, k);
+            var options = new SinkhornOptions(ComputeCodes: true, CheckEvery: 3);
+            using var gpu = Sinkhorn.SeLa(logits, options);
+            using var cpu = Sinkhorn.SeLa(cpuLogits, options);
+            string shape = $"({n}, {k}) group {groupSize}, max groups {maxGroups}";
+            SelaResultsMatch(cpu, gpu, shape);
+            using var codes = Sinkhorn.Swav(logits);
+            using var cpuCodes = Sinkhorn.Swav(cpuLogits);
+            CloseToCpu(cpuCodes.ToArray(), codes.ToArray(), "swav " + shape);
+        }
+    }
+
+    [SkippableFact]
+    public void Results_are_bitwise_reproducible()
+    {
+        var z = TestData.Logits(300, 50, seed: 9);
+        using var logits = Upload(z, 300, 50);
+        var options = new SinkhornOptions(ComputeCodes: true);
+        using var first = Sinkhorn.SeLa(logits, options);
+        using var second = Sinkhorn.SeLa(logits, options);
+        Assert.Equal(first.Iterations, second.Iterations);
+        Assert.Equal(first.Labels, second.Labels);
+        Assert.Equal(first.LogR.ToArray(), second.LogR.ToArray());
+        Assert.Equal(first.LogC.ToArray(), second.LogC.ToArray());
+        Assert.Equal(first.Codes!.ToArray(), second.Codes!.ToArray());
+    }
+
+    /// <summary>
+    /// Two SeLa passes (a fresh one, then one accumulating into the same column sums from a chunk that
+    /// starts at row 1) and the finalisation, on both backends.
+    /// </summary>
+    private void SelaPassesMatch(float[] z, int n, int k)
+    {
+        var logR = Wave(k, 30);
+        var cpuSums = new double[2];
+        var gpuSums = new double[2];
+        var errors = new[] { cpuSums, gpuSums };
+        int call = 0;
+        RunPair(z, n, k, (b, m) =>
+        {
+            var measured = errors[call++];
+            using var r = Vector(b, logR);
+            using var rowLse = Vector(b, new double[n + 1]);
+            b.Kernels.SinkhornRowLogSumExp(m, 1, 1, null, 0, rowLse);
+            var lse = Read(rowLse).Select(v => v * 25).ToArray();
+            Write(rowLse, lse);
+            using var state = Vector(b, lse);
+            using var sums = Vector(b, new double[k]);
+            measured[0] = b.Kernels.SinkhornSelaPass(m, 1, 25, r, state, sums, accumulate: false, measureError: true);
+            var firstState = Read(state);
+            var firstSums = Read(sums);
+            measured[1] = b.Kernels.SinkhornSelaPass(m, 1, 25, r, state, sums, accumulate: true, measureError: true);
+            Assert.Equal(0, b.Kernels.SinkhornSelaPass(m, 1, 25, r, state, sums, accumulate: true, measureError: false));
+
+            using var logC = b.Allocate(DType.Float32, n + 1);
+            using var labels = b.Allocate(DType.Int64, n + 1);
+            using var codes = b.Allocate(DType.Float32, n, k);
+            b.Kernels.SinkhornSelaFinalize(m, 1, 25, r, rowLse, state, Math.Log(n), logC, labels, codes);
+            using var logCOnly = b.Allocate(DType.Float32, n + 1);
+            using var labelsOnly = b.Allocate(DType.Int64, n + 1);
+            b.Kernels.SinkhornSelaFinalize(m, 1, 25, r, rowLse, state, Math.Log(n), logCOnly, labelsOnly, null);
+            Assert.Equal(logC.ToArray()[1..], logCOnly.ToArray()[1..]);
+            Assert.Equal(ReadLongs(labels)[1..], ReadLongs(labelsOnly)[1..]);
+            return
+            [
+                new("state", firstState[1..]), new("column sums", firstSums),
+                new("second state", Read(state)[1..]), new("accumulated column sums", Read(sums)),
+                new("labels", ReadLongs(labels)[1..].Select(v => (double)v).ToArray()),
+                new("logc", Approx.Widen(logC.ToArray()[1..]), Single: true),
+                new("codes", Approx.Widen(codes.ToArray()), Single: true),
+            ];
+        });
+        for (int x = 0; x < 2; x++)
+        {
+            Assert.True(Math.Abs(cpuSums[x] - gpuSums[x]) <= PassTolerance * Math.Max(1, Math.Abs(cpuSums[x])), $"error {x}: {gpuSums[x]:R} vs {cpuSums[x]:R}");
+        }
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/> on a CPU matrix and on the same data uploaded to the GPU backend as
+    /// a view that starts 5 floats into a larger buffer (no sub-buffer alignment allows that), and
+    /// compares the vectors it returns: float64 ones to rounding, float32 ones to a few units in the last place.
+    /// </summary>
+    private void RunPair(float[] z, int n, int k, Func<Backend, Tensor, Output[]> body)
+    {
+        const int Lead = 5;
+        using var cpuMatrix = Backend.Cpu.FromArray(z, n, k);
+        var padded = new float[Lead + z.Length];
+        z.CopyTo(padded, Lead);
+        using var owner = Upload(padded, padded.Length);
+        using var matrix = new Tensor(Backend, owner.Buffer, DType.Float32, [n, k], Lead * sizeof(float), ownsBuffer: false);
+        var cpu = body(Backend.Cpu, cpuMatrix);
+        var gpu = body(Backend, matrix);
+        Assert.Equal(cpu.Length, gpu.Length);
+        for (int v = 0; v < cpu.Length; v++)
+        {
+            var (expected, actual) = (cpu[v].Values, gpu[v].Values);
+            Assert.Equal(expected.Length, actual.Length);
+            for (int x = 0; x < expected.Length; x++)
+            {
+                double allowed = cpu[v].Single ? (SingleTolerance * Math.Abs(expected[x])) + 1e-37 : PassTolerance * Math.Max(1, Math.Abs(expected[x]));
+                Assert.True(Math.Abs(expected[x] - actual[x]) <= allowed, $"{cpu[v].Name} [{x}] ({n}×{k}): {actual[x]:R} vs cpu {expected[x]:R}");
+            }
+        }
+    }
+
+    private static float[] ExpShifted(Backend backend, Tensor scores, double[]? columnShift, double[] rowShift)
+    {
+        using var columns = columnShift is null ? null : Vector(backend, columnShift);
+        using var rows = Vector(backend, rowShift);
+        using var output = backend.Allocate(DType.Float32, scores.Rows, scores.Columns);
+        backend.Kernels.SinkhornExpShifted(scores, 20, columns, rows, 3.5, output);
+        return output.ToArray();
+    }
+
+    private SinkhornResult SelaOnBoth(float[] z, int heads, int n, int k, out SinkhornResult cpu)
+    {
+        long[] shape = heads == 1 ? [n, k] : [heads, n, k];
+        using var logits = Upload(z, shape);
+        using var cpuLogits = Backend.Cpu.FromArray(z, shape);
+        var options = new SinkhornOptions(ComputeCodes: true);
+        cpu = Sinkhorn.SeLa(cpuLogits, options);
+        var gpu = Sinkhorn.SeLa(logits, options);
+        Assert.Same(Backend, gpu.LogR.Backend);
+        return gpu;
+    }
+
+    private static void SelaResultsMatch(SinkhornResult cpu, SinkhornResult gpu, string what)
+    {
+        Assert.Equal(cpu.Iterations, gpu.Iterations);
+        var codes = cpu.Codes!.ToArray();
+        CloseToCpu(cpu.LogR.ToArray(), gpu.LogR.ToArray(), "logr " + what);
+        CloseToCpu(cpu.LogC.ToArray(), gpu.LogC.ToArray(), "logc " + what);
+        CloseToCpu(codes, gpu.Codes!.ToArray(), "codes " + what);
+
+        // With N < K the plan spreads each row over many columns whose λ·z + log r agree to rounding, so
+        // only rows whose top code clearly leads must carry the same label.
+        int k = checked((int)cpu.Codes.Columns);
+        for (int i = 0; i < cpu.Labels.Length; i++)
+        {
+            var row = codes.AsSpan(i * k, k);
+            float top = 0, second = 0;
+            foreach (var q in row)
+            {
+                (top, second) = q > top ? (q, top) : (top, Math.Max(second, q));
+            }
+
+            if (top - second > 1e-5 * top)
+            {
+                Assert.True(cpu.Labels[i] == gpu.Labels[i], $"label of row {i} ({what}): {gpu.Labels[i]}, cpu {cpu.Labels[i]}");
+            }
+        }
+    }
+
+    /// <summary>Both backends are within the contract of float64, so within twice it of each other.</summary>
+    private static void CloseToCpu(float[] cpu, float[] gpu, string what) =>
+        Approx.Elementwise(Approx.Widen(cpu), gpu, what + " vs cpu", 2 * Approx.Relative, 2 * Approx.Absolute);
+
+    /// <summary>A smooth, sign-changing vector of amplitude <paramref name="amplitude"/>.</summary>
+    private static double[] Wave(int length, double amplitude) =>
+        Enumerable.Range(0, length).Select(j => amplitude * Math.Sin((j * 0.37) + 0.1)).ToArray();
+
+    private static Tensor Vector(Backend backend, double[] values)
+    {
+        var tensor = backend.Allocate(DType.Float64, values.Length);
+        Write(tensor, values);
+        return tensor;
+    }
+
+    private static double[] Read(Tensor vector)
+    {
+        var values = new double[vector.Length];
+        vector.Backend.Download(vector.Buffer, vector.ByteOffset, MemoryMarshal.AsBytes(values.AsSpan()));
+        return values;
+    }
+
+    private static long[] ReadLongs(Tensor vector)
+    {
+        var values = new long[vector.Length];
+        vector.Backend.Download(vector.Buffer, vector.ByteOffset, MemoryMarshal.AsBytes(values.AsSpan()));
+        return values;
+    }
+
+    private static void Write(Tensor vector, double[] values) =>
+        vector.Backend.Upload(vector.Buffer, vector.ByteOffset, MemoryMarshal.AsBytes(values.AsSpan()));
+
+    /// <summary>One vector a pass produced; <paramref name="Single"/> when it was stored as float32.</summary>
+    private readonly record struct Output(string Name, double[] Values, bool Single = false);
+}

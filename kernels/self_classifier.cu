@@ -40,6 +40,7 @@
  * floating-point atomics: every sum over n is a per-block partial merged in a fixed order. */
 #include "common/gsl_portable.h"
 #include "common/reductions.h"
+#include "common/reductions_f64.h"
 
 /* Views served per sweep of the cross-view sums; the private accumulators are this long. */
 #define SC_VIEW_CHUNK 8
@@ -120,15 +121,6 @@ DEVICE_INLINE sc_lse sc_lse_merge(sc_lse a, sc_lse b, double scale)
 }
 
 #ifdef GSL_CUDA
-DEVICE_INLINE double sc_warp_sum(double v)
-{
-    for (int offset = GSL_WARP_SIZE / 2; offset > 0; offset >>= 1)
-    {
-        v += __shfl_xor_sync(GSL_FULL_MASK, v, offset);
-    }
-    return v;
-}
-
 DEVICE_INLINE sc_lse sc_warp_lse(sc_lse p, double scale)
 {
     for (int offset = GSL_WARP_SIZE / 2; offset > 0; offset >>= 1)
@@ -142,41 +134,6 @@ DEVICE_INLINE sc_lse sc_warp_lse(sc_lse p, double scale)
     return p;
 }
 #endif
-
-/* sum v over the group in double (fixed tree). scratch: LOCAL_SIZE() doubles. */
-DEVICE_INLINE double sc_block_sum(LOCAL_PTR double* scratch, double v)
-{
-    int t = LOCAL_ID();
-#ifdef GSL_CUDA
-    if (LOCAL_SIZE() >= GSL_WARP_SIZE)
-    {
-        int lane = t % GSL_WARP_SIZE;
-        v = sc_warp_sum(v);
-        if (lane == 0)
-        {
-            scratch[t / GSL_WARP_SIZE] = v;
-        }
-        BARRIER();
-        v = lane < LOCAL_SIZE() / GSL_WARP_SIZE ? scratch[lane] : 0.0;
-        v = sc_warp_sum(v);
-        BARRIER();
-        return v;
-    }
-#endif
-    scratch[t] = v;
-    BARRIER();
-    for (int s = LOCAL_SIZE() / 2; s > 0; s >>= 1)
-    {
-        if (t < s)
-        {
-            scratch[t] += scratch[t + s];
-        }
-        BARRIER();
-    }
-    v = scratch[0];
-    BARRIER();
-    return v;
-}
 
 /* The group's log-sum-exp state from each work-item's own. scratch_max, scratch_sum: LOCAL_SIZE() doubles. */
 DEVICE_INLINE sc_lse sc_block_lse(LOCAL_PTR double* scratch_max, LOCAL_PTR double* scratch_sum, sc_lse p, double scale)
@@ -445,7 +402,7 @@ KERNEL void self_classifier_sample_rows(SC_CONTEXT_PARAMS, GLOBAL float* row_log
             for (int i = 0; i < chunk; i++)
             {
                 GSL_INDEX v = first + i;
-                double raw = sc_block_sum(scratch_sum, partial[i]);
+                double raw = gsl_block_sum_f64(scratch_sum, partial[i]);
                 loss += raw;
                 if (LOCAL_ID() == 0)
                 {
@@ -582,7 +539,7 @@ KERNEL void self_classifier_gradient_rows(SC_CONTEXT_PARAMS, const GLOBAL float*
             for (int i = 0; i < chunk; i++)
             {
                 GSL_INDEX row = (first + i) * samples + n;
-                sum_m[i] = sc_block_sum(scratch, sum_m[i]);
+                sum_m[i] = gsl_block_sum_f64(scratch, sum_m[i]);
                 dot[i] = sc_pair(row_dot, views * samples, row);
                 normaliser[i] = DEXP(DFMAX(sc_pair(row_log_sum_a, views * samples, row), DLOG(SC_EPSILON)));
             }

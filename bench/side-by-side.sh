@@ -17,6 +17,7 @@ threads="${GSL_BENCH_THREADS:-$(nproc)}"
 repeat="${GSL_BENCH_REPEAT:-5}"
 sela_repeat="${GSL_BENCH_SELA_REPEAT:-3}"
 python="${PYTHON:-/usr/bin/python3}"
+export PYTHONDONTWRITEBYTECODE=1
 report="${1:-$root/bench/results/side-by-side-cpu.md}"
 
 cd "$root"

@@ -30,7 +30,7 @@ lines = [
     f"# gsl bench: {name} ({report['device']})",
     "",
     f"Made by `bash bench/roofline.sh {name}` (commit {commit}): `gsl bench --backend {name} --json --svg` "
-    f"with the defaults (warm-up {report['warmup']}, median of {report['repeat']}). Chart: [roofline-{name}.svg](roofline-{name}.svg); "
+    f"with the defaults (warm-up: at least {report['warmup']} call and {report['warmup_seconds']:g} s of calls; median of {report['repeat']}). Chart: [roofline-{name}.svg](roofline-{name}.svg); "
     f"raw figures: [roofline-{name}.json](roofline-{name}.json).",
     "",
     f"Machine: {cpu}, {os.cpu_count()} cores, {mem:.1f} GiB, Linux {platform.release()}; 1-minute load average {before} before, {after} after "

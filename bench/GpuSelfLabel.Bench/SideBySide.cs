@@ -7,7 +7,7 @@ namespace GpuSelfLabel.Bench;
 
 /// <summary>
 /// The GpuSelfLabel side of bench/side-by-side.sh: the same four workloads as bench/pytorch/*.py on
-/// the same .npy inputs, timed the same way (warm-up runs, then the median of timed runs; uploading
+/// the same .npy inputs, timed the same way (at least one warm-up run and one second of them, then the median of timed runs; uploading
 /// the inputs and downloading the outputs are outside the clock on both sides), through the public
 /// API a user calls, argument validation included. Writes WORKLOAD.NAME.npy outputs and
 /// WORKLOAD.json timings next to each other, named as the PyTorch scripts name theirs.
@@ -15,6 +15,8 @@ namespace GpuSelfLabel.Bench;
 internal static class SideBySide
 {
     private static readonly JsonSerializerOptions Indented = new() { WriteIndented = true };
+
+    private const double WarmupSeconds = 1.0;
 
     private static double loadBefore = double.NaN;
 
@@ -143,10 +145,15 @@ internal static class SideBySide
         return 0;
     }
 
+    /// <summary>
+    /// At least <paramref name="warmup"/> untimed runs and at least one second of them (.NET compiles
+    /// hot methods fully only after they have run a while; PyTorch's side uses the same rule), then the timed runs.
+    /// </summary>
     private static double[] Measure(int warmup, int repeat, Action run)
     {
         loadBefore = LoadAverage();
-        for (int i = 0; i < warmup; i++)
+        long warmupStart = Stopwatch.GetTimestamp();
+        for (int i = 0; i < warmup || Stopwatch.GetElapsedTime(warmupStart).TotalSeconds < WarmupSeconds; i++)
         {
             run();
         }

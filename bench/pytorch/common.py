@@ -26,12 +26,19 @@ def load(args, name):
     return torch.from_numpy(np.load(os.path.join(args.inputs, name + ".npy")))
 
 
+WARMUP_SECONDS = 1.0
+
+
 def measure(args, run):
-    """Runs run() warmup + repeat times; returns (last result, sorted timed seconds)."""
+    """At least args.warmup untimed runs and at least one second of them (the C# side's rule, which
+    lets .NET finish compiling), then args.repeat timed runs; returns (last result, sorted seconds)."""
     args.load_before = round(os.getloadavg()[0], 2)
     result = None
-    for _ in range(args.warmup):
+    warmups = 0
+    start = time.perf_counter()
+    while warmups < args.warmup or time.perf_counter() - start < WARMUP_SECONDS:
         result = run()
+        warmups += 1
     times = []
     for _ in range(args.repeat):
         result = None

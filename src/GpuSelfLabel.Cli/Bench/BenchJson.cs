@@ -15,8 +15,9 @@ internal static class BenchJson
         {
             backend = report.Backend,
             device = report.Device,
-            warmup = report.Warmup,
-            repeat = report.Repeat,
+            warmup = report.Settings.Warmup,
+            warmup_seconds = report.Settings.WarmupSeconds,
+            repeat = report.Settings.Repeat,
             bandwidth = new
             {
                 method = bandwidth.Method,

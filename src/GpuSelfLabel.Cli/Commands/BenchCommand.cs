@@ -29,23 +29,28 @@ internal static class BenchCommand
             Description = "Operations, comma-separated (default: all): " + string.Join(", ", BenchmarkOperations.All.Select(o => o.Name)),
         };
         var repeat = new Option<int>("--repeat") { Description = "Timed runs per operation and size; the median is reported", DefaultValueFactory = _ => DefaultRepeat };
-        var warmup = new Option<int>("--warmup") { Description = "Untimed runs first (JIT, kernel builds, first touch)", DefaultValueFactory = _ => 1 };
+        var warmup = new Option<int>("--warmup") { Description = "Untimed runs first, at least this many (JIT, kernel builds, first touch)", DefaultValueFactory = _ => 1 };
+        var warmupSeconds = new Option<double>("--warmup-seconds")
+        {
+            Description = "And at least this many seconds of untimed runs (.NET optimises a method fully only after it has run a while)",
+            DefaultValueFactory = _ => 1.0,
+        };
         var bandwidthMib = new Option<int>("--bandwidth-mib") { Description = "Buffer the bandwidth copy streams, in MiB (well beyond the caches)", DefaultValueFactory = _ => DefaultBandwidthMib };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of the table" };
         var svg = new Option<string?>("--svg") { Description = "Also write the roofline-style chart (fraction of bandwidth per operation and size) to this SVG file" };
-        var command = new Command("bench", Description()) { backend, sizes, ops, repeat, warmup, bandwidthMib, json, svg };
+        var command = new Command("bench", Description()) { backend, sizes, ops, repeat, warmup, warmupSeconds, bandwidthMib, json, svg };
         command.SetAction(parse => ExitCodes.Run(parse.InvocationConfiguration.Error, () =>
         {
             var output = parse.InvocationConfiguration.Output;
             var error = parse.InvocationConfiguration.Error;
             var sizeList = parse.GetValue(sizes) is { } text ? BenchmarkSize.ParseList(text) : BenchmarkSize.Defaults;
             var operations = ParseOperations(parse.GetValue(ops));
-            int repeats = AtLeast(parse.GetValue(repeat), 1, "repeat");
-            int warmups = AtLeast(parse.GetValue(warmup), 0, "warmup");
             long bandwidthBytes = AtLeast(parse.GetValue(bandwidthMib), 1, "bandwidth-mib") * (1L << 20);
+            var settings = new BenchmarkSettings(parse.GetValue(warmup), parse.GetValue(warmupSeconds), parse.GetValue(repeat), bandwidthBytes);
+            settings.Validate();
             var device = BackendChoice.Open(parse.GetValue(backend)!);
 
-            var report = Benchmark.Run(device, operations, sizeList, bandwidthBytes, warmups, repeats, new LineProgress(error));
+            var report = Benchmark.Run(device, operations, sizeList, settings, new LineProgress(error));
             if (parse.GetValue(svg) is { } svgPath)
             {
                 RooflineSvg.Write(report, svgPath);
@@ -70,7 +75,8 @@ internal static class BenchCommand
         var text = new StringBuilder();
         text.AppendLine("Kernel throughput against the measured memory bandwidth (roofline).");
         text.AppendLine("Measures the bandwidth with a copy (the copy_stream kernel on GPU backends, a streaming copy on the CPU),");
-        text.AppendLine("then times every operation (warm-up, then the median of --repeat runs) and reports its effective");
+        text.AppendLine("then times every operation (warm-up, then the median of --repeat runs; the device is waited for before");
+        text.AppendLine("the clock stops) and reports its effective");
         text.AppendLine("bandwidth = minimal bytes ÷ median time and the fraction of the copy bandwidth that is.");
         text.AppendLine("Scope 'kernel': the backend pass alone on preallocated outputs; 'operation': the public library call,");
         text.AppendLine("argument validation included. Bytes per call (each input read once, each output written once, E = N·K, float32):");
@@ -118,7 +124,7 @@ internal static class BenchCommand
         console.Profile.Width = 160;
         var bandwidth = report.Bandwidth;
         output.WriteLine(string.Create(CultureInfo.InvariantCulture,
-            $"{report.Backend} ({report.Device}): {bandwidth.GigabytesPerSecond:F1} GB/s measured by {bandwidth.Method}, {bandwidth.BufferBytes / (1 << 20)} MiB, median of {report.Repeat}"));
+            $"{report.Backend} ({report.Device}): {bandwidth.GigabytesPerSecond:F1} GB/s measured by {bandwidth.Method}, {bandwidth.BufferBytes / (1 << 20)} MiB, median of {report.Settings.Repeat}"));
 
         var table = new Table().Border(TableBorder.Simple);
         table.AddColumn("operation");

@@ -11,22 +11,19 @@ namespace GpuSelfLabel.Benchmarking;
 public static class Benchmark
 {
     /// <summary>
-    /// Copies a buffer of <paramref name="bufferBytes"/> bytes (choose it well beyond the caches) with
+    /// Copies a buffer of <see cref="BenchmarkSettings.BandwidthBytes"/> bytes with
     /// the copy_stream kernel on GPU backends or a streaming copy on the CPU, counting read + write.
     /// </summary>
-    public static BandwidthMeasurement MeasureBandwidth(Backend backend, long bufferBytes, int warmup = 1, int repeat = 5)
+    public static BandwidthMeasurement MeasureBandwidth(Backend backend, BenchmarkSettings? settings = null)
     {
         ArgumentNullException.ThrowIfNull(backend);
-        CheckCounts(warmup, repeat);
-        if (bufferBytes < sizeof(float))
-        {
-            throw new GslArgumentException("bandwidth-bytes", $"must be at least {sizeof(float)}, got {bufferBytes}");
-        }
-
+        settings ??= new BenchmarkSettings();
+        settings.Validate();
+        long bufferBytes = settings.BandwidthBytes;
         double[] seconds;
         using (var copy = BenchmarkOperations.BandwidthCopy(backend, bufferBytes))
         {
-            seconds = BenchmarkClock.Measure(copy, warmup, repeat);
+            seconds = BenchmarkClock.Measure(copy, settings);
         }
 
         string method = backend.Name == "cpu" ? "a streaming copy (one memmove per core)" : "the copy_stream kernel (kernels/copy.cu)";
@@ -41,22 +38,21 @@ public static class Benchmark
     /// <param name="backend">Where to run.</param>
     /// <param name="operations">Which operations, from <see cref="BenchmarkOperations.All"/>.</param>
     /// <param name="sizes">Which N×K sizes.</param>
-    /// <param name="bandwidthBytes">Buffer of the bandwidth copy.</param>
-    /// <param name="warmup">Untimed calls first (JIT, kernel builds, first-touch page faults).</param>
-    /// <param name="repeat">Timed calls; results report their median.</param>
+    /// <param name="settings">Warm-up, repeats and the bandwidth buffer; the defaults when null.</param>
     /// <param name="progress">Told what is being measured next, or null.</param>
     public static BenchmarkReport Run(
         Backend backend, IEnumerable<BenchmarkOperation> operations, IEnumerable<BenchmarkSize> sizes,
-        long bandwidthBytes, int warmup = 1, int repeat = 5, IProgress<string>? progress = null)
+        BenchmarkSettings? settings = null, IProgress<string>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(backend);
         ArgumentNullException.ThrowIfNull(operations);
         ArgumentNullException.ThrowIfNull(sizes);
-        CheckCounts(warmup, repeat);
+        settings ??= new BenchmarkSettings();
+        settings.Validate();
         var operationList = operations.ToList();
         var sizeList = sizes.ToList();
-        progress?.Report($"bandwidth: copying {bandwidthBytes / (1 << 20)} MiB");
-        var bandwidth = MeasureBandwidth(backend, bandwidthBytes, warmup, repeat);
+        progress?.Report($"bandwidth: copying {settings.BandwidthBytes / (1 << 20)} MiB");
+        var bandwidth = MeasureBandwidth(backend, settings);
 
         var results = new List<BenchmarkResult>();
         foreach (var size in sizeList)
@@ -64,39 +60,26 @@ public static class Benchmark
             foreach (var operation in operationList)
             {
                 progress?.Report($"{operation.Name} {size}");
-                results.Add(Measure(backend, operation, size, warmup, repeat));
+                results.Add(Measure(backend, operation, size, settings));
             }
         }
 
-        return new BenchmarkReport(backend.Name, backend.DeviceName, bandwidth, warmup, repeat, results);
+        return new BenchmarkReport(backend.Name, backend.DeviceName, bandwidth, settings, results);
     }
 
-    private static BenchmarkResult Measure(Backend backend, BenchmarkOperation operation, BenchmarkSize size, int warmup, int repeat)
+    private static BenchmarkResult Measure(Backend backend, BenchmarkOperation operation, BenchmarkSize size, BenchmarkSettings settings)
     {
         long bytes = operation.Bytes(backend, size);
         try
         {
             using var benchmarkCase = operation.Prepare(backend, size);
-            return new BenchmarkResult(operation, size, bytes, BenchmarkClock.Measure(benchmarkCase, warmup, repeat), null);
+            return new BenchmarkResult(operation, size, bytes, BenchmarkClock.Measure(benchmarkCase, settings), null);
         }
         catch (Exception e) when (e is GslArgumentException or GslDeviceException or OutOfMemoryException)
         {
             // One size too large for the device, or outside an operation's domain, should not lose
             // the other measurements: the result says why instead.
             return new BenchmarkResult(operation, size, bytes, [], e.Message);
-        }
-    }
-
-    private static void CheckCounts(int warmup, int repeat)
-    {
-        if (warmup < 0)
-        {
-            throw new GslArgumentException(nameof(warmup), $"must be ≥ 0, got {warmup}");
-        }
-
-        if (repeat < 1)
-        {
-            throw new GslArgumentException(nameof(repeat), $"must be ≥ 1, got {repeat}");
         }
     }
 }

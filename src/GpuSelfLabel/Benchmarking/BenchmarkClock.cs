@@ -6,20 +6,22 @@ namespace GpuSelfLabel.Benchmarking;
 internal static class BenchmarkClock
 {
     /// <summary>
-    /// Runs <paramref name="warmup"/> untimed calls (JIT, kernel builds, first-touch page faults), then
-    /// <paramref name="repeat"/> timed ones; returns their seconds, sorted.
+    /// Runs untimed calls (JIT and tiering, kernel builds, first-touch page faults) until both
+    /// <see cref="BenchmarkSettings.Warmup"/> calls and <see cref="BenchmarkSettings.WarmupSeconds"/>
+    /// have passed, then <see cref="BenchmarkSettings.Repeat"/> timed ones; returns their seconds, sorted.
     /// </summary>
-    public static double[] Measure(BenchmarkCase benchmarkCase, int warmup, int repeat)
+    public static double[] Measure(BenchmarkCase benchmarkCase, BenchmarkSettings settings)
     {
-        for (int i = 0; i < warmup; i++)
+        long warmupStart = Stopwatch.GetTimestamp();
+        for (int i = 0; i < settings.Warmup || Stopwatch.GetElapsedTime(warmupStart).TotalSeconds < settings.WarmupSeconds; i++)
         {
             benchmarkCase.Run();
         }
 
         GC.Collect();
         GC.WaitForPendingFinalizers();
-        var seconds = new double[repeat];
-        for (int i = 0; i < repeat; i++)
+        var seconds = new double[settings.Repeat];
+        for (int i = 0; i < seconds.Length; i++)
         {
             long start = Stopwatch.GetTimestamp();
             benchmarkCase.Run();

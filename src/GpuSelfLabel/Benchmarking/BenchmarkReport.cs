@@ -43,13 +43,11 @@ public sealed record BenchmarkResult(BenchmarkOperation Operation, BenchmarkSize
 /// <param name="Backend">The backend's name.</param>
 /// <param name="Device">The device in words.</param>
 /// <param name="Bandwidth">The copy bandwidth the results are compared with.</param>
-/// <param name="Warmup">Untimed calls before each measurement.</param>
-/// <param name="Repeat">Timed calls per measurement.</param>
+/// <param name="Settings">How each case was timed.</param>
 /// <param name="Results">One entry per operation and size, sizes outermost.</param>
 public sealed record BenchmarkReport(
     string Backend,
     string Device,
     BandwidthMeasurement Bandwidth,
-    int Warmup,
-    int Repeat,
+    BenchmarkSettings Settings,
     IReadOnlyList<BenchmarkResult> Results);

@@ -8,7 +8,7 @@ namespace GpuSelfLabel.Tests.Cli;
 /// <summary><c>gsl bench</c> on tiny sizes: the JSON keys, the table, the SVG, and exit 2 on bad options.</summary>
 public sealed class BenchCommandTests
 {
-    private static readonly string[] Tiny = ["bench", "--backend", "cpu", "--sizes", "33x10,7x3", "--repeat", "1", "--warmup", "0", "--bandwidth-mib", "1"];
+    private static readonly string[] Tiny = ["bench", "--backend", "cpu", "--sizes", "33x10,7x3", "--repeat", "1", "--warmup", "0", "--warmup-seconds", "0", "--bandwidth-mib", "1"];
 
     [Fact]
     public void Json_has_the_bandwidth_and_one_result_per_operation_and_size()
@@ -93,6 +93,8 @@ public sealed class BenchCommandTests
         Assert.Contains("'ops'", gsl.Stderr, StringComparison.Ordinal);
         Assert.Equal(2, gsl.Run("bench", "--backend", "cpu", "--repeat", "0"));
         Assert.Contains("'repeat'", gsl.Stderr, StringComparison.Ordinal);
+        Assert.Equal(2, gsl.Run("bench", "--backend", "cpu", "--warmup-seconds", "-1"));
+        Assert.Contains("'warmup-seconds'", gsl.Stderr, StringComparison.Ordinal);
         Assert.Equal(2, gsl.Run("bench", "--backend", "cpu", "--bandwidth-mib", "0"));
         Assert.Contains("'bandwidth-mib'", gsl.Stderr, StringComparison.Ordinal);
     }
@@ -113,7 +115,7 @@ public sealed class BenchCommandTests
     {
         BackendTestBase.RequireOrSkip("opencl", GpuSelfLabel.Backends.BackendRegistry.Probe().Any(s => s.Name == "opencl" && s.Available), "no OpenCL device");
         using var gsl = new GslRunner();
-        Assert.Equal(0, gsl.Run("bench", "--backend", "opencl", "--sizes", "33x10", "--ops", "copy,softmax,sinkhorn", "--repeat", "1", "--bandwidth-mib", "1", "--json"));
+        Assert.Equal(0, gsl.Run("bench", "--backend", "opencl", "--sizes", "33x10", "--ops", "copy,softmax,sinkhorn", "--repeat", "1", "--warmup-seconds", "0", "--bandwidth-mib", "1", "--json"));
         using var json = JsonDocument.Parse(gsl.Stdout);
         Assert.Equal("opencl", json.RootElement.GetProperty("backend").GetString());
         Assert.Contains("copy_stream", json.RootElement.GetProperty("bandwidth").GetProperty("method").GetString(), StringComparison.Ordinal);

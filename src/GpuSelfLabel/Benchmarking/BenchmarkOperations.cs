@@ -58,68 +58,64 @@ public static class BenchmarkOperations
     public static BenchmarkOperation? Find(string name) => All.FirstOrDefault(o => o.Name == name);
 
     /// <summary>The copy the benchmark measures the bandwidth with: a 1-D buffer of <paramref name="bytes"/> bytes.</summary>
-    internal static BenchmarkCase BandwidthCopy(Backend backend, long bytes)
+    internal static BenchmarkCase BandwidthCopy(Backend backend, long bytes) => BenchmarkCase.Create(own =>
     {
         long elements = Math.Max(1, bytes / sizeof(float));
-        var source = BenchmarkData.Uniform(backend, 1, 1f, elements);
-        var destination = backend.Allocate(DType.Float32, elements);
-        return new BenchmarkCase(() => { backend.Kernels.Copy(source, destination); BenchmarkClock.Wait(destination); }, source, destination);
-    }
+        var source = own(BenchmarkData.Uniform(backend, 1, 1f, elements));
+        var destination = own(backend.Allocate(DType.Float32, elements));
+        return () => { backend.Kernels.Copy(source, destination); BenchmarkClock.Wait(destination); };
+    });
 
-    private static BenchmarkCase Copy(Backend backend, BenchmarkSize size)
+    private static BenchmarkCase Copy(Backend backend, BenchmarkSize size) => BenchmarkCase.Create(own =>
     {
-        var source = BenchmarkData.Uniform(backend, 1, 1f, size.Rows, size.Columns);
-        var destination = backend.Allocate(DType.Float32, size.Rows, size.Columns);
-        return new BenchmarkCase(() => { backend.Kernels.Copy(source, destination); BenchmarkClock.Wait(destination); }, source, destination);
-    }
+        var source = own(BenchmarkData.Uniform(backend, 1, 1f, size.Rows, size.Columns));
+        var destination = own(backend.Allocate(DType.Float32, size.Rows, size.Columns));
+        return () => { backend.Kernels.Copy(source, destination); BenchmarkClock.Wait(destination); };
+    });
 
-    private static BenchmarkCase SoftmaxForward(Backend backend, BenchmarkSize size, bool logarithm)
+    private static BenchmarkCase SoftmaxForward(Backend backend, BenchmarkSize size, bool logarithm) => BenchmarkCase.Create(own =>
     {
-        var logits = BenchmarkData.Uniform(backend, 2, 4f, size.Rows, size.Columns);
-        var output = backend.Allocate(DType.Float32, size.Rows, size.Columns);
-        return new BenchmarkCase(() => { backend.Kernels.SoftmaxForward(logits, output, 1f, logarithm); BenchmarkClock.Wait(output); }, logits, output);
-    }
+        var logits = own(BenchmarkData.Uniform(backend, 2, 4f, size.Rows, size.Columns));
+        var output = own(backend.Allocate(DType.Float32, size.Rows, size.Columns));
+        return () => { backend.Kernels.SoftmaxForward(logits, output, 1f, logarithm); BenchmarkClock.Wait(output); };
+    });
 
-    private static BenchmarkCase SoftmaxBackward(Backend backend, BenchmarkSize size)
+    private static BenchmarkCase SoftmaxBackward(Backend backend, BenchmarkSize size) => BenchmarkCase.Create(own =>
     {
-        var probs = BenchmarkData.Distributions(backend, 3, size.Rows, size.Columns);
-        var grad = BenchmarkData.Uniform(backend, 4, 1f, size.Rows, size.Columns);
-        var dlogits = backend.Allocate(DType.Float32, size.Rows, size.Columns);
-        return new BenchmarkCase(() => { backend.Kernels.SoftmaxBackward(probs, grad, dlogits, 1f); BenchmarkClock.Wait(dlogits); }, probs, grad, dlogits);
-    }
+        var probs = own(BenchmarkData.Distributions(backend, 3, size.Rows, size.Columns));
+        var grad = own(BenchmarkData.Uniform(backend, 4, 1f, size.Rows, size.Columns));
+        var dlogits = own(backend.Allocate(DType.Float32, size.Rows, size.Columns));
+        return () => { backend.Kernels.SoftmaxBackward(probs, grad, dlogits, 1f); BenchmarkClock.Wait(dlogits); };
+    });
 
-    private static BenchmarkCase CollisionCrossEntropy(Backend backend, BenchmarkSize size)
+    private static BenchmarkCase CollisionCrossEntropy(Backend backend, BenchmarkSize size) => BenchmarkCase.Create(own =>
     {
-        var logits = BenchmarkData.Uniform(backend, 5, 4f, size.Rows, size.Columns);
-        var targets = BenchmarkData.Distributions(backend, 6, size.Rows, size.Columns);
-        var losses = backend.Allocate(DType.Float32, size.Rows);
-        var dlogits = backend.Allocate(DType.Float32, size.Rows, size.Columns);
-        var dtargets = backend.Allocate(DType.Float32, size.Rows, size.Columns);
-        return new BenchmarkCase(
-            () => { backend.Kernels.CollisionCrossEntropyForwardBackward(logits, targets, losses, dlogits, dtargets); BenchmarkClock.Wait(dtargets); },
-            logits, targets, losses, dlogits, dtargets);
-    }
+        var logits = own(BenchmarkData.Uniform(backend, 5, 4f, size.Rows, size.Columns));
+        var targets = own(BenchmarkData.Distributions(backend, 6, size.Rows, size.Columns));
+        var losses = own(backend.Allocate(DType.Float32, size.Rows));
+        var dlogits = own(backend.Allocate(DType.Float32, size.Rows, size.Columns));
+        var dtargets = own(backend.Allocate(DType.Float32, size.Rows, size.Columns));
+        return () => { backend.Kernels.CollisionCrossEntropyForwardBackward(logits, targets, losses, dlogits, dtargets); BenchmarkClock.Wait(dtargets); };
+    });
 
-    private static BenchmarkCase CrossEntropy(Backend backend, BenchmarkSize size)
+    private static BenchmarkCase CrossEntropy(Backend backend, BenchmarkSize size) => BenchmarkCase.Create(own =>
     {
-        var logits = BenchmarkData.Uniform(backend, 7, 4f, size.Rows, size.Columns);
-        var targets = BenchmarkData.Distributions(backend, 8, size.Rows, size.Columns);
-        var losses = backend.Allocate(DType.Float32, size.Rows);
-        var dlogits = backend.Allocate(DType.Float32, size.Rows, size.Columns);
-        return new BenchmarkCase(
-            () => { backend.Kernels.CrossEntropyForwardBackward(logits, targets, losses, dlogits); BenchmarkClock.Wait(dlogits); },
-            logits, targets, losses, dlogits);
-    }
+        var logits = own(BenchmarkData.Uniform(backend, 7, 4f, size.Rows, size.Columns));
+        var targets = own(BenchmarkData.Distributions(backend, 8, size.Rows, size.Columns));
+        var losses = own(backend.Allocate(DType.Float32, size.Rows));
+        var dlogits = own(backend.Allocate(DType.Float32, size.Rows, size.Columns));
+        return () => { backend.Kernels.CrossEntropyForwardBackward(logits, targets, losses, dlogits); BenchmarkClock.Wait(dlogits); };
+    });
 
-    private static BenchmarkCase EmStep(Backend backend, BenchmarkSize size)
+    private static BenchmarkCase EmStep(Backend backend, BenchmarkSize size) => BenchmarkCase.Create(own =>
     {
         var kernels = backend.Kernels;
         int k = checked((int)size.Columns);
-        var probs = BenchmarkData.Distributions(backend, 9, size.Rows, size.Columns);
-        var current = backend.Allocate(kernels.PseudoLabelIterateType, size.Rows, size.Columns);
-        var next = backend.Allocate(kernels.PseudoLabelIterateType, size.Rows, size.Columns);
-        var columnSums = HostVectors.Allocate(backend, k);
-        var weights = HostVectors.Allocate(backend, k);
+        var probs = own(BenchmarkData.Distributions(backend, 9, size.Rows, size.Columns));
+        var current = own(backend.Allocate(kernels.PseudoLabelIterateType, size.Rows, size.Columns));
+        var next = own(backend.Allocate(kernels.PseudoLabelIterateType, size.Rows, size.Columns));
+        var columnSums = own(HostVectors.Allocate(backend, k));
+        var weights = own(HostVectors.Allocate(backend, k));
         kernels.PseudoLabelConvert(probs, current);
         kernels.PseudoLabelMoments(probs, current, columnSums);
         var sums = new double[k];
@@ -129,19 +125,17 @@ public static class BenchmarkOperations
         HostVectors.Read(columnSums, sums);
         SelfLabelObjective.Weights(sums, size.Rows, prior, 1.0, w);
         HostVectors.Write(weights, w);
-        return new BenchmarkCase(
-            () => { kernels.EmStep(probs, current, weights, next, columnSums); BenchmarkClock.Wait(next); },
-            probs, current, next, columnSums, weights);
-    }
+        return () => { kernels.EmStep(probs, current, weights, next, columnSums); BenchmarkClock.Wait(next); };
+    });
 
-    private static BenchmarkCase SelaPass(Backend backend, BenchmarkSize size)
+    private static BenchmarkCase SelaPass(Backend backend, BenchmarkSize size) => BenchmarkCase.Create(own =>
     {
         var kernels = backend.Kernels;
         int k = checked((int)size.Columns);
-        var logits = BenchmarkData.Uniform(backend, 10, 4f, size.Rows, size.Columns);
-        var logR = HostVectors.Allocate(backend, k);
-        var rowState = HostVectors.Allocate(backend, size.Rows);
-        var columnSums = HostVectors.Allocate(backend, k);
+        var logits = own(BenchmarkData.Uniform(backend, 10, 4f, size.Rows, size.Columns));
+        var logR = own(HostVectors.Allocate(backend, k));
+        var rowState = own(HostVectors.Allocate(backend, size.Rows));
+        var columnSums = own(HostVectors.Allocate(backend, k));
         HostVectors.Write(logR, new double[k]);
 
         // The first pass's state: a_i = λ·LSE_k z_ik, as the solver sets it.
@@ -154,70 +148,64 @@ public static class BenchmarkOperations
         }
 
         HostVectors.Write(rowState, state);
-        return new BenchmarkCase(
-            () => { kernels.SinkhornSelaPass(logits, 0, SelaLambda, logR, rowState, columnSums, accumulate: false, measureError: false); BenchmarkClock.Wait(columnSums); },
-            logits, logR, rowState, columnSums);
-    }
+        return () =>
+        {
+            kernels.SinkhornSelaPass(logits, 0, SelaLambda, logR, rowState, columnSums, accumulate: false, measureError: false);
+            BenchmarkClock.Wait(columnSums);
+        };
+    });
 
-    private static BenchmarkCase Swav(Backend backend, BenchmarkSize size)
+    private static BenchmarkCase Swav(Backend backend, BenchmarkSize size) => BenchmarkCase.Create(own =>
     {
-        var scores = BenchmarkData.Uniform(backend, 11, 1f, size.Rows, size.Columns);
+        var scores = own(BenchmarkData.Uniform(backend, 11, 1f, size.Rows, size.Columns));
         var options = new SwavOptions(0.05, SwavIterations);
-        return new BenchmarkCase(
-            () =>
-            {
-                using var codes = Sinkhorn.Swav(scores, options);
-                BenchmarkClock.Wait(codes);
-            },
-            scores);
-    }
+        return () =>
+        {
+            using var codes = Sinkhorn.Swav(scores, options);
+            BenchmarkClock.Wait(codes);
+        };
+    });
 
-    private static BenchmarkCase SelfClassifierLoss(Backend backend, BenchmarkSize size)
+    private static BenchmarkCase SelfClassifierLoss(Backend backend, BenchmarkSize size) => BenchmarkCase.Create(own =>
     {
-        var logits = BenchmarkData.Uniform(backend, 12, 4f, Views, size.Rows, size.Columns);
-        return new BenchmarkCase(
-            () =>
-            {
-                var result = SelfClassifier.Compute(logits);
-                BenchmarkClock.Wait(result.DLogits);
-                result.DLogits.Dispose();
-            },
-            logits);
-    }
+        var logits = own(BenchmarkData.Uniform(backend, 12, 4f, Views, size.Rows, size.Columns));
+        return () =>
+        {
+            var result = SelfClassifier.Compute(logits);
+            BenchmarkClock.Wait(result.DLogits);
+            result.DLogits.Dispose();
+        };
+    });
 
-    private static BenchmarkCase AverageKThreshold(Backend backend, BenchmarkSize size)
+    private static BenchmarkCase AverageKThreshold(Backend backend, BenchmarkSize size) => BenchmarkCase.Create(own =>
     {
-        var scores = BenchmarkData.Uniform(backend, 13, 4f, size.Rows, size.Columns);
+        var scores = own(BenchmarkData.Uniform(backend, 13, 4f, size.Rows, size.Columns));
         var labels = BenchmarkData.Labels(size.Rows, size.Columns);
-        return new BenchmarkCase(() => AverageK.Threshold(scores, AverageSetSize, labels), scores);
-    }
+        return () => AverageK.Threshold(scores, AverageSetSize, labels);
+    });
 
-    private static BenchmarkCase AverageKPseudoLabels(Backend backend, BenchmarkSize size)
+    private static BenchmarkCase AverageKPseudoLabels(Backend backend, BenchmarkSize size) => BenchmarkCase.Create(own =>
     {
-        var probs = BenchmarkData.Distributions(backend, 14, size.Rows, size.Columns);
+        var probs = own(BenchmarkData.Distributions(backend, 14, size.Rows, size.Columns));
         var labels = BenchmarkData.Labels(size.Rows, size.Columns);
-        return new BenchmarkCase(
-            () =>
-            {
-                using var targets = AverageK.PseudoLabels(probs, labels, AverageSetSize);
-                BenchmarkClock.Wait(targets);
-            },
-            probs);
-    }
+        return () =>
+        {
+            using var targets = AverageK.PseudoLabels(probs, labels, AverageSetSize);
+            BenchmarkClock.Wait(targets);
+        };
+    });
 
-    private static BenchmarkCase TwoHeadLoss(Backend backend, BenchmarkSize size)
+    private static BenchmarkCase TwoHeadLoss(Backend backend, BenchmarkSize size) => BenchmarkCase.Create(own =>
     {
-        var softmaxLogits = BenchmarkData.Uniform(backend, 15, 4f, size.Rows, size.Columns);
-        var multilabelLogits = BenchmarkData.Uniform(backend, 16, 4f, size.Rows, size.Columns);
+        var softmaxLogits = own(BenchmarkData.Uniform(backend, 15, 4f, size.Rows, size.Columns));
+        var multilabelLogits = own(BenchmarkData.Uniform(backend, 16, 4f, size.Rows, size.Columns));
         var labels = BenchmarkData.Labels(size.Rows, size.Columns);
-        return new BenchmarkCase(
-            () =>
-            {
-                var result = AverageK.TwoHeadLoss(softmaxLogits, multilabelLogits, labels, AverageSetSize);
-                BenchmarkClock.Wait(result.DMultilabel);
-                result.DSoftmax.Dispose();
-                result.DMultilabel.Dispose();
-            },
-            softmaxLogits, multilabelLogits);
-    }
+        return () =>
+        {
+            var result = AverageK.TwoHeadLoss(softmaxLogits, multilabelLogits, labels, AverageSetSize);
+            BenchmarkClock.Wait(result.DMultilabel);
+            result.DSoftmax.Dispose();
+            result.DMultilabel.Dispose();
+        };
+    });
 }

@@ -16,6 +16,7 @@ internal static class GslApp
             OpCommand.Create(),
             DevicesCommand.Create(),
             ClusterCommand.Create(),
+            BenchCommand.Create(),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

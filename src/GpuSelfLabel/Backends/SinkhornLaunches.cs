@@ -81,6 +81,24 @@ internal static class SinkhornLaunches
             .Elements(matrix).Index(matrix.Rows).Index(matrix.Columns).Double(scale)
             .Optional(columnShift, matrix).Elements(rowShift).Double(offset).Elements(output);
 
+    public static KernelArguments SwavExpRows(Tensor scores, double scale, Tensor rowMax, Tensor rowSpread, Tensor output) =>
+        new KernelArguments()
+            .Elements(scores).Index(scores.Rows).Index(scores.Columns).Double(scale)
+            .Elements(rowMax).Elements(rowSpread).Elements(output);
+
+    public static KernelArguments SwavColumnSumsPartial(Tensor e, long rowsPerGroup, Tensor rowWeights, Tensor partials) =>
+        new KernelArguments()
+            .Elements(e).Index(e.Rows).Index(e.Columns).Index(rowsPerGroup).Elements(rowWeights).Buffer(partials);
+
+    public static KernelArguments SwavRowStep(Tensor e, long rowsPerGroup, Tensor columnWeights, double rowTarget, Tensor rowWeights, Tensor partials, bool hasColumns) =>
+        new KernelArguments()
+            .Elements(e).Index(e.Rows).Index(e.Columns).Index(rowsPerGroup).Elements(columnWeights).Double(rowTarget)
+            .Elements(rowWeights).Buffer(partials).Int(hasColumns ? 1 : 0);
+
+    public static KernelArguments SwavScale(Tensor e, Tensor rowWeights, Tensor columnWeights, double factor) =>
+        new KernelArguments()
+            .Elements(e).Index(e.Rows).Index(e.Columns).Elements(rowWeights).Elements(columnWeights).Double(factor);
+
     /// <summary>The groups' error partials, added on the host in group order.</summary>
     public static double SumErrors(Backend backend, Tensor errors, int groups)
     {

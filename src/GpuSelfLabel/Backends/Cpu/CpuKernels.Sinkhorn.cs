@@ -233,6 +233,106 @@ internal sealed partial class CpuKernels
         });
     }
 
+    public void SwavExpRows(Tensor scores, double scale, Tensor rowMax, Tensor rowSpread, Tensor output)
+    {
+        int k = checked((int)scores.Columns);
+        CpuRows.ForBlocks(scores.Rows, k, (start, end) =>
+        {
+            using var scratch = new RowScratch(k);
+            var x = scratch.Doubles;
+            var max = Doubles(rowMax);
+            var spread = Doubles(rowSpread);
+            for (long i = start; i < end; i++)
+            {
+                var z = StorageRows.Load(scores, i, scratch.Row);
+                TensorPrimitives.ConvertChecked<float, double>(z, x);
+                TensorPrimitives.Multiply(x, scale, x);
+                double m = TensorPrimitives.Max<double>(x);
+                max[checked((int)i)] = m;
+                spread[checked((int)i)] = m - TensorPrimitives.Min<double>(x);
+                TensorPrimitives.Subtract(x, m, x);
+                TensorPrimitives.Max(x, MinRescaleExponent, x);
+                TensorPrimitives.Exp(x, x);
+                TensorPrimitives.ConvertTruncating<double, float>(x, CpuRows.Row(output, i));
+            }
+        });
+    }
+
+    public void SwavColumnSums(Tensor e, Tensor rowWeights, Tensor columnSums) =>
+        RowWeightedColumnSums(e, columnSums, (row, i) => Doubles(rowWeights)[checked((int)i)]);
+
+    public void SwavRowStep(Tensor e, Tensor columnWeights, double rowTarget, Tensor rowWeights, Tensor? columnSums)
+    {
+        if (columnSums is not null)
+        {
+            RowWeightedColumnSums(e, columnSums, (row, i) => Step(row, i));
+            return;
+        }
+
+        CpuRows.ForBlocks(e.Rows, e.Columns, (start, end) =>
+        {
+            for (long i = start; i < end; i++)
+            {
+                Step(CpuRows.Row(e, i), i);
+            }
+        });
+
+        double Step(ReadOnlySpan<float> row, long i)
+        {
+            double u = rowTarget / Dot(row, Doubles(columnWeights));
+            Doubles(rowWeights)[checked((int)i)] = u;
+            return u;
+        }
+    }
+
+    public void SwavScale(Tensor e, Tensor rowWeights, Tensor columnWeights, double factor)
+    {
+        CpuRows.ForBlocks(e.Rows, e.Columns, (start, end) =>
+        {
+            var u = Doubles(rowWeights);
+            var w = Doubles(columnWeights);
+            for (long i = start; i < end; i++)
+            {
+                ScaleInPlace(CpuRows.Row(e, i), factor * u[checked((int)i)], w);
+            }
+        });
+    }
+
+    /// <summary>
+    /// columnSums_k = Σ_i e_ik·weight(row i, i) over fixed row blocks whose partials are added in block
+    /// order; <paramref name="weight"/> runs once per row, in row order within a block.
+    /// </summary>
+    private static void RowWeightedColumnSums(Tensor e, Tensor columnSums, Func<Span<float>, long, double> weight)
+    {
+        int k = checked((int)e.Columns);
+        var (blocks, rowsPerBlock) = ReductionBlocks(e.Rows, k);
+        var partials = ArrayPool<double>.Shared.Rent(blocks * k);
+        try
+        {
+            ForReductionBlocks(e.Rows, blocks, rowsPerBlock, (b, start, end) =>
+            {
+                var partial = partials.AsSpan(b * k, k);
+                partial.Clear();
+                for (long i = start; i < end; i++)
+                {
+                    var row = CpuRows.Row(e, i);
+                    AddScaled(row, weight(row, i), partial);
+                }
+            });
+
+            var result = Doubles(columnSums);
+            result.Clear();
+            for (int b = 0; b < blocks; b++)
+            {
+                TensorPrimitives.Add(result, partials.AsSpan(b * k, k), result);
+            }
+        }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(partials);
+        }
+    }
+
     /// <summary>Rows per tile of the column log-sum-exp: about 64 KB of float32, 4 to 32 rows.</summary>
     private static int TileRows(int columns) => Math.Clamp(16384 / Math.Max(1, columns), 4, 32);
 

@@ -150,6 +150,53 @@ internal static class SinkhornRowMath
         }
     }
 
+    /// <summary>Σ_k e_k·w_k in float64.</summary>
+    internal static double Dot(ReadOnlySpan<float> e, ReadOnlySpan<double> w)
+    {
+        ref float er = ref MemoryMarshal.GetReference(e);
+        ref double wr = ref MemoryMarshal.GetReference(w);
+        var sum0 = Vector<double>.Zero;
+        var sum1 = Vector<double>.Zero;
+        int half = Vector<double>.Count;
+        int k = 0;
+        for (; k <= e.Length - Width; k += Width)
+        {
+            Vector.Widen(Vector.LoadUnsafe(ref er, (nuint)k), out var q0, out var q1);
+            sum0 = Vector.FusedMultiplyAdd(q0, Vector.LoadUnsafe(ref wr, (nuint)k), sum0);
+            sum1 = Vector.FusedMultiplyAdd(q1, Vector.LoadUnsafe(ref wr, (nuint)(k + half)), sum1);
+        }
+
+        double sum = Vector.Sum(sum0 + sum1);
+        for (; k < e.Length; k++)
+        {
+            sum = Math.FusedMultiplyAdd(e[k], w[k], sum);
+        }
+
+        return sum;
+    }
+
+    /// <summary>e_k ← (float)(e_k·(u·w_k)), the product in float64.</summary>
+    internal static void ScaleInPlace(Span<float> e, double u, ReadOnlySpan<double> w)
+    {
+        ref float er = ref MemoryMarshal.GetReference(e);
+        ref double wr = ref MemoryMarshal.GetReference(w);
+        var uv = new Vector<double>(u);
+        int half = Vector<double>.Count;
+        int k = 0;
+        for (; k <= e.Length - Width; k += Width)
+        {
+            Vector.Widen(Vector.LoadUnsafe(ref er, (nuint)k), out var q0, out var q1);
+            var s0 = q0 * (uv * Vector.LoadUnsafe(ref wr, (nuint)k));
+            var s1 = q1 * (uv * Vector.LoadUnsafe(ref wr, (nuint)(k + half)));
+            Vector.Narrow(s0, s1).StoreUnsafe(ref er, (nuint)k);
+        }
+
+        for (; k < e.Length; k++)
+        {
+            e[k] = (float)(e[k] * (u * w[k]));
+        }
+    }
+
     /// <summary>
     /// d_k = (float)(scale·z_k + v_k + c), formed in float64 and rounded once. A loop of its own: the
     /// exponentials that follow then form long independent chains the processor can overlap. Returns

@@ -6,6 +6,10 @@
  * float64 evaluation. Exponents are raised to SK_MIN_EXPONENT before exp, as the CPU backend does:
  * e^-700 is nothing beside the terms >= 1 every sum here contains.
  *
+ * The SeLa passes (sinkhorn_row_lse, sinkhorn_column_lse_partial, sinkhorn_sela_pass,
+ * sinkhorn_sela_finalize) read z stored as float32, float16 or bfloat16, as their last argument dtype
+ * says (GSL_FLOAT32, GSL_FLOAT16, GSL_BFLOAT16); z's element offset counts elements of that type.
+ *
  * Every tensor is passed as (base pointer, element offset), never as a pointer into the middle of a
  * buffer: head views and row chunks start anywhere, and OpenCL sub-buffers must start on the device's
  * base-address alignment. Offsets of N-vectors already include the chunk's first row.
@@ -53,6 +57,7 @@
  *   one group per row; e_ik = (float)(e_ik * (factor * roww_i * colw_k)) in place. */
 #include "common/gsl_portable.h"
 #include "common/reductions.h"
+#include "common/storage.h"
 
 /* Owned columns per work-item held in registers: 12 x 256 covers K = 3000 in one read of each row. */
 #define SK_CACHE 12
@@ -163,12 +168,11 @@ DEVICE_INLINE double sk_block_max(LOCAL_PTR double* scratch, double v)
     return v;
 }
 
-KERNEL void sinkhorn_row_lse(const GLOBAL float* RESTRICT z_base, GSL_INDEX z_offset, GSL_INDEX rows, GSL_INDEX cols,
+KERNEL void sinkhorn_row_lse(const GLOBAL unsigned short* RESTRICT z_base, GSL_INDEX z_offset, GSL_INDEX rows, GSL_INDEX cols,
                              double scale, const GLOBAL double* RESTRICT shift_base, GSL_INDEX shift_offset,
-                             int has_shift, double offset, GLOBAL double* RESTRICT out_base, GSL_INDEX out_offset)
+                             int has_shift, double offset, GLOBAL double* RESTRICT out_base, GSL_INDEX out_offset, int dtype)
 {
     LOCAL double scratch[GSL_MAX_LOCAL_SIZE];
-    const GLOBAL float* z = z_base + z_offset;
     const GLOBAL double* shift = shift_base + shift_offset;
     GLOBAL double* out = out_base + out_offset;
     int t = LOCAL_ID();
@@ -184,7 +188,7 @@ KERNEL void sinkhorn_row_lse(const GLOBAL float* RESTRICT z_base, GSL_INDEX z_of
 
     for (GSL_INDEX row = GROUP_ID(); row < rows; row += NUM_GROUPS())
     {
-        const GLOBAL float* zr = z + row * cols;
+        GSL_INDEX zr = z_offset + row * cols;
         double x[SK_CACHE];
         double m = -(double)GSL_INFINITY;
 #pragma unroll
@@ -194,13 +198,13 @@ KERNEL void sinkhorn_row_lse(const GLOBAL float* RESTRICT z_base, GSL_INDEX z_of
             x[c] = 0.0;
             if (k < cols)
             {
-                x[c] = scale * (double)zr[k] - own_shift[c];
+                x[c] = scale * (double)gsl_load(z_base, zr + k, dtype) - own_shift[c];
                 m = DFMAX(m, x[c]);
             }
         }
         for (GSL_INDEX k = cached + t; k < cols; k += step)
         {
-            m = DFMAX(m, scale * (double)zr[k] - (has_shift ? shift[k] : 0.0));
+            m = DFMAX(m, scale * (double)gsl_load(z_base, zr + k, dtype) - (has_shift ? shift[k] : 0.0));
         }
         m = sk_block_max(scratch, m);
 
@@ -215,7 +219,7 @@ KERNEL void sinkhorn_row_lse(const GLOBAL float* RESTRICT z_base, GSL_INDEX z_of
         }
         for (GSL_INDEX k = cached + t; k < cols; k += step)
         {
-            s += sk_exp(scale * (double)zr[k] - (has_shift ? shift[k] : 0.0) - m);
+            s += sk_exp(scale * (double)gsl_load(z_base, zr + k, dtype) - (has_shift ? shift[k] : 0.0) - m);
         }
         s = sk_block_sum(scratch, s);
         if (t == 0)
@@ -225,12 +229,11 @@ KERNEL void sinkhorn_row_lse(const GLOBAL float* RESTRICT z_base, GSL_INDEX z_of
     }
 }
 
-KERNEL void sinkhorn_column_lse_partial(const GLOBAL float* RESTRICT z_base, GSL_INDEX z_offset, GSL_INDEX rows,
+KERNEL void sinkhorn_column_lse_partial(const GLOBAL unsigned short* RESTRICT z_base, GSL_INDEX z_offset, GSL_INDEX rows,
                                         GSL_INDEX cols, GSL_INDEX rows_per_group, double scale,
                                         const GLOBAL double* RESTRICT shift_base, GSL_INDEX shift_offset,
-                                        GLOBAL double* RESTRICT partial_max, GLOBAL double* RESTRICT partial_sum)
+                                        GLOBAL double* RESTRICT partial_max, GLOBAL double* RESTRICT partial_sum, int dtype)
 {
-    const GLOBAL float* z = z_base + z_offset;
     const GLOBAL double* shift = shift_base + shift_offset;
     int t = LOCAL_ID();
     GSL_INDEX step = LOCAL_SIZE();
@@ -252,7 +255,7 @@ KERNEL void sinkhorn_column_lse_partial(const GLOBAL float* RESTRICT z_base, GSL
         }
         for (GSL_INDEX row = start; row < end; row++)
         {
-            const GLOBAL float* zr = z + row * cols + chunk;
+            GSL_INDEX zr = z_offset + row * cols + chunk;
             double row_shift = shift[row];
 #pragma unroll
             for (int c = 0; c < SK_CACHE; c++)
@@ -260,7 +263,7 @@ KERNEL void sinkhorn_column_lse_partial(const GLOBAL float* RESTRICT z_base, GSL
                 GSL_INDEX j = t + c * step;
                 if (chunk + j < cols)
                 {
-                    double y = scale * (double)zr[j] - row_shift;
+                    double y = scale * (double)gsl_load(z_base, zr + j, dtype) - row_shift;
                     if (y > m[c])
                     {
                         s[c] = s[c] * sk_exp(m[c] - y) + 1.0;
@@ -355,13 +358,12 @@ KERNEL void sinkhorn_column_lse_reduce(const GLOBAL double* RESTRICT partial_max
     }
 }
 
-KERNEL void sinkhorn_sela_pass(const GLOBAL float* RESTRICT z_base, GSL_INDEX z_offset, GSL_INDEX rows, GSL_INDEX cols,
+KERNEL void sinkhorn_sela_pass(const GLOBAL unsigned short* RESTRICT z_base, GSL_INDEX z_offset, GSL_INDEX rows, GSL_INDEX cols,
                                GSL_INDEX rows_per_group, double lambda, const GLOBAL double* RESTRICT logr_base,
                                GSL_INDEX logr_offset, GLOBAL double* RESTRICT state_base, GSL_INDEX state_offset,
-                               GLOBAL double* RESTRICT partial, GLOBAL double* RESTRICT errors, int measure_error)
+                               GLOBAL double* RESTRICT partial, GLOBAL double* RESTRICT errors, int measure_error, int dtype)
 {
     LOCAL double scratch[GSL_MAX_LOCAL_SIZE];
-    const GLOBAL float* z = z_base + z_offset;
     const GLOBAL double* logr = logr_base + logr_offset;
     GLOBAL double* state = state_base + state_offset;
     int t = LOCAL_ID();
@@ -396,13 +398,13 @@ KERNEL void sinkhorn_sela_pass(const GLOBAL float* RESTRICT z_base, GSL_INDEX z_
     for (int c = 0; c < SK_CACHE; c++)
     {
         GSL_INDEX k = t + c * step;
-        next[c] = start < end && k < cols ? z[start * cols + k] : 0.0f;
+        next[c] = start < end && k < cols ? gsl_load(z_base, z_offset + start * cols + k, dtype) : 0.0f;
     }
 
     double error = 0.0;
     for (GSL_INDEX row = start; row < end; row++)
     {
-        const GLOBAL float* zr = z + row * cols;
+        GSL_INDEX zr = z_offset + row * cols;
         double x[SK_CACHE];
 #pragma unroll
         for (int c = 0; c < SK_CACHE; c++)
@@ -415,7 +417,7 @@ KERNEL void sinkhorn_sela_pass(const GLOBAL float* RESTRICT z_base, GSL_INDEX z_
             for (int c = 0; c < SK_CACHE; c++)
             {
                 GSL_INDEX k = t + c * step;
-                next[c] = k < cols ? zr[cols + k] : 0.0f;
+                next[c] = k < cols ? gsl_load(z_base, zr + cols + k, dtype) : 0.0f;
             }
         }
 
@@ -430,7 +432,7 @@ KERNEL void sinkhorn_sela_pass(const GLOBAL float* RESTRICT z_base, GSL_INDEX z_
         }
         for (GSL_INDEX k = cached + t; k < cols; k += step)
         {
-            m = DFMAX(m, lambda * (double)zr[k] + logr[k]);
+            m = DFMAX(m, lambda * (double)gsl_load(z_base, zr + k, dtype) + logr[k]);
         }
         m = sk_block_max(scratch, m);
 
@@ -446,7 +448,7 @@ KERNEL void sinkhorn_sela_pass(const GLOBAL float* RESTRICT z_base, GSL_INDEX z_
         }
         for (GSL_INDEX k = cached + t; k < cols; k += step)
         {
-            s += sk_exp(lambda * (double)zr[k] + logr[k] - m);
+            s += sk_exp(lambda * (double)gsl_load(z_base, zr + k, dtype) + logr[k] - m);
         }
         s = sk_block_sum(scratch, s);
 
@@ -461,7 +463,7 @@ KERNEL void sinkhorn_sela_pass(const GLOBAL float* RESTRICT z_base, GSL_INDEX z_
         }
         for (GSL_INDEX k = cached + t; k < cols; k += step)
         {
-            sums[k] += sk_exp(lambda * (double)zr[k] + logr[k] - m) * inverse;
+            sums[k] += sk_exp(lambda * (double)gsl_load(z_base, zr + k, dtype) + logr[k] - m) * inverse;
         }
         if (t == 0)
         {
@@ -525,16 +527,15 @@ KERNEL void sinkhorn_column_sum_reduce(const GLOBAL double* RESTRICT partial, GS
     }
 }
 
-KERNEL void sinkhorn_sela_finalize(const GLOBAL float* RESTRICT z_base, GSL_INDEX z_offset, GSL_INDEX rows, GSL_INDEX cols,
+KERNEL void sinkhorn_sela_finalize(const GLOBAL unsigned short* RESTRICT z_base, GSL_INDEX z_offset, GSL_INDEX rows, GSL_INDEX cols,
                                    double lambda, const GLOBAL double* RESTRICT logr_base, GSL_INDEX logr_offset,
                                    const GLOBAL double* RESTRICT lse_base, GSL_INDEX lse_offset,
                                    const GLOBAL double* RESTRICT state_base, GSL_INDEX state_offset, double log_rows,
                                    GLOBAL float* RESTRICT logc_base, GSL_INDEX logc_offset,
                                    GLOBAL GSL_INDEX* RESTRICT labels_base, GSL_INDEX labels_offset,
-                                   GLOBAL float* RESTRICT codes_base, GSL_INDEX codes_offset, int has_codes)
+                                   GLOBAL float* RESTRICT codes_base, GSL_INDEX codes_offset, int has_codes, int dtype)
 {
     LOCAL double scratch[GSL_MAX_LOCAL_SIZE];
-    const GLOBAL float* z = z_base + z_offset;
     const GLOBAL double* logr = logr_base + logr_offset;
     const GLOBAL double* lse = lse_base + lse_offset;
     const GLOBAL double* state = state_base + state_offset;
@@ -554,7 +555,7 @@ KERNEL void sinkhorn_sela_finalize(const GLOBAL float* RESTRICT z_base, GSL_INDE
 
     for (GSL_INDEX row = GROUP_ID(); row < rows; row += NUM_GROUPS())
     {
-        const GLOBAL float* zr = z + row * cols;
+        GSL_INDEX zr = z_offset + row * cols;
         double x[SK_CACHE];
         double m = -(double)GSL_INFINITY;
 #pragma unroll
@@ -564,13 +565,13 @@ KERNEL void sinkhorn_sela_finalize(const GLOBAL float* RESTRICT z_base, GSL_INDE
             x[c] = 0.0;
             if (k < cols)
             {
-                x[c] = lambda * (double)zr[k] + own_logr[c];
+                x[c] = lambda * (double)gsl_load(z_base, zr + k, dtype) + own_logr[c];
                 m = DFMAX(m, x[c]);
             }
         }
         for (GSL_INDEX k = cached + t; k < cols; k += step)
         {
-            m = DFMAX(m, lambda * (double)zr[k] + logr[k]);
+            m = DFMAX(m, lambda * (double)gsl_load(z_base, zr + k, dtype) + logr[k]);
         }
         m = sk_block_max(scratch, m);
 
@@ -587,7 +588,7 @@ KERNEL void sinkhorn_sela_finalize(const GLOBAL float* RESTRICT z_base, GSL_INDE
         }
         for (GSL_INDEX k = cached + t; k < cols; k += step)
         {
-            if (lambda * (double)zr[k] + logr[k] == m)
+            if (lambda * (double)gsl_load(z_base, zr + k, dtype) + logr[k] == m)
             {
                 first = DFMAX(first, -(double)k);
             }
@@ -615,7 +616,7 @@ KERNEL void sinkhorn_sela_finalize(const GLOBAL float* RESTRICT z_base, GSL_INDE
             }
             for (GSL_INDEX k = cached + t; k < cols; k += step)
             {
-                q[k] = (float)sk_exp(lambda * (double)zr[k] + logr[k] - a);
+                q[k] = (float)sk_exp(lambda * (double)gsl_load(z_base, zr + k, dtype) + logr[k] - a);
             }
         }
     }

@@ -35,6 +35,22 @@ internal static class StorageRows
         }
     }
 
+    /// <summary>Converts 16-bit storage (float16 or bfloat16 bits) to float32.</summary>
+    public static void ToSingle(DType dtype, ReadOnlySpan<ushort> source, Span<float> destination)
+    {
+        switch (dtype)
+        {
+            case DType.Float16:
+                TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<ushort, Half>(source), destination);
+                break;
+            case DType.BFloat16:
+                BFloat16ToSingle(source, destination);
+                break;
+            default:
+                throw new InvalidOperationException($"{dtype} is not a 16-bit storage type");
+        }
+    }
+
     /// <summary>bfloat16 is the upper half of a float32: widening is a 16-bit shift, exact for every value.</summary>
     public static void BFloat16ToSingle(ReadOnlySpan<ushort> source, Span<float> destination)
     {

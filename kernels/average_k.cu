@@ -34,6 +34,7 @@
  * group order: no floating-point atomics anywhere. */
 #include "common/gsl_portable.h"
 #include "common/reductions.h"
+#include "common/reductions_f64.h"
 
 /* The most bins a histogram round uses (the host's rounds take 11, 11 and 10 bits). */
 #define AVGK_MAX_BINS 2048
@@ -79,25 +80,6 @@ DEVICE_INLINE unsigned int avgk_block_max_key(LOCAL_PTR unsigned int* scratch, u
         if (t < s && scratch[t + s] > scratch[t])
         {
             scratch[t] = scratch[t + s];
-        }
-        BARRIER();
-    }
-    v = scratch[0];
-    BARRIER();
-    return v;
-}
-
-/* float64 sum over the group, a fixed tree. scratch: LOCAL_SIZE() entries. */
-DEVICE_INLINE double avgk_block_sum_double(LOCAL_PTR double* scratch, double v)
-{
-    int t = LOCAL_ID();
-    scratch[t] = v;
-    BARRIER();
-    for (int s = LOCAL_SIZE() / 2; s > 0; s >>= 1)
-    {
-        if (t < s)
-        {
-            scratch[t] += scratch[t + s];
         }
         BARRIER();
     }
@@ -428,7 +410,7 @@ KERNEL void two_head_multilabel_head(const GLOBAL float* RESTRICT logits, const 
         sum += (z * (DFMAX(-x, 0.0) + tail)) + ((1.0 - z) * (DFMAX(x, 0.0) + tail));
         dlogits[e] = (float)((sigmoid - z) * scale);
     }
-    sum = avgk_block_sum_double(scratch, sum);
+    sum = gsl_block_sum_f64(scratch, sum);
     if (LOCAL_ID() == 0)
     {
         partials[GROUP_ID()] = sum;

@@ -30,6 +30,7 @@
  *   elementwise conversion of count values between float32 and float64 (or a plain copy). */
 #include "common/gsl_portable.h"
 #include "common/reductions.h"
+#include "common/reductions_f64.h"
 
 /* Column sums a work-item keeps in registers; beyond segment * this many columns they live in global scratch. */
 #define EM_REGISTER_COLUMNS 8
@@ -116,25 +117,6 @@ DEVICE_INLINE double em_across_segments(LOCAL_PTR double* scratch, double v, int
     return v;
 }
 
-/* max v over the group (values >= 0). scratch: LOCAL_SIZE() doubles. */
-DEVICE_INLINE double em_block_max(LOCAL_PTR double* scratch, double v)
-{
-    int t = LOCAL_ID();
-    scratch[t] = v;
-    BARRIER();
-    for (int s = LOCAL_SIZE() / 2; s > 0; s >>= 1)
-    {
-        if (t < s)
-        {
-            scratch[t] = DFMAX(scratch[t], scratch[t + s]);
-        }
-        BARRIER();
-    }
-    v = scratch[0];
-    BARRIER();
-    return v;
-}
-
 /* Writes the group's column partials kept in registers (acc[j] holds column lane + j segment) and
  * its two scalars. Called by the whole group. */
 DEVICE_INLINE void em_finish_group(LOCAL_PTR double* scratch_a, LOCAL_PTR double* scratch_b, double* acc,
@@ -157,7 +139,7 @@ DEVICE_INLINE void em_finish_group(LOCAL_PTR double* scratch_a, LOCAL_PTR double
     /* Only lane 0 of each segment holds a sum of -ln; the others hold 0. */
     double none = 0.0;
     em_segment_sum2(scratch_a, scratch_b, &negative_log, &none, LOCAL_SIZE());
-    max_change = em_block_max(scratch_b, max_change);
+    max_change = gsl_block_max_f64(scratch_b, max_change);
     if (t == 0)
     {
         group_scalars[2 * GROUP_ID()] = negative_log;

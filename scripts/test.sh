@@ -13,6 +13,8 @@ install_test_dependencies() {
     dpkg -s pocl-opencl-icd >/dev/null 2>&1 || need+=(pocl-opencl-icd)
     dpkg -s ocl-icd-libopencl1 >/dev/null 2>&1 || need+=(ocl-icd-libopencl1)
     dpkg -s libnvrtc11.2 >/dev/null 2>&1 || need+=(libnvrtc11.2)
+    # OpenBLAS: the clustering head's GEMM tests run against it (they skip without it).
+    dpkg -s libopenblas0-pthread >/dev/null 2>&1 || need+=(libopenblas0-pthread)
     if [ ${#need[@]} -eq 0 ]; then
         return
     fi

@@ -15,6 +15,7 @@ internal static class GslApp
         {
             OpCommand.Create(),
             DevicesCommand.Create(),
+            ClusterCommand.Create(),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

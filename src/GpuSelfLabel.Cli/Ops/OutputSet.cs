@@ -9,10 +9,14 @@ namespace GpuSelfLabel.Cli.Ops;
 internal sealed class OutputSet
 {
     private readonly List<(string Name, NpyArray Array)> arrays = [];
+    private readonly List<(string FileName, string Text)> texts = [];
 
     public IReadOnlyList<(string Name, NpyArray Array)> Arrays => arrays;
 
     public void Add(string name, NpyArray array) => arrays.Add((name, array));
+
+    /// <summary>A text file (a JSON report) written with the arrays, under its full file name.</summary>
+    public void AddText(string fileName, string text) => texts.Add((fileName, text));
 
     public void Commit(string directory)
     {
@@ -27,9 +31,21 @@ internal sealed class OutputSet
                 NpyWriter.Write(temporary, array);
             }
 
+            foreach (var (fileName, text) in texts)
+            {
+                string temporary = Path.Combine(directory, $".{fileName}.{Environment.ProcessId}.tmp");
+                written.Add(temporary);
+                File.WriteAllText(temporary, text);
+            }
+
             for (int i = 0; i < arrays.Count; i++)
             {
                 File.Move(written[i], Path.Combine(directory, arrays[i].Name + ".npy"), overwrite: true);
+            }
+
+            for (int i = 0; i < texts.Count; i++)
+            {
+                File.Move(written[arrays.Count + i], Path.Combine(directory, texts[i].FileName), overwrite: true);
             }
         }
         catch

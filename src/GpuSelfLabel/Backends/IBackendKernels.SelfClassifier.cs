@@ -22,7 +22,8 @@ internal partial interface IBackendKernels
 
     /// <summary>
     /// Pass 3, per sample n over all views: reads the statistics of passes 1–2; writes ColumnH and
-    /// ColumnK (column sums over n, blocked, fixed order) and returns the loss
+    /// ColumnK (column sums over n, blocked, fixed order; the GPU backends also write RowLogSumA and
+    /// RowDot for their pass 4) and returns the loss
     /// −w Σ_n Σ_v Σ_y T^v_ny Σ_{j∈J(v)} Q^j_ny, summed in float64.
     /// </summary>
     double SelfClassifierLoss(Tensor logits, SelfClassifierWorkspace workspace);

@@ -29,6 +29,8 @@ internal sealed class SelfClassifierWorkspace : IDisposable
         ColumnSumR = backend.Allocate(DType.Float32, 2, views, classes);
         ColumnH = backend.Allocate(DType.Float32, 2, views, classes);
         ColumnK = backend.Allocate(DType.Float32, 2, views, classes);
+        RowLogSumA = backend.Allocate(DType.Float32, 2, views, samples);
+        RowDot = backend.Allocate(DType.Float32, 2, views, samples);
     }
 
     /// <summary>V ≥ 2.</summary>
@@ -71,8 +73,21 @@ internal sealed class SelfClassifierWorkspace : IDisposable
     /// <summary>(2, V, C) pairs: Σ_n K^v_ny with K = P ⊙ ∂Loss/∂P (the column-normaliser backward needs it).</summary>
     public Tensor ColumnK { get; }
 
+    /// <summary>
+    /// (2, V, N) pairs: ln a^v_n = ln Σ_y A^v_ny, unclamped (T = A / max(a, ε)). Written by the GPU
+    /// backends' pass 3 and read by their passes 3 and 4, which serve all views of a sample from it;
+    /// the CPU backend recomputes it per sample instead and leaves it unwritten.
+    /// </summary>
+    public Tensor RowLogSumA { get; }
+
+    /// <summary>
+    /// (2, V, N) pairs: [a^v_n ≥ ε]·Σ_y GT^v_ny T^v_ny, the row dot of the target's backward pass.
+    /// Written by the GPU backends' pass 3 for their pass 4; the CPU backend recomputes it instead.
+    /// </summary>
+    public Tensor RowDot { get; }
+
     /// <summary>Every scratch tensor, in a fixed order (host staging copies them one by one).</summary>
-    public IReadOnlyList<Tensor> Scratch => [RowMax, RowLogSum, ColumnMax, ColumnLogSum, ColumnSumR, ColumnH, ColumnK];
+    public IReadOnlyList<Tensor> Scratch => [RowMax, RowLogSum, ColumnMax, ColumnLogSum, ColumnSumR, ColumnH, ColumnK, RowLogSumA, RowDot];
 
     public void Dispose()
     {

@@ -1,5 +1,6 @@
 using System.Runtime.InteropServices;
 using GpuSelfLabel.Backends;
+using GpuSelfLabel.Backends.Gpu;
 using GpuSelfLabel.Tests.Infrastructure;
 
 namespace GpuSelfLabel.Tests.Backends;

@@ -1,4 +1,5 @@
 using GpuSelfLabel.Backends;
+using GpuSelfLabel.Backends.Gpu;
 using GpuSelfLabel.Tests.Infrastructure;
 
 namespace GpuSelfLabel.Tests.Backends;

@@ -75,3 +75,13 @@ public sealed class CudaCrossBackendSinkhornTests : CrossBackendSinkhornTestsBas
 {
     protected override string BackendName => "cuda";
 }
+
+public sealed class CudaCrossBackendCrossEntropyTests : CrossBackendCrossEntropyTestsBase
+{
+    protected override string BackendName => "cuda";
+}
+
+public sealed class CudaCrossBackendSelfClassifierTests : CrossBackendSelfClassifierTestsBase
+{
+    protected override string BackendName => "cuda";
+}

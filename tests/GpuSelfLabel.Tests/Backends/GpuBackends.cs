@@ -1,5 +1,6 @@
 using GpuSelfLabel.Backends;
 using GpuSelfLabel.Backends.Cuda;
+using GpuSelfLabel.Backends.Gpu;
 using GpuSelfLabel.Backends.OpenCl;
 
 namespace GpuSelfLabel.Tests.Backends;

@@ -1,4 +1,4 @@
-using GpuSelfLabel.Backends;
+using GpuSelfLabel.Backends.Gpu;
 
 namespace GpuSelfLabel.Tests.Backends;
 

@@ -1,5 +1,5 @@
 using System.Text.RegularExpressions;
-using GpuSelfLabel.Backends;
+using GpuSelfLabel.Backends.Gpu;
 
 namespace GpuSelfLabel.Tests.Backends;
 

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
-using GpuSelfLabel.Backends;
 using GpuSelfLabel.Backends.Cuda;
+using GpuSelfLabel.Backends.Gpu;
 using GpuSelfLabel.Tests.Infrastructure;
 
 namespace GpuSelfLabel.Tests.Backends;

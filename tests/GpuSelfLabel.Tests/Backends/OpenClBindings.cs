@@ -75,3 +75,13 @@ public sealed class OpenClCrossBackendSinkhornTests : CrossBackendSinkhornTestsB
 {
     protected override string BackendName => "opencl";
 }
+
+public sealed class OpenClCrossBackendCrossEntropyTests : CrossBackendCrossEntropyTestsBase
+{
+    protected override string BackendName => "opencl";
+}
+
+public sealed class OpenClCrossBackendSelfClassifierTests : CrossBackendSelfClassifierTestsBase
+{
+    protected override string BackendName => "opencl";
+}

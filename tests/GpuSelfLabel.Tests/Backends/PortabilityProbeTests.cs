@@ -1,6 +1,7 @@
 using System.Text;
 using GpuSelfLabel.Backends;
 using GpuSelfLabel.Backends.Cuda;
+using GpuSelfLabel.Backends.Gpu;
 using GpuSelfLabel.Backends.OpenCl;
 using GpuSelfLabel.Tests.Infrastructure;
 

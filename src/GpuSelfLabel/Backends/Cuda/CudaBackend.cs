@@ -1,4 +1,5 @@
 using System.Text;
+using GpuSelfLabel.Backends.Gpu;
 using GpuSelfLabel.Native;
 using CudaApi = GpuSelfLabel.Native.Cuda;
 
@@ -144,7 +145,7 @@ public sealed class CudaBackend : Backend
     protected internal override DeviceBuffer AllocateBuffer(long bytes)
     {
         MakeCurrent();
-        return CudaBuffer.Allocate(context, bytes);
+        return CudaBuffer.Allocate(this, context, bytes);
     }
 
     /// <summary>

@@ -1,4 +1,4 @@
-using static GpuSelfLabel.Backends.SinkhornLaunches;
+using static GpuSelfLabel.Backends.Gpu.SinkhornLaunches;
 
 namespace GpuSelfLabel.Backends.Gpu;
 

@@ -8,7 +8,7 @@ namespace GpuSelfLabel.Backends.Gpu;
 /// family uses: <see cref="Kernel"/>, <see cref="RowGroupSize"/> and <see cref="RowGroups"/> to size a
 /// one-group-per-row launch, and <see cref="Launch"/>, which checks the shape and every native status.
 /// </summary>
-internal abstract partial class GpuKernels : HostStagedKernels, IBackendKernels
+internal abstract partial class GpuKernels : IBackendKernels
 {
     private readonly LaunchOverrides overrides;
     private readonly bool synchronous = Environment.GetEnvironmentVariable("GSL_SYNC_LAUNCHES") == "1";

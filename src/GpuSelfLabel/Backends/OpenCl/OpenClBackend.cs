@@ -1,3 +1,4 @@
+using GpuSelfLabel.Backends.Gpu;
 using GpuSelfLabel.Native;
 using OpenClApi = GpuSelfLabel.Native.OpenCl;
 

@@ -1,4 +1,5 @@
 using System.Text;
+using GpuSelfLabel.Backends.Gpu;
 using GpuSelfLabel.Native;
 using OpenClApi = GpuSelfLabel.Native.OpenCl;
 

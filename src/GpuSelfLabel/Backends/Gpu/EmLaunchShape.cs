@@ -1,4 +1,4 @@
-namespace GpuSelfLabel.Backends;
+namespace GpuSelfLabel.Backends.Gpu;
 
 /// <summary>
 /// How the GPU backends lay out the EM passes of kernels/em.cu (ops.md §4), shared so that the

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace GpuSelfLabel.Backends;
+namespace GpuSelfLabel.Backends.Gpu;
 
 /// <summary>
 /// What the OpenCL and CUDA launchers of kernels/sinkhorn.cu share: the fixed row blocks of the

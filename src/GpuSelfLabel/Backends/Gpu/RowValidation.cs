@@ -1,7 +1,7 @@
 using System.Runtime.InteropServices;
 using GpuSelfLabel.Backends.Cpu;
 
-namespace GpuSelfLabel.Backends;
+namespace GpuSelfLabel.Backends.Gpu;
 
 /// <summary>
 /// The host half of FindInvalidRow on GPU backends. The device kernel (kernels/validation.cu)

@@ -1,4 +1,4 @@
-namespace GpuSelfLabel.Backends;
+namespace GpuSelfLabel.Backends.Gpu;
 
 /// <summary>
 /// Group-size and grid rules shared by the GPU launchers. Kernels size their local arrays with

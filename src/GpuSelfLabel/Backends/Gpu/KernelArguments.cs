@@ -1,4 +1,4 @@
-namespace GpuSelfLabel.Backends;
+namespace GpuSelfLabel.Backends.Gpu;
 
 /// <summary>How a kernel parameter is passed; each kind matches one C type of gsl_portable.h.</summary>
 internal enum KernelArgumentKind

@@ -1,4 +1,4 @@
-namespace GpuSelfLabel.Backends;
+namespace GpuSelfLabel.Backends.Gpu;
 
 /// <summary>
 /// Launch-shape choices a test can force on a private GPU backend instance, so that every code path

@@ -1,4 +1,4 @@
-namespace GpuSelfLabel.Backends;
+namespace GpuSelfLabel.Backends.Gpu;
 
 /// <summary>
 /// What the OpenCL and CUDA launchers of kernels/average_k.cu share: the histogram's grid (how the

@@ -6,6 +6,10 @@
  * float64 evaluation. Exponents are raised to SK_MIN_EXPONENT before exp, as the CPU backend does:
  * e^-700 is nothing beside the terms >= 1 every sum here contains.
  *
+ * The SeLa passes (sinkhorn_row_lse, sinkhorn_column_lse_partial, sinkhorn_sela_pass,
+ * sinkhorn_sela_finalize) read z stored as float32, float16 or bfloat16, as their last argument dtype
+ * says (GSL_FLOAT32, GSL_FLOAT16, GSL_BFLOAT16); z's element offset counts elements of that type.
+ *
  * Every tensor is passed as (base pointer, element offset), never as a pointer into the middle of a
  * buffer: head views and row chunks start anywhere, and OpenCL sub-buffers must start on the device's
  * base-address alignment. Offsets of N-vectors already include the chunk's first row.
@@ -37,9 +41,23 @@
  *   one group per row; reads z once; writes labels[i] (lowest argmax of lambda*z + log r, int64),
  *   logc[i] = lse_i - state_i - log_rows (float32) and, with has_codes, codes = exp(x - state_i).
  * sinkhorn_exp_shifted(z, rows, cols, scale, col_shift, has_col_shift, row_shift, offset, out)
- *   one group per row; out_ik = exp(scale*z_ik - col_shift_k + (offset - row_shift_i)) (float32). */
+ *   one group per row; out_ik = exp(scale*z_ik - col_shift_k + (offset - row_shift_i)) (float32).
+ *
+ * SwAV in the linear domain (the driver's path when every row of S/eps spans at most 80):
+ * swav_exp_rows(z, rows, cols, scale, row_max, row_spread, out)
+ *   one group per row; m = max_k scale*z_ik, writes row_max[i] = m, row_spread[i] = m - min_k
+ *   scale*z_ik (doubles) and out_ik = exp(scale*z_ik - m) (float64 exp, float32 result).
+ * swav_column_sums_partial(e, rows, cols, rows_per_group, w, partial)
+ *   group g takes a fixed block of rows; writes partial[g][k] = sum_i e_ik * w_i (doubles), reduced by
+ *   sinkhorn_column_sum_reduce.
+ * swav_row_step(e, rows, cols, rows_per_group, colw, target, roww, partial, has_columns)
+ *   per row u_i = target / sum_k e_ik colw_k, written to roww[i]; with has_columns the group's
+ *   sum_i e_ik u_i to partial (reduced by sinkhorn_column_sum_reduce). Reads e once.
+ * swav_scale(e, rows, cols, roww, colw, factor)
+ *   one group per row; e_ik = (float)(e_ik * (factor * roww_i * colw_k)) in place. */
 #include "common/gsl_portable.h"
 #include "common/reductions.h"
+#include "common/storage.h"
 
 /* Owned columns per work-item held in registers: 12 x 256 covers K = 3000 in one read of each row. */
 #define SK_CACHE 12
@@ -150,12 +168,11 @@ DEVICE_INLINE double sk_block_max(LOCAL_PTR double* scratch, double v)
     return v;
 }
 
-KERNEL void sinkhorn_row_lse(const GLOBAL float* RESTRICT z_base, GSL_INDEX z_offset, GSL_INDEX rows, GSL_INDEX cols,
+KERNEL void sinkhorn_row_lse(const GLOBAL unsigned short* RESTRICT z_base, GSL_INDEX z_offset, GSL_INDEX rows, GSL_INDEX cols,
                              double scale, const GLOBAL double* RESTRICT shift_base, GSL_INDEX shift_offset,
-                             int has_shift, double offset, GLOBAL double* RESTRICT out_base, GSL_INDEX out_offset)
+                             int has_shift, double offset, GLOBAL double* RESTRICT out_base, GSL_INDEX out_offset, int dtype)
 {
     LOCAL double scratch[GSL_MAX_LOCAL_SIZE];
-    const GLOBAL float* z = z_base + z_offset;
     const GLOBAL double* shift = shift_base + shift_offset;
     GLOBAL double* out = out_base + out_offset;
     int t = LOCAL_ID();
@@ -171,7 +188,7 @@ KERNEL void sinkhorn_row_lse(const GLOBAL float* RESTRICT z_base, GSL_INDEX z_of
 
     for (GSL_INDEX row = GROUP_ID(); row < rows; row += NUM_GROUPS())
     {
-        const GLOBAL float* zr = z + row * cols;
+        GSL_INDEX zr = z_offset + row * cols;
         double x[SK_CACHE];
         double m = -(double)GSL_INFINITY;
 #pragma unroll
@@ -181,13 +198,13 @@ KERNEL void sinkhorn_row_lse(const GLOBAL float* RESTRICT z_base, GSL_INDEX z_of
             x[c] = 0.0;
             if (k < cols)
             {
-                x[c] = scale * (double)zr[k] - own_shift[c];
+                x[c] = scale * (double)gsl_load(z_base, zr + k, dtype) - own_shift[c];
                 m = DFMAX(m, x[c]);
             }
         }
         for (GSL_INDEX k = cached + t; k < cols; k += step)
         {
-            m = DFMAX(m, scale * (double)zr[k] - (has_shift ? shift[k] : 0.0));
+            m = DFMAX(m, scale * (double)gsl_load(z_base, zr + k, dtype) - (has_shift ? shift[k] : 0.0));
         }
         m = sk_block_max(scratch, m);
 
@@ -202,7 +219,7 @@ KERNEL void sinkhorn_row_lse(const GLOBAL float* RESTRICT z_base, GSL_INDEX z_of
         }
         for (GSL_INDEX k = cached + t; k < cols; k += step)
         {
-            s += sk_exp(scale * (double)zr[k] - (has_shift ? shift[k] : 0.0) - m);
+            s += sk_exp(scale * (double)gsl_load(z_base, zr + k, dtype) - (has_shift ? shift[k] : 0.0) - m);
         }
         s = sk_block_sum(scratch, s);
         if (t == 0)
@@ -212,12 +229,11 @@ KERNEL void sinkhorn_row_lse(const GLOBAL float* RESTRICT z_base, GSL_INDEX z_of
     }
 }
 
-KERNEL void sinkhorn_column_lse_partial(const GLOBAL float* RESTRICT z_base, GSL_INDEX z_offset, GSL_INDEX rows,
+KERNEL void sinkhorn_column_lse_partial(const GLOBAL unsigned short* RESTRICT z_base, GSL_INDEX z_offset, GSL_INDEX rows,
                                         GSL_INDEX cols, GSL_INDEX rows_per_group, double scale,
                                         const GLOBAL double* RESTRICT shift_base, GSL_INDEX shift_offset,
-                                        GLOBAL double* RESTRICT partial_max, GLOBAL double* RESTRICT partial_sum)
+                                        GLOBAL double* RESTRICT partial_max, GLOBAL double* RESTRICT partial_sum, int dtype)
 {
-    const GLOBAL float* z = z_base + z_offset;
     const GLOBAL double* shift = shift_base + shift_offset;
     int t = LOCAL_ID();
     GSL_INDEX step = LOCAL_SIZE();
@@ -239,7 +255,7 @@ KERNEL void sinkhorn_column_lse_partial(const GLOBAL float* RESTRICT z_base, GSL
         }
         for (GSL_INDEX row = start; row < end; row++)
         {
-            const GLOBAL float* zr = z + row * cols + chunk;
+            GSL_INDEX zr = z_offset + row * cols + chunk;
             double row_shift = shift[row];
 #pragma unroll
             for (int c = 0; c < SK_CACHE; c++)
@@ -247,7 +263,7 @@ KERNEL void sinkhorn_column_lse_partial(const GLOBAL float* RESTRICT z_base, GSL
                 GSL_INDEX j = t + c * step;
                 if (chunk + j < cols)
                 {
-                    double y = scale * (double)zr[j] - row_shift;
+                    double y = scale * (double)gsl_load(z_base, zr + j, dtype) - row_shift;
                     if (y > m[c])
                     {
                         s[c] = s[c] * sk_exp(m[c] - y) + 1.0;
@@ -342,13 +358,12 @@ KERNEL void sinkhorn_column_lse_reduce(const GLOBAL double* RESTRICT partial_max
     }
 }
 
-KERNEL void sinkhorn_sela_pass(const GLOBAL float* RESTRICT z_base, GSL_INDEX z_offset, GSL_INDEX rows, GSL_INDEX cols,
+KERNEL void sinkhorn_sela_pass(const GLOBAL unsigned short* RESTRICT z_base, GSL_INDEX z_offset, GSL_INDEX rows, GSL_INDEX cols,
                                GSL_INDEX rows_per_group, double lambda, const GLOBAL double* RESTRICT logr_base,
                                GSL_INDEX logr_offset, GLOBAL double* RESTRICT state_base, GSL_INDEX state_offset,
-                               GLOBAL double* RESTRICT partial, GLOBAL double* RESTRICT errors, int measure_error)
+                               GLOBAL double* RESTRICT partial, GLOBAL double* RESTRICT errors, int measure_error, int dtype)
 {
     LOCAL double scratch[GSL_MAX_LOCAL_SIZE];
-    const GLOBAL float* z = z_base + z_offset;
     const GLOBAL double* logr = logr_base + logr_offset;
     GLOBAL double* state = state_base + state_offset;
     int t = LOCAL_ID();
@@ -383,13 +398,13 @@ KERNEL void sinkhorn_sela_pass(const GLOBAL float* RESTRICT z_base, GSL_INDEX z_
     for (int c = 0; c < SK_CACHE; c++)
     {
         GSL_INDEX k = t + c * step;
-        next[c] = start < end && k < cols ? z[start * cols + k] : 0.0f;
+        next[c] = start < end && k < cols ? gsl_load(z_base, z_offset + start * cols + k, dtype) : 0.0f;
     }
 
     double error = 0.0;
     for (GSL_INDEX row = start; row < end; row++)
     {
-        const GLOBAL float* zr = z + row * cols;
+        GSL_INDEX zr = z_offset + row * cols;
         double x[SK_CACHE];
 #pragma unroll
         for (int c = 0; c < SK_CACHE; c++)
@@ -402,7 +417,7 @@ KERNEL void sinkhorn_sela_pass(const GLOBAL float* RESTRICT z_base, GSL_INDEX z_
             for (int c = 0; c < SK_CACHE; c++)
             {
                 GSL_INDEX k = t + c * step;
-                next[c] = k < cols ? zr[cols + k] : 0.0f;
+                next[c] = k < cols ? gsl_load(z_base, zr + cols + k, dtype) : 0.0f;
             }
         }
 
@@ -417,7 +432,7 @@ KERNEL void sinkhorn_sela_pass(const GLOBAL float* RESTRICT z_base, GSL_INDEX z_
         }
         for (GSL_INDEX k = cached + t; k < cols; k += step)
         {
-            m = DFMAX(m, lambda * (double)zr[k] + logr[k]);
+            m = DFMAX(m, lambda * (double)gsl_load(z_base, zr + k, dtype) + logr[k]);
         }
         m = sk_block_max(scratch, m);
 
@@ -433,7 +448,7 @@ KERNEL void sinkhorn_sela_pass(const GLOBAL float* RESTRICT z_base, GSL_INDEX z_
         }
         for (GSL_INDEX k = cached + t; k < cols; k += step)
         {
-            s += sk_exp(lambda * (double)zr[k] + logr[k] - m);
+            s += sk_exp(lambda * (double)gsl_load(z_base, zr + k, dtype) + logr[k] - m);
         }
         s = sk_block_sum(scratch, s);
 
@@ -448,7 +463,7 @@ KERNEL void sinkhorn_sela_pass(const GLOBAL float* RESTRICT z_base, GSL_INDEX z_
         }
         for (GSL_INDEX k = cached + t; k < cols; k += step)
         {
-            sums[k] += sk_exp(lambda * (double)zr[k] + logr[k] - m) * inverse;
+            sums[k] += sk_exp(lambda * (double)gsl_load(z_base, zr + k, dtype) + logr[k] - m) * inverse;
         }
         if (t == 0)
         {
@@ -512,16 +527,15 @@ KERNEL void sinkhorn_column_sum_reduce(const GLOBAL double* RESTRICT partial, GS
     }
 }
 
-KERNEL void sinkhorn_sela_finalize(const GLOBAL float* RESTRICT z_base, GSL_INDEX z_offset, GSL_INDEX rows, GSL_INDEX cols,
+KERNEL void sinkhorn_sela_finalize(const GLOBAL unsigned short* RESTRICT z_base, GSL_INDEX z_offset, GSL_INDEX rows, GSL_INDEX cols,
                                    double lambda, const GLOBAL double* RESTRICT logr_base, GSL_INDEX logr_offset,
                                    const GLOBAL double* RESTRICT lse_base, GSL_INDEX lse_offset,
                                    const GLOBAL double* RESTRICT state_base, GSL_INDEX state_offset, double log_rows,
                                    GLOBAL float* RESTRICT logc_base, GSL_INDEX logc_offset,
                                    GLOBAL GSL_INDEX* RESTRICT labels_base, GSL_INDEX labels_offset,
-                                   GLOBAL float* RESTRICT codes_base, GSL_INDEX codes_offset, int has_codes)
+                                   GLOBAL float* RESTRICT codes_base, GSL_INDEX codes_offset, int has_codes, int dtype)
 {
     LOCAL double scratch[GSL_MAX_LOCAL_SIZE];
-    const GLOBAL float* z = z_base + z_offset;
     const GLOBAL double* logr = logr_base + logr_offset;
     const GLOBAL double* lse = lse_base + lse_offset;
     const GLOBAL double* state = state_base + state_offset;
@@ -541,7 +555,7 @@ KERNEL void sinkhorn_sela_finalize(const GLOBAL float* RESTRICT z_base, GSL_INDE
 
     for (GSL_INDEX row = GROUP_ID(); row < rows; row += NUM_GROUPS())
     {
-        const GLOBAL float* zr = z + row * cols;
+        GSL_INDEX zr = z_offset + row * cols;
         double x[SK_CACHE];
         double m = -(double)GSL_INFINITY;
 #pragma unroll
@@ -551,13 +565,13 @@ KERNEL void sinkhorn_sela_finalize(const GLOBAL float* RESTRICT z_base, GSL_INDE
             x[c] = 0.0;
             if (k < cols)
             {
-                x[c] = lambda * (double)zr[k] + own_logr[c];
+                x[c] = lambda * (double)gsl_load(z_base, zr + k, dtype) + own_logr[c];
                 m = DFMAX(m, x[c]);
             }
         }
         for (GSL_INDEX k = cached + t; k < cols; k += step)
         {
-            m = DFMAX(m, lambda * (double)zr[k] + logr[k]);
+            m = DFMAX(m, lambda * (double)gsl_load(z_base, zr + k, dtype) + logr[k]);
         }
         m = sk_block_max(scratch, m);
 
@@ -574,7 +588,7 @@ KERNEL void sinkhorn_sela_finalize(const GLOBAL float* RESTRICT z_base, GSL_INDE
         }
         for (GSL_INDEX k = cached + t; k < cols; k += step)
         {
-            if (lambda * (double)zr[k] + logr[k] == m)
+            if (lambda * (double)gsl_load(z_base, zr + k, dtype) + logr[k] == m)
             {
                 first = DFMAX(first, -(double)k);
             }
@@ -602,7 +616,7 @@ KERNEL void sinkhorn_sela_finalize(const GLOBAL float* RESTRICT z_base, GSL_INDE
             }
             for (GSL_INDEX k = cached + t; k < cols; k += step)
             {
-                q[k] = (float)sk_exp(lambda * (double)zr[k] + logr[k] - a);
+                q[k] = (float)sk_exp(lambda * (double)gsl_load(z_base, zr + k, dtype) + logr[k] - a);
             }
         }
     }
@@ -631,6 +645,192 @@ KERNEL void sinkhorn_exp_shifted(const GLOBAL float* RESTRICT z_base, GSL_INDEX 
                 x -= col_shift[k];
             }
             o[k] = (float)sk_exp(x + row_term);
+        }
+    }
+}
+
+KERNEL void swav_exp_rows(const GLOBAL float* RESTRICT z_base, GSL_INDEX z_offset, GSL_INDEX rows, GSL_INDEX cols,
+                          double scale, GLOBAL double* RESTRICT max_base, GSL_INDEX max_offset,
+                          GLOBAL double* RESTRICT spread_base, GSL_INDEX spread_offset,
+                          GLOBAL float* RESTRICT out_base, GSL_INDEX out_offset)
+{
+    LOCAL double scratch[GSL_MAX_LOCAL_SIZE];
+    const GLOBAL float* z = z_base + z_offset;
+    GLOBAL double* row_max = max_base + max_offset;
+    GLOBAL double* row_spread = spread_base + spread_offset;
+    GLOBAL float* out = out_base + out_offset;
+    for (GSL_INDEX row = GROUP_ID(); row < rows; row += NUM_GROUPS())
+    {
+        const GLOBAL float* zr = z + row * cols;
+        GLOBAL float* o = out + row * cols;
+        double hi = -(double)GSL_INFINITY;
+        double lo = (double)GSL_INFINITY;
+        for (GSL_INDEX k = LOCAL_ID(); k < cols; k += LOCAL_SIZE())
+        {
+            double x = scale * (double)zr[k];
+            hi = DFMAX(hi, x);
+            lo = DFMIN(lo, x);
+        }
+        hi = sk_block_max(scratch, hi);
+        lo = -sk_block_max(scratch, -lo);
+        if (LOCAL_ID() == 0)
+        {
+            row_max[row] = hi;
+            row_spread[row] = hi - lo;
+        }
+        for (GSL_INDEX k = LOCAL_ID(); k < cols; k += LOCAL_SIZE())
+        {
+            o[k] = (float)sk_exp(scale * (double)zr[k] - hi);
+        }
+    }
+}
+
+KERNEL void swav_column_sums_partial(const GLOBAL float* RESTRICT e_base, GSL_INDEX e_offset, GSL_INDEX rows,
+                                     GSL_INDEX cols, GSL_INDEX rows_per_group,
+                                     const GLOBAL double* RESTRICT w_base, GSL_INDEX w_offset,
+                                     GLOBAL double* RESTRICT partial)
+{
+    const GLOBAL float* e = e_base + e_offset;
+    const GLOBAL double* w = w_base + w_offset;
+    int t = LOCAL_ID();
+    GSL_INDEX step = LOCAL_SIZE();
+    GSL_INDEX group = GROUP_ID();
+    GSL_INDEX start = group * rows_per_group;
+    GSL_INDEX end = start + rows_per_group < rows ? start + rows_per_group : rows;
+    for (GSL_INDEX chunk = 0; chunk < cols; chunk += SK_CACHE * step)
+    {
+        double s[SK_CACHE];
+#pragma unroll
+        for (int c = 0; c < SK_CACHE; c++)
+        {
+            s[c] = 0.0;
+        }
+        for (GSL_INDEX row = start; row < end; row++)
+        {
+            const GLOBAL float* er = e + row * cols + chunk;
+            double weight = w[row];
+#pragma unroll
+            for (int c = 0; c < SK_CACHE; c++)
+            {
+                GSL_INDEX j = t + c * step;
+                if (chunk + j < cols)
+                {
+                    s[c] += (double)er[j] * weight;
+                }
+            }
+        }
+#pragma unroll
+        for (int c = 0; c < SK_CACHE; c++)
+        {
+            GSL_INDEX k = chunk + t + c * step;
+            if (k < cols)
+            {
+                partial[group * cols + k] = s[c];
+            }
+        }
+    }
+}
+
+KERNEL void swav_row_step(const GLOBAL float* RESTRICT e_base, GSL_INDEX e_offset, GSL_INDEX rows, GSL_INDEX cols,
+                          GSL_INDEX rows_per_group, const GLOBAL double* RESTRICT colw_base, GSL_INDEX colw_offset,
+                          double target, GLOBAL double* RESTRICT roww_base, GSL_INDEX roww_offset,
+                          GLOBAL double* RESTRICT partial, int has_columns)
+{
+    LOCAL double scratch[GSL_MAX_LOCAL_SIZE];
+    const GLOBAL float* e = e_base + e_offset;
+    const GLOBAL double* colw = colw_base + colw_offset;
+    GLOBAL double* roww = roww_base + roww_offset;
+    int t = LOCAL_ID();
+    GSL_INDEX step = LOCAL_SIZE();
+    GSL_INDEX cached = SK_CACHE * step;
+    GSL_INDEX group = GROUP_ID();
+    GSL_INDEX start = group * rows_per_group;
+    GSL_INDEX end = start + rows_per_group < rows ? start + rows_per_group : rows;
+    GLOBAL double* sums = partial + group * cols;
+
+    /* As in sinkhorn_sela_pass: owned columns' weights and sums in registers, the rest in this
+     * group's row of partial, touched by its owner only. */
+    double own_w[SK_CACHE];
+    double own_sum[SK_CACHE];
+#pragma unroll
+    for (int c = 0; c < SK_CACHE; c++)
+    {
+        GSL_INDEX k = t + c * step;
+        own_w[c] = k < cols ? colw[k] : 0.0;
+        own_sum[c] = 0.0;
+    }
+    if (has_columns)
+    {
+        for (GSL_INDEX k = cached + t; k < cols; k += step)
+        {
+            sums[k] = 0.0;
+        }
+    }
+
+    for (GSL_INDEX row = start; row < end; row++)
+    {
+        const GLOBAL float* er = e + row * cols;
+        double x[SK_CACHE];
+        double dot = 0.0;
+#pragma unroll
+        for (int c = 0; c < SK_CACHE; c++)
+        {
+            GSL_INDEX k = t + c * step;
+            x[c] = k < cols ? (double)er[k] : 0.0;
+            dot += x[c] * own_w[c];
+        }
+        for (GSL_INDEX k = cached + t; k < cols; k += step)
+        {
+            dot += (double)er[k] * colw[k];
+        }
+        dot = sk_block_sum(scratch, dot);
+        double u = target / dot;
+        if (t == 0)
+        {
+            roww[row] = u;
+        }
+        if (has_columns)
+        {
+#pragma unroll
+            for (int c = 0; c < SK_CACHE; c++)
+            {
+                own_sum[c] += x[c] * u;
+            }
+            for (GSL_INDEX k = cached + t; k < cols; k += step)
+            {
+                sums[k] += (double)er[k] * u;
+            }
+        }
+    }
+
+    if (has_columns)
+    {
+#pragma unroll
+        for (int c = 0; c < SK_CACHE; c++)
+        {
+            GSL_INDEX k = t + c * step;
+            if (k < cols)
+            {
+                sums[k] = own_sum[c];
+            }
+        }
+    }
+}
+
+KERNEL void swav_scale(GLOBAL float* RESTRICT e_base, GSL_INDEX e_offset, GSL_INDEX rows, GSL_INDEX cols,
+                       const GLOBAL double* RESTRICT roww_base, GSL_INDEX roww_offset,
+                       const GLOBAL double* RESTRICT colw_base, GSL_INDEX colw_offset, double factor)
+{
+    GLOBAL float* e = e_base + e_offset;
+    const GLOBAL double* roww = roww_base + roww_offset;
+    const GLOBAL double* colw = colw_base + colw_offset;
+    for (GSL_INDEX row = GROUP_ID(); row < rows; row += NUM_GROUPS())
+    {
+        GLOBAL float* er = e + row * cols;
+        double u = factor * roww[row];
+        for (GSL_INDEX k = LOCAL_ID(); k < cols; k += LOCAL_SIZE())
+        {
+            er[k] = (float)((double)er[k] * (u * colw[k]));
         }
     }
 }

@@ -17,30 +17,55 @@ public static class Sinkhorn
 
     /// <summary>
     /// ops.md §5: the SeLa equipartition of N samples over K clusters, P_ik = σ_ik^λ, for N×K logits
-    /// or H independent heads given as H×N×K.
+    /// or H independent heads given as H×N×K, stored as float32, float16 or bfloat16 (computation is
+    /// float32 or wider either way).
     /// </summary>
-    public static SinkhornResult SeLa(Tensor logits, SinkhornOptions? options = null)
+    public static SinkhornResult SeLa(Tensor logits, SinkhornOptions? options = null) =>
+        SeLa(SinkhornProblem.FromLogits(logits), options);
+
+    /// <summary>
+    /// ops.md §5 for a problem of any size (<see cref="SinkhornProblem"/>): every pass streams the score
+    /// matrix in chunks that fit the memory budget, reads it once per iteration, and reports progress
+    /// after each chunk. <paramref name="cancellation"/> stops the solve between chunks with an
+    /// <see cref="OperationCanceledException"/>; nothing is returned then.
+    /// </summary>
+    /// <exception cref="GslArgumentException">Bad options or values, or a user budget too small for one chunk.</exception>
+    /// <exception cref="GslDeviceException">The device's memory cannot hold even one chunk.</exception>
+    public static SinkhornResult SeLa(SinkhornProblem problem, SinkhornOptions? options = null, IProgress<SinkhornProgress>? progress = null, CancellationToken cancellation = default)
     {
         options ??= new SinkhornOptions();
-        Guard.NotNull(logits, nameof(logits));
-        if (logits.Rank is not (2 or 3))
+        Guard.NotNull(problem, nameof(problem));
+        CheckOptions(options);
+        if (problem.Logits is { } logits)
         {
-            throw new GslArgumentException(nameof(logits), $"must be N×K or H×N×K, got shape {logits.ShapeText}");
+            FiniteByHead(logits, nameof(logits));
+        }
+        else
+        {
+            Guard.Finite(problem.Features!, "features");
+            Guard.Finite(problem.Weights!, "weights");
+            if (problem.Bias is { } bias)
+            {
+                Guard.Finite(bias, "bias");
+            }
         }
 
-        Guard.Float32(logits, nameof(logits), logits.Rank);
-        Guard.MinColumns(logits, nameof(logits), 2);
-        Guard.Positive(options.Lambda, "lambda");
-        if (options.Lambda > MaxScale)
-        {
-            throw new GslArgumentException("lambda", $"must be ≤ {MaxScale:G3}, got {options.Lambda:G3} (λ·z would leave the float64 range)");
-        }
+        var plan = SinkhornPlanner.Plan(problem, options);
+        return SinkhornSolver.Solve(problem, plan, options, progress, cancellation);
+    }
 
-        Guard.Positive(options.Tolerance, "tol");
-        Guard.AtLeast(options.CheckEvery, 1, "check-every");
-        Guard.AtLeast(options.MaxIterations, 1, "max-iters");
-        FiniteByHead(logits, nameof(logits));
-        return SinkhornSolver.Solve(logits, options);
+    /// <summary>
+    /// The memory plan <see cref="SeLa(SinkhornProblem, SinkhornOptions?, IProgress{SinkhornProgress}?, CancellationToken)"/>
+    /// will follow: chunking and bytes, computed without allocating or reading anything.
+    /// </summary>
+    /// <exception cref="GslArgumentException">Bad options, or a user budget too small for one chunk.</exception>
+    /// <exception cref="GslDeviceException">The device's memory cannot hold even one chunk.</exception>
+    public static SinkhornMemoryPlan PlanSeLa(SinkhornProblem problem, SinkhornOptions? options = null)
+    {
+        options ??= new SinkhornOptions();
+        Guard.NotNull(problem, nameof(problem));
+        CheckOptions(options);
+        return SinkhornPlanner.Plan(problem, options);
     }
 
     /// <summary>
@@ -61,6 +86,28 @@ public static class Sinkhorn
         Guard.AtLeast(options.Iterations, 0, "iters");
         Guard.Finite(scores, nameof(scores));
         return SwavSolver.Solve(scores, options);
+    }
+
+    private static void CheckOptions(SinkhornOptions options)
+    {
+        Guard.Positive(options.Lambda, "lambda");
+        if (options.Lambda > MaxScale)
+        {
+            throw new GslArgumentException("lambda", $"must be ≤ {MaxScale:G3}, got {options.Lambda:G3} (λ·z would leave the float64 range)");
+        }
+
+        Guard.Positive(options.Tolerance, "tol");
+        Guard.AtLeast(options.CheckEvery, 1, "check-every");
+        Guard.AtLeast(options.MaxIterations, 1, "max-iters");
+        if (options.ChunkRows is { } chunkRows)
+        {
+            Guard.AtLeast(chunkRows, 1, "chunk-rows");
+        }
+
+        if (options.MemoryBudget is { } budget)
+        {
+            Guard.AtLeast(budget, 1, "memory-budget");
+        }
     }
 
     /// <summary>The row is reported as a flat row index; for H×N×K input the message also names the head.</summary>

@@ -60,4 +60,32 @@ internal partial interface IBackendKernels
     /// columnShift (K float64), rowShift (B float64); writes output (B×K float32).
     /// </summary>
     void SinkhornExpShifted(Tensor matrix, double scale, Tensor? columnShift, Tensor rowShift, double offset, Tensor output);
+
+    /// <summary>
+    /// The SwAV codes in the linear domain start here: output_ik = exp(scale·s_ik − m_i) with
+    /// m_i = max_k scale·s_ik (float64 exponentials, rounded to float32), rowMax_i = m_i and
+    /// rowSpread_i = m_i − min_k scale·s_ik. Reads scores (B×K float32); writes output (B×K float32),
+    /// rowMax and rowSpread (B float64).
+    /// </summary>
+    void SwavExpRows(Tensor scores, double scale, Tensor rowMax, Tensor rowSpread, Tensor output);
+
+    /// <summary>
+    /// columnSums_k = Σ_i e_ik·rowWeights_i in float64, over fixed row blocks. Reads e (B×K float32) and
+    /// rowWeights (B float64); writes columnSums (K float64).
+    /// </summary>
+    void SwavColumnSums(Tensor e, Tensor rowWeights, Tensor columnSums);
+
+    /// <summary>
+    /// A row normalisation fused with the next column sums, one read of e: rowWeights_i = rowTarget /
+    /// Σ_k e_ik·columnWeights_k, then, when <paramref name="columnSums"/> is given, columnSums_k =
+    /// Σ_i e_ik·rowWeights_i with the new weights (float64, fixed row blocks). Reads e (B×K float32) and
+    /// columnWeights (K float64); writes rowWeights (B float64) and columnSums (K float64).
+    /// </summary>
+    void SwavRowStep(Tensor e, Tensor columnWeights, double rowTarget, Tensor rowWeights, Tensor? columnSums);
+
+    /// <summary>
+    /// e_ik ← factor·e_ik·rowWeights_i·columnWeights_k in place, the product in float64 rounded to
+    /// float32. Reads and writes e (B×K float32); reads rowWeights (B float64), columnWeights (K float64).
+    /// </summary>
+    void SwavScale(Tensor e, Tensor rowWeights, Tensor columnWeights, double factor);
 }

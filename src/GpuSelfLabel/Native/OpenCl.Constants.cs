@@ -16,6 +16,7 @@ internal static partial class OpenCl
 
     public const uint DeviceType = 0x1000;
     public const uint DeviceMaxWorkGroupSize = 0x1004;
+    public const uint DeviceMaxMemAllocSize = 0x1010;
     public const uint DeviceMemBaseAddrAlign = 0x1019;
     public const uint DeviceGlobalMemSize = 0x101F;
     public const uint DeviceLocalMemSize = 0x1023;

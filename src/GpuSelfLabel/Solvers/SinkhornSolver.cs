@@ -1,138 +1,257 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 using GpuSelfLabel.Backends;
 
 namespace GpuSelfLabel.Solvers;
 
 /// <summary>
-/// The backend-neutral loop of ops.md §5, run head by head. It follows the spec's iteration literally,
-/// in the log domain: with L_i = LSE_k z_ik and a_i = LSE_k(λ·z_ik + log r_k),
+/// The backend-neutral loop of ops.md §5, run head by head, every pass streamed over the chunks of an
+/// <see cref="ISinkhornRowSource"/>. It follows the spec's iteration literally, in the log domain:
+/// with L_i = LSE_k z_ik and a_i = LSE_k(λ·z_ik + log r_k),
 /// <list type="bullet">
 /// <item>log c'_i = −log N + λ·L_i − a_i, so c_i / c'_i = exp(a_i − a_i^previous) (a^previous = λ·L before
 /// the first pass, when c = 1/N);</item>
 /// <item>Σ_i P_ik c'_i = Σ_i q_ik / (N r_k) with q_i = softmax_k(λ·z_i + log r), so the next
 /// log r_k = log N − log K + log r_k − log Σ_i q_ik.</item>
 /// </list>
-/// One fused pass per iteration thus reads the logits once and yields c', the error and the next r.
-/// The very first r (from c = 1/N) and any r whose column sum Σ_i q_ik underflows come from a column
-/// log-sum-exp pass instead, which has no underflow.
+/// One fused pass per iteration thus reads the logits once and yields c', the error and the next r;
+/// the chunks of a pass fold their column sums into the same K-vector. The very first r (from c = 1/N)
+/// and any r whose column sum Σ_i q_ik underflows come from a column log-sum-exp pass instead, which
+/// has no underflow. Cancellation is honoured between chunks; progress is reported after each.
 /// </summary>
-internal static class SinkhornSolver
+internal sealed class SinkhornSolver
 {
     /// <summary>Below this a column sum has lost digits to subnormals (or is 0): recompute in the log domain.</summary>
     private const double SmallestTrustedColumnSum = 1e-290;
 
-    public static SinkhornResult Solve(Tensor logits, SinkhornOptions options)
+    private readonly IBackendKernels kernels;
+    private readonly ISinkhornRowSource source;
+    private readonly SinkhornOptions options;
+    private readonly SinkhornMemoryPlan plan;
+    private readonly IProgress<SinkhornProgress>? progress;
+    private readonly CancellationToken cancellation;
+    private readonly double logRows;
+    private readonly double logColumns;
+    private int head;
+    private int iteration;
+    private double error;
+
+    private SinkhornSolver(SinkhornProblem problem, ISinkhornRowSource source, SinkhornMemoryPlan plan, SinkhornOptions options, IProgress<SinkhornProgress>? progress, CancellationToken cancellation)
     {
-        var backend = logits.Backend;
-        var kernels = backend.Kernels;
-        bool batched = logits.Rank == 3;
-        int heads = batched ? checked((int)logits.Shape[0]) : 1;
-        long n = logits.Shape[^2];
-        int k = checked((int)logits.Columns);
-        double logRows = Math.Log(n);
-        double logColumns = Math.Log(k);
-
-        var logROut = backend.Allocate(DType.Float32, heads, k);
-        var logCOut = backend.Allocate(DType.Float32, heads, n);
-        var codes = options.ComputeCodes ? backend.Allocate(DType.Float32, heads, n, k) : null;
-        using var labels = backend.Allocate(DType.Int64, heads, n);
-        using var logRDevice = HostVectors.Allocate(backend, k);
-        using var columnSums = HostVectors.Allocate(backend, k);
-        using var rowLse = HostVectors.Allocate(backend, n);
-        using var rowState = HostVectors.Allocate(backend, n);
-        var logR = new double[k];
-        var sums = new double[k];
-        var rowValues = new double[n];
-        var logRSingle = new float[k];
-        var iterations = new int[heads];
-
-        for (int h = 0; h < heads; h++)
-        {
-            var z = batched ? TensorViews.Slice(logits, h) : logits;
-
-            // P's normaliser is λ·LSE_k z_ik (not LSE_k λ·z_ik). a^previous = λ·L_i makes the t = 0 error
-            // term exp(a_i − λ·L_i) = c_i / c'_i with c = 1/N.
-            kernels.SinkhornRowLogSumExp(z, 0, 1, null, 0, rowLse);
-            HostVectors.Read(rowLse, rowValues);
-            for (long i = 0; i < n; i++)
-            {
-                rowValues[i] *= options.Lambda;
-            }
-
-            HostVectors.Write(rowLse, rowValues);
-            HostVectors.Write(rowState, rowValues);
-
-            // r_k = (1/K) / Σ_i P_ik (1/N), i.e. log r_k = log N − log K − LSE_i λ(z_ik − L_i).
-            kernels.SinkhornColumnLogSumExp(z, 0, options.Lambda, rowLse, logColumns - logRows, columnSums, accumulate: false);
-            ReadNegated(columnSums, logR);
-
-            double error = double.PositiveInfinity;
-            int t = 0;
-            while (error > options.Tolerance && t < options.MaxIterations)
-            {
-                HostVectors.Write(logRDevice, logR);
-                bool check = t % options.CheckEvery == 0;
-                double measured = kernels.SinkhornSelaPass(z, 0, options.Lambda, logRDevice, rowState, columnSums, accumulate: false, measureError: check);
-                if (check)
-                {
-                    error = measured;
-                }
-
-                t++;
-                if (error > options.Tolerance && t < options.MaxIterations)
-                {
-                    NextLogR(kernels, z, options.Lambda, rowState, columnSums, logR, sums, logRows, logColumns);
-                }
-            }
-
-            // logRDevice still holds the r of the last pass, the one the final c was computed from.
-            kernels.SinkhornSelaFinalize(
-                z, 0, options.Lambda, logRDevice, rowLse, rowState, logRows,
-                TensorViews.Slice(logCOut, h), TensorViews.Slice(labels, h), codes is null ? null : TensorViews.Slice(codes, h));
-            for (int j = 0; j < k; j++)
-            {
-                logRSingle[j] = (float)logR[j];
-            }
-
-            backend.CopyFromHost(logRSingle, TensorViews.Slice(logROut, h));
-            iterations[h] = t;
-        }
-
-        var labelValues = new long[heads * n];
-        backend.Download(labels.Buffer, labels.ByteOffset, MemoryMarshal.AsBytes(labelValues.AsSpan()));
-        return new SinkhornResult(heads, labelValues, logROut, logCOut, iterations, codes);
+        kernels = problem.Backend.Kernels;
+        this.source = source;
+        this.plan = plan;
+        this.options = options;
+        this.progress = progress;
+        this.cancellation = cancellation;
+        logRows = Math.Log(problem.Rows);
+        logColumns = Math.Log(problem.Columns);
     }
 
-    private static void NextLogR(IBackendKernels kernels, Tensor z, double lambda, Tensor rowState, Tensor columnSums, double[] logR, double[] sums, double logRows, double logColumns)
+    public static SinkhornResult Solve(SinkhornProblem problem, SinkhornMemoryPlan plan, SinkhornOptions options, IProgress<SinkhornProgress>? progress, CancellationToken cancellation)
     {
-        HostVectors.Read(columnSums, sums);
-        bool trusted = true;
-        foreach (var s in sums)
+        var backend = problem.Backend;
+        int heads = problem.Heads;
+        long n = problem.Rows;
+        int k = checked((int)problem.Columns);
+        var owned = new List<Tensor>();
+        try
         {
-            trusted &= s >= SmallestTrustedColumnSum && double.IsFinite(s);
+            var logROut = Track(owned, backend.Allocate(DType.Float32, heads, k));
+            var logCOut = Track(owned, backend.Allocate(DType.Float32, heads, n));
+            var codes = options.ComputeCodes ? Track(owned, backend.Allocate(DType.Float32, heads, n, k)) : null;
+            using var labels = backend.Allocate(DType.Int64, heads, n);
+            var iterations = new int[heads];
+            using (var source = SinkhornPlanner.Open(problem, plan))
+            {
+                var solver = new SinkhornSolver(problem, source, plan, options, progress, cancellation);
+                using var state = new HeadState(backend, n, k);
+                for (int h = 0; h < heads; h++)
+                {
+                    iterations[h] = solver.SolveHead(h, state, TensorViews.Slice(logROut, h), TensorViews.Slice(logCOut, h),
+                        TensorViews.Slice(labels, h), codes is null ? null : TensorViews.Slice(codes, h));
+                }
+            }
+
+            var labelValues = new long[heads * n];
+            backend.Download(labels.Buffer, labels.ByteOffset, MemoryMarshal.AsBytes(labelValues.AsSpan()));
+            return new SinkhornResult(heads, labelValues, logROut, logCOut, iterations, codes);
+        }
+        catch
+        {
+            foreach (var tensor in owned)
+            {
+                tensor.Dispose();
+            }
+
+            throw;
+        }
+    }
+
+    private static Tensor Track(List<Tensor> owned, Tensor tensor)
+    {
+        owned.Add(tensor);
+        return tensor;
+    }
+
+    private int SolveHead(int h, HeadState s, Tensor logROut, Tensor logCOut, Tensor labels, Tensor? codes)
+    {
+        head = h;
+        iteration = 0;
+        error = double.PositiveInfinity;
+        double lambda = options.Lambda;
+
+        // P's normaliser is λ·LSE_k z_ik (not LSE_k λ·z_ik). a^previous = λ·L_i makes the t = 0 error
+        // term exp(a_i − λ·L_i) = c_i / c'_i with c = 1/N.
+        Pass(SinkhornPhase.Setup, (chunk, first, _) =>
+        {
+            kernels.SinkhornRowLogSumExp(chunk, first, 1, null, 0, s.RowLse);
+            return 0;
+        });
+        HostVectors.Read(s.RowLse, s.RowValues);
+        for (long i = 0; i < s.RowValues.Length; i++)
+        {
+            s.RowValues[i] *= lambda;
+        }
+
+        HostVectors.Write(s.RowLse, s.RowValues);
+        HostVectors.Write(s.RowState, s.RowValues);
+
+        // r_k = (1/K) / Σ_i P_ik (1/N), i.e. log r_k = log N − log K − LSE_i λ(z_ik − L_i).
+        ColumnLogSumExp(SinkhornPhase.Setup, s, s.RowLse);
+
+        while (error > options.Tolerance && iteration < options.MaxIterations)
+        {
+            HostVectors.Write(s.LogRDevice, s.LogR);
+            bool check = iteration % options.CheckEvery == 0;
+            double measured = Pass(SinkhornPhase.Iteration, (chunk, first, firstChunk) =>
+                kernels.SinkhornSelaPass(chunk, first, lambda, s.LogRDevice, s.RowState, s.ColumnSums, accumulate: !firstChunk, measureError: check));
+            if (check)
+            {
+                error = measured;
+            }
+
+            iteration++;
+            if (error > options.Tolerance && iteration < options.MaxIterations)
+            {
+                NextLogR(s);
+            }
+        }
+
+        // LogRDevice still holds the r of the last pass, the one the final c was computed from.
+        Pass(SinkhornPhase.Finalize, (chunk, first, _) =>
+        {
+            var chunkCodes = codes is null ? null : TensorViews.Rows(codes, first, chunk.Rows);
+            kernels.SinkhornSelaFinalize(chunk, first, lambda, s.LogRDevice, s.RowLse, s.RowState, logRows, logCOut, labels, chunkCodes);
+            return 0;
+        });
+        var single = new float[s.LogR.Length];
+        for (int j = 0; j < single.Length; j++)
+        {
+            single[j] = (float)s.LogR[j];
+        }
+
+        logROut.Backend.CopyFromHost(single, logROut);
+        return iteration;
+    }
+
+    private void NextLogR(HeadState s)
+    {
+        HostVectors.Read(s.ColumnSums, s.Sums);
+        bool trusted = true;
+        foreach (var sum in s.Sums)
+        {
+            trusted &= sum >= SmallestTrustedColumnSum && double.IsFinite(sum);
         }
 
         if (trusted)
         {
-            for (int j = 0; j < logR.Length; j++)
+            for (int j = 0; j < s.LogR.Length; j++)
             {
-                logR[j] += logRows - logColumns - Math.Log(sums[j]);
+                s.LogR[j] += logRows - logColumns - Math.Log(s.Sums[j]);
             }
 
             return;
         }
 
         // log r_k = log N − log K − LSE_i(λ·z_ik − a_i): the same update with no exponential to underflow.
-        kernels.SinkhornColumnLogSumExp(z, 0, lambda, rowState, logColumns - logRows, columnSums, accumulate: false);
-        ReadNegated(columnSums, logR);
+        ColumnLogSumExp(SinkhornPhase.Recovery, s, s.RowState);
     }
 
-    private static void ReadNegated(Tensor source, double[] destination)
+    /// <summary>log r_k = log N − log K − LSE_i(λ·z_ik − rowShift_i), over every chunk.</summary>
+    private void ColumnLogSumExp(SinkhornPhase phase, HeadState s, Tensor rowShift)
     {
-        HostVectors.Read(source, destination);
-        for (int j = 0; j < destination.Length; j++)
+        Pass(phase, (chunk, first, firstChunk) =>
         {
-            destination[j] = -destination[j];
+            kernels.SinkhornColumnLogSumExp(chunk, first, options.Lambda, rowShift, logColumns - logRows, s.ColumnSums, accumulate: !firstChunk);
+            return 0;
+        });
+        HostVectors.Read(s.ColumnSums, s.LogR);
+        for (int j = 0; j < s.LogR.Length; j++)
+        {
+            s.LogR[j] = -s.LogR[j];
+        }
+    }
+
+    /// <summary>
+    /// One pass over the current head: <paramref name="body"/>(chunk, first row, is first chunk) for each
+    /// chunk in row order, the sum of what it returns. Stops with <see cref="OperationCanceledException"/>
+    /// between chunks when cancelled.
+    /// </summary>
+    private double Pass(SinkhornPhase phase, Func<Tensor, long, bool, double> body)
+    {
+        var clock = Stopwatch.StartNew();
+        long rows = plan.Rows;
+        double total = 0;
+        for (long first = 0; first < rows; first += plan.ChunkRows)
+        {
+            cancellation.ThrowIfCancellationRequested();
+            long count = Math.Min(plan.ChunkRows, rows - first);
+            total += body(source.Rows(head, first, count), first, first == 0);
+            Report(phase, first + count, clock.Elapsed.TotalSeconds, completed: false);
+        }
+
+        Report(phase, rows, clock.Elapsed.TotalSeconds, completed: true);
+        return total;
+    }
+
+    private void Report(SinkhornPhase phase, long rowsDone, double seconds, bool completed) =>
+        progress?.Report(new SinkhornProgress(head, plan.Heads, phase, iteration, options.MaxIterations, error, rowsDone, plan.Rows, seconds, completed));
+
+    /// <summary>The per-head vectors, allocated once and reused by every head.</summary>
+    private sealed class HeadState : IDisposable
+    {
+        public HeadState(Backend backend, long rows, int columns)
+        {
+            LogRDevice = HostVectors.Allocate(backend, columns);
+            ColumnSums = HostVectors.Allocate(backend, columns);
+            RowLse = HostVectors.Allocate(backend, rows);
+            RowState = HostVectors.Allocate(backend, rows);
+            LogR = new double[columns];
+            Sums = new double[columns];
+            RowValues = new double[rows];
+        }
+
+        public Tensor LogRDevice { get; }
+
+        public Tensor ColumnSums { get; }
+
+        public Tensor RowLse { get; }
+
+        public Tensor RowState { get; }
+
+        public double[] LogR { get; }
+
+        public double[] Sums { get; }
+
+        public double[] RowValues { get; }
+
+        public void Dispose()
+        {
+            LogRDevice.Dispose();
+            ColumnSums.Dispose();
+            RowLse.Dispose();
+            RowState.Dispose();
         }
     }
 }

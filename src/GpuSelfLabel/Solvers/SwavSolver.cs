@@ -1,14 +1,32 @@
+using GpuSelfLabel.Backends;
+
 namespace GpuSelfLabel.Solvers;
 
 /// <summary>
-/// The backend-neutral loop of ops.md §6, kept in the log domain: Q_ik = B·exp(S_ik/ε − γ_k − ρ_i), where
-/// each column normalisation sets γ_k = log K + LSE_i(S_ik/ε − ρ_i) and each row normalisation sets
-/// ρ_i = log B + LSE_k(S_ik/ε − γ_k). This is the spec's linear-domain recursion exactly (the old γ or ρ
-/// cancels in its own update), but no entry underflows to 0, so no column or row sum is ever 0 and
-/// every row of the result sums to 1, however small ε or extreme the scores.
+/// The backend-neutral loop of ops.md §6. Where the scores allow it, it runs the spec's linear-domain
+/// recursion on E_ik = exp(S_ik/ε − m_i), m_i = max_k S_ik/ε, stored once in the output (float32): each
+/// iteration then costs one read of E and no exponential. Q_ik = E_ik·u_i·v_k with float64 scalings;
+/// the column step sets v_k = 1/(K·Σ_i E_ik u_i), the row step u_i = 1/(B·Σ_k E_ik v_k), and the two
+/// are fused so that one pass yields the new u and the next column sums.
+/// <para>
+/// That needs every E_ik to be a normal float32 (each row of S/ε spans at most
+/// <see cref="MaxLinearSpread"/>) and the per-row scales to stay in float64's range; other scores (a
+/// tiny ε, extreme scores) take the log domain: Q_ik = B·exp(S_ik/ε − γ_k − ρ_i), where each column
+/// normalisation sets γ_k = log K + LSE_i(S_ik/ε − ρ_i) and each row normalisation ρ_i = log B +
+/// LSE_k(S_ik/ε − γ_k), so no entry underflows to 0 and every row of the result sums to 1.
+/// </para>
 /// </summary>
 internal static class SwavSolver
 {
+    /// <summary>e^-80 ≈ 1.8e-35 is still a normal float32, with 1e-3 of its range to spare.</summary>
+    private const double MaxLinearSpread = 80;
+
+    /// <summary>
+    /// The widest range of row maxima the linear path takes: with the spread bound, every product of
+    /// E, u and v stays within 1e±250, far inside float64.
+    /// </summary>
+    private const double MaxRowMaximumRange = 400;
+
     public static Tensor Solve(Tensor scores, SwavOptions options)
     {
         var backend = scores.Backend;
@@ -16,8 +34,97 @@ internal static class SwavSolver
         long rows = scores.Rows;
         int k = checked((int)scores.Columns);
         double scale = 1 / options.Epsilon;
-        double logRows = Math.Log(rows);
 
+        var codes = backend.Allocate(DType.Float32, rows, k);
+        try
+        {
+            using var rowMax = HostVectors.Allocate(backend, rows);
+            using var rowSpread = HostVectors.Allocate(backend, rows);
+            kernels.SwavExpRows(scores, scale, rowMax, rowSpread, codes);
+            var maxima = new double[rows];
+            var spreads = new double[rows];
+            HostVectors.Read(rowMax, maxima);
+            HostVectors.Read(rowSpread, spreads);
+            if (spreads.Max() <= MaxLinearSpread && maxima.Max() - maxima.Min() <= MaxRowMaximumRange)
+            {
+                Linear(kernels, codes, maxima, rowMax, options.Iterations);
+            }
+            else
+            {
+                LogDomain(kernels, scores, scale, options.Iterations, codes);
+            }
+
+            return codes;
+        }
+        catch
+        {
+            codes.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>E is in <paramref name="codes"/>; <paramref name="rowWeights"/> is free scratch of B float64.</summary>
+    private static void Linear(IBackendKernels kernels, Tensor codes, double[] maxima, Tensor rowWeights, int iterations)
+    {
+        var backend = codes.Backend;
+        long rows = codes.Rows;
+        int k = checked((int)codes.Columns);
+        using var columnWeights = HostVectors.Allocate(backend, k);
+        using var columnSums = HostVectors.Allocate(backend, k);
+        var weights = new double[rows];
+        var columns = new double[k];
+
+        // u_i ∝ e^{m_i}, so that E·diag(u) is exp(S/ε) up to one factor. Before a column step that factor
+        // cancels; with no iteration at all it is the total mass, Σ_i e^{m_i}·Σ_k E_ik.
+        double top = maxima.Max();
+        double logTotal = top;
+        if (iterations == 0)
+        {
+            Array.Fill(columns, 1);
+            HostVectors.Write(columnWeights, columns);
+            kernels.SwavRowStep(codes, columnWeights, 1, rowWeights, null);
+            HostVectors.Read(rowWeights, weights);
+            double total = 0;
+            for (long i = 0; i < rows; i++)
+            {
+                total += Math.Exp(maxima[i] - top) / weights[i];
+            }
+
+            logTotal = top + Math.Log(total);
+        }
+
+        for (long i = 0; i < rows; i++)
+        {
+            weights[i] = Math.Exp(maxima[i] - logTotal);
+        }
+
+        HostVectors.Write(rowWeights, weights);
+        if (iterations > 0)
+        {
+            kernels.SwavColumnSums(codes, rowWeights, columnSums);
+        }
+
+        for (int t = 0; t < iterations; t++)
+        {
+            HostVectors.Read(columnSums, columns);
+            for (int j = 0; j < k; j++)
+            {
+                columns[j] = 1 / (k * columns[j]);
+            }
+
+            HostVectors.Write(columnWeights, columns);
+            kernels.SwavRowStep(codes, columnWeights, 1.0 / rows, rowWeights, t + 1 < iterations ? columnSums : null);
+        }
+
+        kernels.SwavScale(codes, rowWeights, columnWeights, rows);
+    }
+
+    private static void LogDomain(IBackendKernels kernels, Tensor scores, double scale, int iterations, Tensor codes)
+    {
+        var backend = scores.Backend;
+        long rows = scores.Rows;
+        int k = checked((int)scores.Columns);
+        double logRows = Math.Log(rows);
         using var rowShift = HostVectors.Allocate(backend, rows);
         using var columnShift = HostVectors.Allocate(backend, k);
 
@@ -35,14 +142,12 @@ internal static class SwavSolver
         Array.Fill(rowValues, max + Math.Log(total));
         HostVectors.Write(rowShift, rowValues);
 
-        for (int iteration = 0; iteration < options.Iterations; iteration++)
+        for (int iteration = 0; iteration < iterations; iteration++)
         {
             kernels.SinkhornColumnLogSumExp(scores, 0, scale, rowShift, Math.Log(k), columnShift, accumulate: false);
             kernels.SinkhornRowLogSumExp(scores, 0, scale, columnShift, logRows, rowShift);
         }
 
-        var codes = backend.Allocate(DType.Float32, rows, k);
-        kernels.SinkhornExpShifted(scores, scale, options.Iterations > 0 ? columnShift : null, rowShift, logRows, codes);
-        return codes;
+        kernels.SinkhornExpShifted(scores, scale, iterations > 0 ? columnShift : null, rowShift, logRows, codes);
     }
 }

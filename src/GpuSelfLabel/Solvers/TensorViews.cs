@@ -14,4 +14,12 @@ internal static class TensorViews
         long offset = tensor.ByteOffset + (index * elements * tensor.DType.SizeInBytes());
         return new Tensor(tensor.Backend, tensor.Buffer, tensor.DType, shape, offset, ownsBuffer: false);
     }
+
+    /// <summary>Rows [<paramref name="firstRow"/>, +<paramref name="count"/>) of a rows×K matrix, as a count×K matrix.</summary>
+    public static Tensor Rows(Tensor matrix, long firstRow, long count)
+    {
+        long cols = matrix.Columns;
+        long offset = matrix.ByteOffset + (firstRow * cols * matrix.DType.SizeInBytes());
+        return new Tensor(matrix.Backend, matrix.Buffer, matrix.DType, [count, cols], offset, ownsBuffer: false);
+    }
 }

@@ -31,6 +31,32 @@ internal static class Guard
         }
     }
 
+    /// <summary>
+    /// A score matrix of exactly <paramref name="rank"/> dimensions, none of them empty, stored as float32,
+    /// float16 or bfloat16 (the storage types of the large-N Sinkhorn solver).
+    /// </summary>
+    public static void Scores(Tensor tensor, string argument, int rank)
+    {
+        NotNull(tensor, argument);
+        if (tensor.DType is not (DType.Float32 or DType.Float16 or DType.BFloat16))
+        {
+            throw new GslArgumentException(argument, $"must be float32, float16 or bfloat16, got {tensor.DType}");
+        }
+
+        if (tensor.Rank != rank)
+        {
+            throw new GslArgumentException(argument, $"must have {rank} dimensions, got shape {tensor.ShapeText}");
+        }
+
+        for (int d = 0; d < rank; d++)
+        {
+            if (tensor.Shape[d] < 1)
+            {
+                throw new GslArgumentException(argument, $"dimension {d} is {tensor.Shape[d]} in shape {tensor.ShapeText}; every dimension must be ≥ 1 (N ≥ 1)");
+            }
+        }
+    }
+
     /// <summary>An N×K float32 matrix with N ≥ 1 and K ≥ <paramref name="minColumns"/>.</summary>
     public static void Matrix(Tensor tensor, string argument, long minColumns = 2)
     {

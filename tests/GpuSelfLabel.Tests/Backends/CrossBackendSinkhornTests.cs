@@ -15,11 +15,21 @@ namespace GpuSelfLabel.Tests.Backends;
 /// </summary>
 public abstract class CrossBackendSinkhornTestsBase : BackendTestBase
 {
-    /// <summary>Both backends evaluate the same float64 expressions; only rounding order differs.</summary>
-    private const double PassTolerance = 1e-11;
+    /// <summary>
+    /// Relative tolerance of the float64 pass outputs: the CPU takes float32 exponentials (within 2 units
+    /// in the last place) of float64 arguments, the GPU kernels float64 ones, so sums of exponentials
+    /// agree to a few 1e-8 and their logarithms to a few 1e-9 absolute.
+    /// </summary>
+    private const double PassTolerance = 1e-6;
 
-    /// <summary>Float32 outputs of float64 values that differ by rounding: a few units in the last place.</summary>
-    private const double SingleTolerance = 1e-6;
+    /// <summary>Absolute floor of the float64 comparisons, for values near 0 (logarithms of sums near 1).</summary>
+    private const double PassFloor = 1e-7;
+
+    /// <summary>
+    /// Float32 outputs: codes e^d whose argument the CPU rounds to float32 before its float32 exp, so
+    /// e^d moves by up to 6e-8·|d| (|d| ≤ 88) plus two units in the last place; a tenth of the contract.
+    /// </summary>
+    private const double SingleTolerance = 1e-5;
 
     public static TheoryData<int, int> EdgeShapes() => new()
     {
@@ -233,14 +243,15 @@ public abstract class CrossBackendSinkhornTestsBase : BackendTestBase
         });
         for (int x = 0; x < 2; x++)
         {
-            Assert.True(Math.Abs(cpuSums[x] - gpuSums[x]) <= PassTolerance * Math.Max(1, Math.Abs(cpuSums[x])), $"error {x}: {gpuSums[x]:R} vs {cpuSums[x]:R}");
+            Assert.True(Math.Abs(cpuSums[x] - gpuSums[x]) <= (PassTolerance * Math.Abs(cpuSums[x])) + PassFloor, $"error {x}: {gpuSums[x]:R} vs {cpuSums[x]:R}");
         }
     }
 
     /// <summary>
     /// Runs <paramref name="body"/> on a CPU matrix and on the same data uploaded to the GPU backend as
     /// a view that starts 5 floats into a larger buffer (no sub-buffer alignment allows that), and
-    /// compares the vectors it returns: float64 ones to rounding, float32 ones to a few units in the last place.
+    /// compares the vectors it returns: float64 ones to <see cref="PassTolerance"/>, float32 ones to a few
+    /// units in the last place of the float32 arguments (<see cref="SingleTolerance"/>).
     /// </summary>
     private void RunPair(float[] z, int n, int k, Func<Backend, Tensor, Output[]> body)
     {
@@ -259,7 +270,7 @@ public abstract class CrossBackendSinkhornTestsBase : BackendTestBase
             Assert.Equal(expected.Length, actual.Length);
             for (int x = 0; x < expected.Length; x++)
             {
-                double allowed = cpu[v].Single ? (SingleTolerance * Math.Abs(expected[x])) + 1e-37 : PassTolerance * Math.Max(1, Math.Abs(expected[x]));
+                double allowed = cpu[v].Single ? (SingleTolerance * Math.Abs(expected[x])) + 1e-37 : (PassTolerance * Math.Abs(expected[x])) + PassFloor;
                 Assert.True(Math.Abs(expected[x] - actual[x]) <= allowed, $"{cpu[v].Name} [{x}] ({n}×{k}): {actual[x]:R} vs cpu {expected[x]:R}");
             }
         }

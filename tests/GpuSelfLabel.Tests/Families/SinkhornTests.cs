@@ -389,12 +389,17 @@ public abstract class SinkhornTestsBase : BackendTestBase
         }
     }
 
+    /// <summary>
+    /// Two float64 evaluations of one quantity whose float32 exponentials (SinkhornRowMath on the CPU)
+    /// are taken at different shifts: they agree to about 1e-7 (a float32 rounding), inside the 1e-6 of
+    /// the contract.
+    /// </summary>
     private static void AssertClose(double[] expected, double[] actual)
     {
         Assert.Equal(expected.Length, actual.Length);
         for (int x = 0; x < expected.Length; x++)
         {
-            Assert.True(Math.Abs(expected[x] - actual[x]) <= 1e-12 * Math.Max(1, Math.Abs(expected[x])), $"[{x}] {actual[x]:R} vs {expected[x]:R}");
+            Assert.True(Math.Abs(expected[x] - actual[x]) <= 2e-7 * Math.Max(1, Math.Abs(expected[x])), $"[{x}] {actual[x]:R} vs {expected[x]:R}");
         }
     }
 

@@ -4,36 +4,44 @@ using static GpuSelfLabel.Backends.Cpu.SinkhornRowMath;
 
 namespace GpuSelfLabel.Backends.Cpu;
 
-// Every per-element quantity is float64: x = λ·z + log r reaches thousands for extreme logits, and
-// its exponentials must keep 1e-7 relative accuracy so that log r and log c stay within 1e-6 of a
-// float64 evaluation after hundreds of iterations.
+// Arguments are float64 and exponentials float32 of max-shifted arguments, accumulated in float64
+// (SinkhornRowMath): log r and log c stay within 1e-6 of a float64 evaluation, at a quarter of the
+// cost of float64 exponentials. The row log-sum-exp alone keeps float64 exponentials: the SeLa driver
+// multiplies it by λ. Matrices may be stored as float32, float16 or bfloat16 (StorageRows).
 internal sealed partial class CpuKernels
 {
+    /// <summary>Below this a column-max rescale factor is 0 to float64 anyway; raising it keeps exp on its fast path.</summary>
+    private const double MinRescaleExponent = -700;
+
     public void SinkhornRowLogSumExp(Tensor matrix, long firstRow, double scale, Tensor? columnShift, double offset, Tensor output)
     {
         int k = checked((int)matrix.Columns);
         CpuRows.ForBlocks(matrix.Rows, k, (start, end) =>
         {
-            var rented = ArrayPool<double>.Shared.Rent(k);
+            using var scratch = new RowScratch(k);
+            var v = scratch.Doubles;
+            if (columnShift is null)
+            {
+                v.Clear();
+            }
+            else
+            {
+                TensorPrimitives.Negate(Doubles(columnShift), v);
+            }
+
+            var x = ArrayPool<double>.Shared.Rent(k);
             try
             {
-                var x = rented.AsSpan(0, k);
-                var shift = columnShift is null ? default : Doubles(columnShift);
                 var result = Doubles(output);
                 for (long i = start; i < end; i++)
                 {
-                    ScaleRow(CpuRows.Row(matrix, i), scale, x);
-                    if (columnShift is not null)
-                    {
-                        TensorPrimitives.Subtract(x, shift, x);
-                    }
-
-                    result[checked((int)(firstRow + i))] = offset + LogSumExpInPlace(x, out _);
+                    var z = StorageRows.Load(matrix, i, scratch.Row);
+                    result[checked((int)(firstRow + i))] = offset + PreciseLogSumExpOfAffine(z, scale, v, x.AsSpan(0, k));
                 }
             }
             finally
             {
-                ArrayPool<double>.Shared.Return(rented);
+                ArrayPool<double>.Shared.Return(x);
             }
         });
     }
@@ -43,41 +51,52 @@ internal sealed partial class CpuKernels
         int k = checked((int)matrix.Columns);
         long rows = matrix.Rows;
         var (blocks, rowsPerBlock) = ReductionBlocks(rows, k);
+        int tileRows = TileRows(k);
         var maxima = ArrayPool<double>.Shared.Rent(blocks * k);
         var sums = ArrayPool<double>.Shared.Rent(blocks * k);
         try
         {
-            // Each block keeps an online (running max, rescaled sum) pair per column, so one read of
-            // the rows suffices and a column whose every entry is e^-4000 still has a finite LSE.
+            // Each block keeps a running (max, rescaled sum) pair per column and takes its rows a tile at
+            // a time: the tile's column maxima first, then one exponential per element against them, so a
+            // column whose every entry is e^-4000 still has a finite LSE.
             ForReductionBlocks(rows, blocks, rowsPerBlock, (b, start, end) =>
             {
-                var rented = ArrayPool<double>.Shared.Rent(2 * k);
+                var tile = ArrayPool<float>.Shared.Rent(tileRows * k);
+                var work = ArrayPool<double>.Shared.Rent(2 * k);
+                var arguments = ArrayPool<float>.Shared.Rent(k);
                 try
                 {
                     var m = maxima.AsSpan(b * k, k);
                     var s = sums.AsSpan(b * k, k);
-                    var x = rented.AsSpan(0, k);
-                    var newMax = rented.AsSpan(k, k);
+                    var tileMax = work.AsSpan(0, k);
+                    var negatedMax = work.AsSpan(k, k);
                     var shift = Doubles(rowShift);
                     m.Fill(double.NegativeInfinity);
                     s.Clear();
-                    for (long i = start; i < end; i++)
+                    for (long first = start; first < end; first += tileRows)
                     {
-                        ScaleRow(CpuRows.Row(matrix, i), scale, x);
-                        TensorPrimitives.Subtract(x, shift[checked((int)(firstRow + i))], x);
-                        TensorPrimitives.Max(m, x, newMax);
-                        TensorPrimitives.Subtract(m, newMax, m);
-                        ExpInPlace(m);
-                        TensorPrimitives.Multiply(s, m, s);
-                        TensorPrimitives.Subtract(x, newMax, x);
-                        ExpInPlace(x);
-                        TensorPrimitives.Add(s, x, s);
-                        newMax.CopyTo(m);
+                        int count = (int)Math.Min(tileRows, end - first);
+                        tileMax.Fill(double.NegativeInfinity);
+                        for (int t = 0; t < count; t++)
+                        {
+                            var z = StorageRows.Load(matrix, first + t, tile.AsSpan(t * k, k));
+                            ColumnMaxOfAffine(z, scale, -shift[checked((int)(firstRow + first + t))], tileMax);
+                        }
+
+                        Rescale(m, tileMax, s, negatedMax);
+                        for (int t = 0; t < count; t++)
+                        {
+                            // A converted row is still in the tile; a float32 one is read in place again.
+                            var z = matrix.DType == DType.Float32 ? StorageRows.Load(matrix, first + t, default) : tile.AsSpan(t * k, k);
+                            AddExpOfAffine(z, scale, negatedMax, -shift[checked((int)(firstRow + first + t))], arguments.AsSpan(0, k), s);
+                        }
                     }
                 }
                 finally
                 {
-                    ArrayPool<double>.Shared.Return(rented);
+                    ArrayPool<double>.Shared.Return(work);
+                    ArrayPool<float>.Shared.Return(arguments);
+                    ArrayPool<float>.Shared.Return(tile);
                 }
             });
 
@@ -93,7 +112,7 @@ internal sealed partial class CpuKernels
                 double total = 0;
                 for (int b = 0; b < blocks; b++)
                 {
-                    total += sums[(b * k) + j] * Math.Exp(maxima[(b * k) + j] - max);
+                    total += sums[(b * k) + j] * Math.Exp(Math.Max(maxima[(b * k) + j] - max, MinRescaleExponent));
                 }
 
                 double value = offset + max + Math.Log(total);
@@ -118,35 +137,29 @@ internal sealed partial class CpuKernels
         {
             ForReductionBlocks(rows, blocks, rowsPerBlock, (b, start, end) =>
             {
-                var rented = ArrayPool<double>.Shared.Rent(k);
-                try
+                using var scratch = new RowScratch(k);
+                var partial = partials.AsSpan(b * k, k);
+                var r = Doubles(logR);
+                var state = Doubles(rowState);
+                partial.Clear();
+                double error = 0;
+                for (long i = start; i < end; i++)
                 {
-                    var partial = partials.AsSpan(b * k, k);
-                    var x = rented.AsSpan(0, k);
-                    var r = Doubles(logR);
-                    var state = Doubles(rowState);
-                    partial.Clear();
-                    double error = 0;
-                    for (long i = start; i < end; i++)
+                    int row = checked((int)(firstRow + i));
+                    var z = StorageRows.Load(logits, i, scratch.Row);
+                    double max = MaxOfAffine(z, lambda, r);
+                    double sum = ExpOfAffine(z, lambda, r, -max, scratch.Exps);
+                    double a = max + Math.Log(sum);
+                    if (measureError)
                     {
-                        int row = checked((int)(firstRow + i));
-                        ScaleRow(CpuRows.Row(logits, i), lambda, r, x);
-                        double a = LogSumExpInPlace(x, out double sum);
-                        if (measureError)
-                        {
-                            error += Math.Abs(Math.Exp(a - state[row]) - 1);
-                        }
-
-                        state[row] = a;
-                        TensorPrimitives.MultiplyAdd(x, 1 / sum, partial, partial);
+                        error += Math.Abs(Math.Exp(a - state[row]) - 1);
                     }
 
-                    errors[b] = error;
+                    state[row] = a;
+                    AddScaled(scratch.Exps, 1 / sum, partial);
                 }
-                finally
-                {
-                    ArrayPool<double>.Shared.Return(rented);
-                }
+
+                errors[b] = error;
             });
 
             var result = Doubles(columnSums);
@@ -175,32 +188,22 @@ internal sealed partial class CpuKernels
         int k = checked((int)logits.Columns);
         CpuRows.ForBlocks(logits.Rows, k, (start, end) =>
         {
-            var rented = ArrayPool<double>.Shared.Rent(k);
-            try
+            using var scratch = new RowScratch(k);
+            var r = Doubles(logR);
+            var lse = Doubles(rowLse);
+            var state = Doubles(rowState);
+            var logc = CpuRows.All(logC);
+            var label = Longs(labels);
+            for (long i = start; i < end; i++)
             {
-                var x = rented.AsSpan(0, k);
-                var r = Doubles(logR);
-                var lse = Doubles(rowLse);
-                var state = Doubles(rowState);
-                var logc = CpuRows.All(logC);
-                var label = Longs(labels);
-                for (long i = start; i < end; i++)
+                int row = checked((int)(firstRow + i));
+                var z = StorageRows.Load(logits, i, scratch.Row);
+                label[row] = FirstIndexOfMax(z, lambda, r, MaxOfAffine(z, lambda, r));
+                logc[row] = (float)(lse[row] - state[row] - logRows);
+                if (codes is not null)
                 {
-                    int row = checked((int)(firstRow + i));
-                    ScaleRow(CpuRows.Row(logits, i), lambda, r, x);
-                    label[row] = FirstIndexOfMax(x);
-                    logc[row] = (float)(lse[row] - state[row] - logRows);
-                    if (codes is not null)
-                    {
-                        TensorPrimitives.Subtract(x, state[row], x);
-                        ExpInPlace(x);
-                        TensorPrimitives.ConvertTruncating<double, float>(x, CpuRows.Row(codes, i));
-                    }
+                    ExpOfAffine(z, lambda, r, -state[row], CpuRows.Row(codes, i));
                 }
-            }
-            finally
-            {
-                ArrayPool<double>.Shared.Return(rented);
             }
         });
     }
@@ -210,29 +213,175 @@ internal sealed partial class CpuKernels
         int k = checked((int)matrix.Columns);
         CpuRows.ForBlocks(matrix.Rows, k, (start, end) =>
         {
-            var rented = ArrayPool<double>.Shared.Rent(k);
-            try
+            using var scratch = new RowScratch(k);
+            var v = scratch.Doubles;
+            if (columnShift is null)
             {
-                var x = rented.AsSpan(0, k);
-                var columns = columnShift is null ? default : Doubles(columnShift);
-                var rowsShift = Doubles(rowShift);
-                for (long i = start; i < end; i++)
-                {
-                    ScaleRow(CpuRows.Row(matrix, i), scale, x);
-                    if (columnShift is not null)
-                    {
-                        TensorPrimitives.Subtract(x, columns, x);
-                    }
-
-                    TensorPrimitives.Add(x, offset - rowsShift[checked((int)i)], x);
-                    ExpInPlace(x);
-                    TensorPrimitives.ConvertTruncating<double, float>(x, CpuRows.Row(output, i));
-                }
+                v.Clear();
             }
-            finally
+            else
             {
-                ArrayPool<double>.Shared.Return(rented);
+                TensorPrimitives.Negate(Doubles(columnShift), v);
+            }
+
+            var rowsShift = Doubles(rowShift);
+            for (long i = start; i < end; i++)
+            {
+                var z = StorageRows.Load(matrix, i, scratch.Row);
+                ExpOfAffine(z, scale, v, offset - rowsShift[checked((int)i)], CpuRows.Row(output, i));
             }
         });
+    }
+
+    public void SwavExpRows(Tensor scores, double scale, Tensor rowMax, Tensor rowSpread, Tensor output)
+    {
+        int k = checked((int)scores.Columns);
+        CpuRows.ForBlocks(scores.Rows, k, (start, end) =>
+        {
+            using var scratch = new RowScratch(k);
+            var x = scratch.Doubles;
+            var max = Doubles(rowMax);
+            var spread = Doubles(rowSpread);
+            for (long i = start; i < end; i++)
+            {
+                var z = StorageRows.Load(scores, i, scratch.Row);
+                TensorPrimitives.ConvertChecked<float, double>(z, x);
+                TensorPrimitives.Multiply(x, scale, x);
+                double m = TensorPrimitives.Max<double>(x);
+                max[checked((int)i)] = m;
+                spread[checked((int)i)] = m - TensorPrimitives.Min<double>(x);
+                TensorPrimitives.Subtract(x, m, x);
+                TensorPrimitives.Max(x, MinRescaleExponent, x);
+                TensorPrimitives.Exp(x, x);
+                TensorPrimitives.ConvertTruncating<double, float>(x, CpuRows.Row(output, i));
+            }
+        });
+    }
+
+    public void SwavColumnSums(Tensor e, Tensor rowWeights, Tensor columnSums) =>
+        RowWeightedColumnSums(e, columnSums, (row, i) => Doubles(rowWeights)[checked((int)i)]);
+
+    public void SwavRowStep(Tensor e, Tensor columnWeights, double rowTarget, Tensor rowWeights, Tensor? columnSums)
+    {
+        if (columnSums is not null)
+        {
+            RowWeightedColumnSums(e, columnSums, (row, i) => Step(row, i));
+            return;
+        }
+
+        CpuRows.ForBlocks(e.Rows, e.Columns, (start, end) =>
+        {
+            for (long i = start; i < end; i++)
+            {
+                Step(CpuRows.Row(e, i), i);
+            }
+        });
+
+        double Step(ReadOnlySpan<float> row, long i)
+        {
+            double u = rowTarget / Dot(row, Doubles(columnWeights));
+            Doubles(rowWeights)[checked((int)i)] = u;
+            return u;
+        }
+    }
+
+    public void SwavScale(Tensor e, Tensor rowWeights, Tensor columnWeights, double factor)
+    {
+        CpuRows.ForBlocks(e.Rows, e.Columns, (start, end) =>
+        {
+            var u = Doubles(rowWeights);
+            var w = Doubles(columnWeights);
+            for (long i = start; i < end; i++)
+            {
+                ScaleInPlace(CpuRows.Row(e, i), factor * u[checked((int)i)], w);
+            }
+        });
+    }
+
+    /// <summary>
+    /// columnSums_k = Σ_i e_ik·weight(row i, i) over fixed row blocks whose partials are added in block
+    /// order; <paramref name="weight"/> runs once per row, in row order within a block.
+    /// </summary>
+    private static void RowWeightedColumnSums(Tensor e, Tensor columnSums, Func<Span<float>, long, double> weight)
+    {
+        int k = checked((int)e.Columns);
+        var (blocks, rowsPerBlock) = ReductionBlocks(e.Rows, k);
+        var partials = ArrayPool<double>.Shared.Rent(blocks * k);
+        try
+        {
+            ForReductionBlocks(e.Rows, blocks, rowsPerBlock, (b, start, end) =>
+            {
+                var partial = partials.AsSpan(b * k, k);
+                partial.Clear();
+                for (long i = start; i < end; i++)
+                {
+                    var row = CpuRows.Row(e, i);
+                    AddScaled(row, weight(row, i), partial);
+                }
+            });
+
+            var result = Doubles(columnSums);
+            result.Clear();
+            for (int b = 0; b < blocks; b++)
+            {
+                TensorPrimitives.Add(result, partials.AsSpan(b * k, k), result);
+            }
+        }
+        finally
+        {
+            ArrayPool<double>.Shared.Return(partials);
+        }
+    }
+
+    /// <summary>Rows per tile of the column log-sum-exp: about 64 KB of float32, 4 to 32 rows.</summary>
+    private static int TileRows(int columns) => Math.Clamp(16384 / Math.Max(1, columns), 4, 32);
+
+    /// <summary>
+    /// Folds a tile's column maxima into the running pairs: m ← max(m, tile), s ← s·exp(m_old − m_new),
+    /// and leaves −m in <paramref name="negatedMax"/> for the tile's exponentials.
+    /// </summary>
+    private static void Rescale(Span<double> m, ReadOnlySpan<double> tileMax, Span<double> s, Span<double> negatedMax)
+    {
+        for (int j = 0; j < m.Length; j++)
+        {
+            double next = Math.Max(m[j], tileMax[j]);
+            if (next > m[j])
+            {
+                s[j] = s[j] == 0 ? 0 : s[j] * Math.Exp(Math.Max(m[j] - next, MinRescaleExponent));
+                m[j] = next;
+            }
+
+            negatedMax[j] = -m[j];
+        }
+    }
+
+    /// <summary>Per-block rows rented from the pool: a float32 row for conversions, one for exponentials, a float64 one.</summary>
+    private readonly struct RowScratch : IDisposable
+    {
+        private readonly float[] row;
+        private readonly float[] exps;
+        private readonly double[] doubles;
+        private readonly int length;
+
+        public RowScratch(int length)
+        {
+            this.length = length;
+            row = ArrayPool<float>.Shared.Rent(length);
+            exps = ArrayPool<float>.Shared.Rent(length);
+            doubles = ArrayPool<double>.Shared.Rent(length);
+        }
+
+        public Span<float> Row => row.AsSpan(0, length);
+
+        public Span<float> Exps => exps.AsSpan(0, length);
+
+        public Span<double> Doubles => doubles.AsSpan(0, length);
+
+        public void Dispose()
+        {
+            ArrayPool<float>.Shared.Return(row);
+            ArrayPool<float>.Shared.Return(exps);
+            ArrayPool<double>.Shared.Return(doubles);
+        }
     }
 }

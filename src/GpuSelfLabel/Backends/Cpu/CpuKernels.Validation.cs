@@ -11,6 +11,8 @@ internal sealed partial class CpuKernels
         var gate = new object();
         CpuRows.ForBlocks(tensor.Rows, tensor.Columns, (start, end) =>
         {
+            // Score matrices may be stored as float16 or bfloat16: their rows are checked as float32.
+            var scratch = tensor.DType == DType.Float32 ? [] : new float[tensor.Columns];
             for (long i = start; i < end; i++)
             {
                 if (i >= Volatile.Read(ref firstBad))
@@ -18,7 +20,7 @@ internal sealed partial class CpuKernels
                     return;
                 }
 
-                var p = RowProblem(CpuRows.Row(tensor, i), check);
+                var p = RowProblem(StorageRows.Load(tensor, i, scratch), check);
                 if (p is not null)
                 {
                     lock (gate)

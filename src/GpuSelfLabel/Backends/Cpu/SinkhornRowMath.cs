@@ -1,8 +1,17 @@
+using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
 
 namespace GpuSelfLabel.Backends.Cpu;
 
-/// <summary>Float64 row arithmetic and fixed-block row reductions shared by the Sinkhorn passes.</summary>
+/// <summary>
+/// The row arithmetic of the Sinkhorn passes and their fixed-block row reductions. Every argument
+/// x_k = scale·z_k + v_k + c is formed in float64 (it reaches thousands for λ = 25 and extreme logits,
+/// and its differences must stay exact to 1e-7); each exponential is taken of a max-shifted, hence
+/// non-positive, argument rounded to float32 only then, with <see cref="SingleExp"/>; every sum of
+/// exponentials accumulates in float64. The vector loops and their scalar tails do the
+/// same arithmetic (one fused multiply-add per x_k), so a value never depends on its position in a row.
+/// </summary>
 internal static class SinkhornRowMath
 {
     /// <summary>
@@ -11,63 +20,254 @@ internal static class SinkhornRowMath
     /// </summary>
     internal const int MaxReductionBlocks = 128;
 
+    /// <summary>Arguments of the float64 exponentials are raised to this (see <see cref="PreciseLogSumExpOfAffine"/>).</summary>
+    private const double PreciseMinExponent = -700;
+
+    private static int Width => Vector<float>.Count;
+
+    /// <summary>max_k (scale·z_k + v_k).</summary>
+    internal static double MaxOfAffine(ReadOnlySpan<float> z, double scale, ReadOnlySpan<double> v)
+    {
+        ref float zr = ref MemoryMarshal.GetReference(z);
+        ref double vr = ref MemoryMarshal.GetReference(v);
+        var s = new Vector<double>(scale);
+        var max0 = new Vector<double>(double.NegativeInfinity);
+        var max1 = max0;
+        int half = Vector<double>.Count;
+        int k = 0;
+        for (; k <= z.Length - Width; k += Width)
+        {
+            Vector.Widen(Vector.LoadUnsafe(ref zr, (nuint)k), out var z0, out var z1);
+            max0 = Vector.Max(max0, Vector.FusedMultiplyAdd(z0, s, Vector.LoadUnsafe(ref vr, (nuint)k)));
+            max1 = Vector.Max(max1, Vector.FusedMultiplyAdd(z1, s, Vector.LoadUnsafe(ref vr, (nuint)(k + half))));
+        }
+
+        double max = double.NegativeInfinity;
+        var both = Vector.Max(max0, max1);
+        for (int j = 0; j < half; j++)
+        {
+            max = Math.Max(max, both[j]);
+        }
+
+        for (; k < z.Length; k++)
+        {
+            max = Math.Max(max, Math.FusedMultiplyAdd(z[k], scale, v[k]));
+        }
+
+        return max;
+    }
+
+    /// <summary>max_k = max(max_k, scale·z_k + c) for every column k.</summary>
+    internal static void ColumnMaxOfAffine(ReadOnlySpan<float> z, double scale, double c, Span<double> max)
+    {
+        ref float zr = ref MemoryMarshal.GetReference(z);
+        ref double mr = ref MemoryMarshal.GetReference(max);
+        var s = new Vector<double>(scale);
+        var cv = new Vector<double>(c);
+        int half = Vector<double>.Count;
+        int k = 0;
+        for (; k <= z.Length - Width; k += Width)
+        {
+            Vector.Widen(Vector.LoadUnsafe(ref zr, (nuint)k), out var z0, out var z1);
+            Vector.Max(Vector.LoadUnsafe(ref mr, (nuint)k), Vector.FusedMultiplyAdd(z0, s, cv)).StoreUnsafe(ref mr, (nuint)k);
+            Vector.Max(Vector.LoadUnsafe(ref mr, (nuint)(k + half)), Vector.FusedMultiplyAdd(z1, s, cv)).StoreUnsafe(ref mr, (nuint)(k + half));
+        }
+
+        for (; k < z.Length; k++)
+        {
+            max[k] = Math.Max(max[k], Math.FusedMultiplyAdd(z[k], scale, c));
+        }
+    }
+
+    /// <summary>e_k = exp(scale·z_k + v_k + c) in float32; returns Σ_k e_k accumulated in float64.</summary>
+    internal static double ExpOfAffine(ReadOnlySpan<float> z, double scale, ReadOnlySpan<double> v, double c, Span<float> e)
+    {
+        int end = RoundedArguments(z, scale, v, c, e);
+        ref float er = ref MemoryMarshal.GetReference(e);
+        var sum0 = Vector<double>.Zero;
+        var sum1 = Vector<double>.Zero;
+        for (int k = 0; k < end; k += Width)
+        {
+            var q = SingleExp.Exp(Vector.LoadUnsafe(ref er, (nuint)k));
+            q.StoreUnsafe(ref er, (nuint)k);
+            Vector.Widen(q, out var q0, out var q1);
+            sum0 += q0;
+            sum1 += q1;
+        }
+
+        double sum = Vector.Sum(sum0 + sum1);
+        for (int k = end; k < z.Length; k++)
+        {
+            float q = SingleExp.Exp(e[k]);
+            e[k] = q;
+            sum += q;
+        }
+
+        return sum;
+    }
+
     /// <summary>
-    /// Arguments below this are raised to it before exp: e^-700 ≈ 1e-304 is nothing beside the terms ≥ 1
-    /// every sum here contains, and the vectorised float64 exp leaves its fast path (30× slower) for
-    /// arguments under about −708, which λ = 25 produces all the time.
+    /// sums_k += exp(scale·z_k + v_k + c) for every column k, in float64; <paramref name="scratch"/>
+    /// (K floats) holds the rounded arguments.
     /// </summary>
-    internal const double MinExponent = -700;
-
-    /// <summary>x = exp(max(x, <see cref="MinExponent"/>)).</summary>
-    internal static void ExpInPlace(Span<double> x)
+    internal static void AddExpOfAffine(ReadOnlySpan<float> z, double scale, ReadOnlySpan<double> v, double c, Span<float> scratch, Span<double> sums)
     {
-        TensorPrimitives.Max(x, MinExponent, x);
-        TensorPrimitives.Exp(x, x);
+        int end = RoundedArguments(z, scale, v, c, scratch);
+        ref float er = ref MemoryMarshal.GetReference(scratch);
+        ref double sr = ref MemoryMarshal.GetReference(sums);
+        int half = Vector<double>.Count;
+        for (int k = 0; k < end; k += Width)
+        {
+            Vector.Widen(SingleExp.Exp(Vector.LoadUnsafe(ref er, (nuint)k)), out var q0, out var q1);
+            (Vector.LoadUnsafe(ref sr, (nuint)k) + q0).StoreUnsafe(ref sr, (nuint)k);
+            (Vector.LoadUnsafe(ref sr, (nuint)(k + half)) + q1).StoreUnsafe(ref sr, (nuint)(k + half));
+        }
+
+        for (int k = end; k < z.Length; k++)
+        {
+            sums[k] += SingleExp.Exp(scratch[k]);
+        }
     }
 
-    /// <summary>x = scale·z in float64.</summary>
-    internal static void ScaleRow(ReadOnlySpan<float> z, double scale, Span<double> x)
+    /// <summary>sums_k += w·e_k for every column k, in float64.</summary>
+    internal static void AddScaled(ReadOnlySpan<float> e, double w, Span<double> sums)
+    {
+        ref float er = ref MemoryMarshal.GetReference(e);
+        ref double sr = ref MemoryMarshal.GetReference(sums);
+        var wv = new Vector<double>(w);
+        int half = Vector<double>.Count;
+        int k = 0;
+        for (; k <= e.Length - Width; k += Width)
+        {
+            Vector.Widen(Vector.LoadUnsafe(ref er, (nuint)k), out var q0, out var q1);
+            Vector.FusedMultiplyAdd(q0, wv, Vector.LoadUnsafe(ref sr, (nuint)k)).StoreUnsafe(ref sr, (nuint)k);
+            Vector.FusedMultiplyAdd(q1, wv, Vector.LoadUnsafe(ref sr, (nuint)(k + half))).StoreUnsafe(ref sr, (nuint)(k + half));
+        }
+
+        for (; k < e.Length; k++)
+        {
+            sums[k] = Math.FusedMultiplyAdd(e[k], w, sums[k]);
+        }
+    }
+
+    /// <summary>Σ_k e_k·w_k in float64.</summary>
+    internal static double Dot(ReadOnlySpan<float> e, ReadOnlySpan<double> w)
+    {
+        ref float er = ref MemoryMarshal.GetReference(e);
+        ref double wr = ref MemoryMarshal.GetReference(w);
+        var sum0 = Vector<double>.Zero;
+        var sum1 = Vector<double>.Zero;
+        int half = Vector<double>.Count;
+        int k = 0;
+        for (; k <= e.Length - Width; k += Width)
+        {
+            Vector.Widen(Vector.LoadUnsafe(ref er, (nuint)k), out var q0, out var q1);
+            sum0 = Vector.FusedMultiplyAdd(q0, Vector.LoadUnsafe(ref wr, (nuint)k), sum0);
+            sum1 = Vector.FusedMultiplyAdd(q1, Vector.LoadUnsafe(ref wr, (nuint)(k + half)), sum1);
+        }
+
+        double sum = Vector.Sum(sum0 + sum1);
+        for (; k < e.Length; k++)
+        {
+            sum = Math.FusedMultiplyAdd(e[k], w[k], sum);
+        }
+
+        return sum;
+    }
+
+    /// <summary>e_k ← (float)(e_k·(u·w_k)), the product in float64.</summary>
+    internal static void ScaleInPlace(Span<float> e, double u, ReadOnlySpan<double> w)
+    {
+        ref float er = ref MemoryMarshal.GetReference(e);
+        ref double wr = ref MemoryMarshal.GetReference(w);
+        var uv = new Vector<double>(u);
+        int half = Vector<double>.Count;
+        int k = 0;
+        for (; k <= e.Length - Width; k += Width)
+        {
+            Vector.Widen(Vector.LoadUnsafe(ref er, (nuint)k), out var q0, out var q1);
+            var s0 = q0 * (uv * Vector.LoadUnsafe(ref wr, (nuint)k));
+            var s1 = q1 * (uv * Vector.LoadUnsafe(ref wr, (nuint)(k + half)));
+            Vector.Narrow(s0, s1).StoreUnsafe(ref er, (nuint)k);
+        }
+
+        for (; k < e.Length; k++)
+        {
+            e[k] = (float)(e[k] * (u * w[k]));
+        }
+    }
+
+    /// <summary>
+    /// d_k = (float)(scale·z_k + v_k + c), formed in float64 and rounded once. A loop of its own: the
+    /// exponentials that follow then form long independent chains the processor can overlap. Returns
+    /// where the vector part ended; the tail is written too.
+    /// </summary>
+    private static int RoundedArguments(ReadOnlySpan<float> z, double scale, ReadOnlySpan<double> v, double c, Span<float> d)
+    {
+        ref float zr = ref MemoryMarshal.GetReference(z);
+        ref double vr = ref MemoryMarshal.GetReference(v);
+        ref float dr = ref MemoryMarshal.GetReference(d);
+        var s = new Vector<double>(scale);
+        var cv = new Vector<double>(c);
+        int half = Vector<double>.Count;
+        int k = 0;
+        for (; k <= z.Length - Width; k += Width)
+        {
+            Vector.Widen(Vector.LoadUnsafe(ref zr, (nuint)k), out var z0, out var z1);
+            var x0 = Vector.FusedMultiplyAdd(z0, s, Vector.LoadUnsafe(ref vr, (nuint)k)) + cv;
+            var x1 = Vector.FusedMultiplyAdd(z1, s, Vector.LoadUnsafe(ref vr, (nuint)(k + half))) + cv;
+            Vector.Narrow(x0, x1).StoreUnsafe(ref dr, (nuint)k);
+        }
+
+        int end = k;
+        for (; k < z.Length; k++)
+        {
+            d[k] = (float)(Math.FusedMultiplyAdd(z[k], scale, v[k]) + c);
+        }
+
+        return end;
+    }
+
+    /// <summary>
+    /// The lowest k with scale·z_k + v_k == <paramref name="max"/> (the value <see cref="MaxOfAffine"/>
+    /// returned, computed the same way), as the spec's argmax demands; 0 when none matches.
+    /// </summary>
+    internal static long FirstIndexOfMax(ReadOnlySpan<float> z, double scale, ReadOnlySpan<double> v, double max)
+    {
+        for (int k = 0; k < z.Length; k++)
+        {
+            if (Math.FusedMultiplyAdd(z[k], scale, v[k]) == max)
+            {
+                return k;
+            }
+        }
+
+        return 0;
+    }
+
+    /// <summary>
+    /// LSE_k(scale·z_k + v_k) with float64 exponentials throughout, for the row log-sum-exps whose
+    /// error the driver multiplies by λ (λ·LSE_k z_ik enters every log c_i): float32 exponentials would
+    /// leave 1e-7 there, 2.5e-6 after the factor 25. x is scratch.
+    /// </summary>
+    internal static double PreciseLogSumExpOfAffine(ReadOnlySpan<float> z, double scale, ReadOnlySpan<double> v, Span<double> x)
     {
         TensorPrimitives.ConvertChecked<float, double>(z, x);
-        TensorPrimitives.Multiply(x, scale, x);
-    }
-
-    /// <summary>x = scale·z + addend in float64.</summary>
-    internal static void ScaleRow(ReadOnlySpan<float> z, double scale, ReadOnlySpan<double> addend, Span<double> x)
-    {
-        TensorPrimitives.ConvertChecked<float, double>(z, x);
-        TensorPrimitives.MultiplyAdd(x, scale, addend, x);
-    }
-
-    /// <summary>Returns LSE(x) and leaves exp(x − max) in x; <paramref name="sum"/> = Σ exp(x − max) ∈ [1, K].</summary>
-    internal static double LogSumExpInPlace(Span<double> x, out double sum)
-    {
+        TensorPrimitives.MultiplyAdd(x, scale, v, x);
         double max = TensorPrimitives.Max<double>(x);
         TensorPrimitives.Subtract(x, max, x);
-        ExpInPlace(x);
-        sum = TensorPrimitives.Sum<double>(x);
-        return max + Math.Log(sum);
+
+        // The vectorised float64 exp leaves its fast path (30× slower) below about −708, and e^-700 is
+        // nothing beside the 1 this sum contains.
+        TensorPrimitives.Max(x, PreciseMinExponent, x);
+        TensorPrimitives.Exp(x, x);
+        return max + Math.Log(TensorPrimitives.Sum<double>(x));
     }
 
     internal static double LogAddExp(double a, double b)
     {
         double max = Math.Max(a, b);
         return double.IsNegativeInfinity(max) ? max : max + Math.Log(Math.Exp(a - max) + Math.Exp(b - max));
-    }
-
-    /// <summary>Ties go to the lowest index, as the spec's argmax demands.</summary>
-    internal static long FirstIndexOfMax(ReadOnlySpan<double> x)
-    {
-        double max = TensorPrimitives.Max<double>(x);
-        for (int j = 0; j < x.Length; j++)
-        {
-            if (x[j] == max)
-            {
-                return j;
-            }
-        }
-
-        return 0;
     }
 
     /// <summary>

@@ -19,6 +19,49 @@ internal abstract partial class GpuKernels
     void IBackendKernels.SinkhornExpShifted(Tensor matrix, double scale, Tensor? columnShift, Tensor rowShift, double offset, Tensor output) =>
         LaunchSinkhornExpShifted(matrix, scale, columnShift, rowShift, offset, output);
 
+    void IBackendKernels.SwavExpRows(Tensor scores, double scale, Tensor rowMax, Tensor rowSpread, Tensor output)
+    {
+        var kernel = Kernel(KernelFile, "swav_exp_rows");
+        Launch(kernel, RowGroups(scores.Rows), RowGroupSize(kernel, scores.Columns), SwavExpRows(scores, scale, rowMax, rowSpread, output));
+    }
+
+    void IBackendKernels.SwavColumnSums(Tensor e, Tensor rowWeights, Tensor columnSums)
+    {
+        var partial = Kernel(KernelFile, "swav_column_sums_partial");
+        long cols = e.Columns;
+        var (groups, rowsPerGroup) = ReductionGroups(e.Rows, overrides.MaxGroups);
+        using var partials = Device.Allocate(DType.Float64, groups * cols);
+        Launch(partial, groups, RowGroupSize(partial, cols), SwavColumnSumsPartial(e, rowsPerGroup, rowWeights, partials));
+        ReduceColumnSums(partials, groups, cols, columnSums);
+    }
+
+    void IBackendKernels.SwavRowStep(Tensor e, Tensor columnWeights, double rowTarget, Tensor rowWeights, Tensor? columnSums)
+    {
+        var step = Kernel(KernelFile, "swav_row_step");
+        long cols = e.Columns;
+        var (groups, rowsPerGroup) = ReductionGroups(e.Rows, overrides.MaxGroups);
+        using var partials = Device.Allocate(DType.Float64, columnSums is null ? 1 : groups * cols);
+        Launch(step, groups, RowGroupSize(step, cols), SwavRowStep(e, rowsPerGroup, columnWeights, rowTarget, rowWeights, partials, columnSums is not null));
+        if (columnSums is not null)
+        {
+            ReduceColumnSums(partials, groups, cols, columnSums);
+        }
+    }
+
+    void IBackendKernels.SwavScale(Tensor e, Tensor rowWeights, Tensor columnWeights, double factor)
+    {
+        var kernel = Kernel(KernelFile, "swav_scale");
+        Launch(kernel, RowGroups(e.Rows), RowGroupSize(kernel, e.Columns), SwavScale(e, rowWeights, columnWeights, factor));
+    }
+
+    private void ReduceColumnSums(Tensor partials, int groups, long cols, Tensor output)
+    {
+        var reduce = Kernel(KernelFile, "sinkhorn_column_sum_reduce");
+        int reduceSize = RowGroupSize(reduce, LaunchShape.MaxLocalSize);
+        Launch(reduce, ColumnGroups(cols, reduceSize, overrides.MaxGroups), reduceSize,
+            ColumnSumReduce(partials, groups, cols, output, accumulate: false));
+    }
+
     private void LaunchSinkhornRowLogSumExp(Tensor matrix, long firstRow, double scale, Tensor? columnShift, double offset, Tensor output)
     {
         var kernel = Kernel(KernelFile, "sinkhorn_row_lse");

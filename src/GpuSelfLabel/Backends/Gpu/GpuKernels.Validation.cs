@@ -18,7 +18,7 @@ internal abstract partial class GpuKernels
         using var firstBad = Device.AllocateBuffer(groups * sizeof(long));
         Launch(kernel, groups, groupSize, new KernelArguments()
             .Buffer(tensor).Index(rows).Index(cols).Index(firstRow).Int(RowValidation.KernelCode(check))
-            .Float(RowValidation.SumTolerance(cols, groupSize)).Buffer(firstBad));
+            .Float(RowValidation.SumTolerance(cols, groupSize)).Buffer(firstBad).Int(SinkhornLaunches.StorageCode(tensor)));
         var found = new long[groups];
         Device.Download(firstBad, 0, MemoryMarshal.AsBytes(found.AsSpan()));
         return RowValidation.FirstFlagged(found);

@@ -116,6 +116,19 @@ internal static class RowValidation
         return -1;
     }
 
-    private static void DownloadRows(Backend backend, Tensor tensor, long firstRow, Span<float> destination) =>
-        backend.Download(tensor.Buffer, tensor.ByteOffset + (firstRow * tensor.Columns * sizeof(float)), MemoryMarshal.AsBytes(destination));
+    /// <summary>Rows from <paramref name="firstRow"/> on as float32, whatever the storage type (float16 and bfloat16 convert exactly).</summary>
+    private static void DownloadRows(Backend backend, Tensor tensor, long firstRow, Span<float> destination)
+    {
+        long size = tensor.DType.SizeInBytes();
+        long offset = tensor.ByteOffset + (firstRow * tensor.Columns * size);
+        if (tensor.DType == DType.Float32)
+        {
+            backend.Download(tensor.Buffer, offset, MemoryMarshal.AsBytes(destination));
+            return;
+        }
+
+        var raw = new ushort[destination.Length];
+        backend.Download(tensor.Buffer, offset, MemoryMarshal.AsBytes(raw.AsSpan()));
+        StorageRows.ToSingle(tensor.DType, raw, destination);
+    }
 }

@@ -50,12 +50,12 @@ internal static class SinkhornLaunches
     public static KernelArguments RowLogSumExp(Tensor matrix, long firstRow, double scale, Tensor? columnShift, double offset, Tensor output) =>
         new KernelArguments()
             .Elements(matrix).Index(matrix.Rows).Index(matrix.Columns).Double(scale)
-            .Optional(columnShift, matrix).Double(offset).Elements(output, firstRow);
+            .Optional(columnShift, matrix).Double(offset).Elements(output, firstRow).Int(StorageCode(matrix));
 
     public static KernelArguments ColumnLogSumExpPartial(Tensor matrix, long firstRow, long rowsPerGroup, double scale, Tensor rowShift, Tensor maxima, Tensor sums) =>
         new KernelArguments()
             .Elements(matrix).Index(matrix.Rows).Index(matrix.Columns).Index(rowsPerGroup).Double(scale)
-            .Elements(rowShift, firstRow).Buffer(maxima).Buffer(sums);
+            .Elements(rowShift, firstRow).Buffer(maxima).Buffer(sums).Int(StorageCode(matrix));
 
     public static KernelArguments ColumnLogSumExpReduce(Tensor maxima, Tensor sums, int groups, long columns, double offset, Tensor output, bool accumulate) =>
         new KernelArguments()
@@ -64,7 +64,8 @@ internal static class SinkhornLaunches
     public static KernelArguments SelaPass(Tensor logits, long firstRow, long rowsPerGroup, double lambda, Tensor logR, Tensor rowState, Tensor partials, Tensor errors, bool measureError) =>
         new KernelArguments()
             .Elements(logits).Index(logits.Rows).Index(logits.Columns).Index(rowsPerGroup).Double(lambda)
-            .Elements(logR).Elements(rowState, firstRow).Buffer(partials).Buffer(errors).Int(measureError ? 1 : 0);
+            .Elements(logR).Elements(rowState, firstRow).Buffer(partials).Buffer(errors).Int(measureError ? 1 : 0)
+            .Int(StorageCode(logits));
 
     public static KernelArguments ColumnSumReduce(Tensor partials, int groups, long columns, Tensor output, bool accumulate) =>
         new KernelArguments()
@@ -74,12 +75,39 @@ internal static class SinkhornLaunches
         new KernelArguments()
             .Elements(logits).Index(logits.Rows).Index(logits.Columns).Double(lambda).Elements(logR)
             .Elements(rowLse, firstRow).Elements(rowState, firstRow).Double(logRows)
-            .Elements(logC, firstRow).Elements(labels, firstRow).Optional(codes, logits);
+            .Elements(logC, firstRow).Elements(labels, firstRow).Optional(codes, logits).Int(StorageCode(logits));
 
     public static KernelArguments ExpShifted(Tensor matrix, double scale, Tensor? columnShift, Tensor rowShift, double offset, Tensor output) =>
         new KernelArguments()
             .Elements(matrix).Index(matrix.Rows).Index(matrix.Columns).Double(scale)
             .Optional(columnShift, matrix).Elements(rowShift).Double(offset).Elements(output);
+
+    public static KernelArguments SwavExpRows(Tensor scores, double scale, Tensor rowMax, Tensor rowSpread, Tensor output) =>
+        new KernelArguments()
+            .Elements(scores).Index(scores.Rows).Index(scores.Columns).Double(scale)
+            .Elements(rowMax).Elements(rowSpread).Elements(output);
+
+    public static KernelArguments SwavColumnSumsPartial(Tensor e, long rowsPerGroup, Tensor rowWeights, Tensor partials) =>
+        new KernelArguments()
+            .Elements(e).Index(e.Rows).Index(e.Columns).Index(rowsPerGroup).Elements(rowWeights).Buffer(partials);
+
+    public static KernelArguments SwavRowStep(Tensor e, long rowsPerGroup, Tensor columnWeights, double rowTarget, Tensor rowWeights, Tensor partials, bool hasColumns) =>
+        new KernelArguments()
+            .Elements(e).Index(e.Rows).Index(e.Columns).Index(rowsPerGroup).Elements(columnWeights).Double(rowTarget)
+            .Elements(rowWeights).Buffer(partials).Int(hasColumns ? 1 : 0);
+
+    public static KernelArguments SwavScale(Tensor e, Tensor rowWeights, Tensor columnWeights, double factor) =>
+        new KernelArguments()
+            .Elements(e).Index(e.Rows).Index(e.Columns).Elements(rowWeights).Elements(columnWeights).Double(factor);
+
+    /// <summary>The dtype argument of the SeLa kernels (SK_FLOAT32, SK_FLOAT16, SK_BFLOAT16).</summary>
+    public static int StorageCode(Tensor matrix) => matrix.DType switch
+    {
+        DType.Float32 => 0,
+        DType.Float16 => 1,
+        DType.BFloat16 => 2,
+        _ => throw new InvalidOperationException($"{KernelFile}: a {matrix.DType} matrix is not a score matrix"),
+    };
 
     /// <summary>The groups' error partials, added on the host in group order.</summary>
     public static double SumErrors(Backend backend, Tensor errors, int groups)

@@ -1,0 +1,90 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using System.Runtime.InteropServices;
+
+namespace GpuSelfLabel.Backends.Cpu;
+
+/// <summary>
+/// Rows of a matrix held in a storage type (float32, float16 or bfloat16) as float32 spans: a float32
+/// row is returned in place, the others are converted into the caller's scratch row. Every pass that
+/// accepts a storage type reads its rows through <see cref="Load"/>, so there is one code path.
+/// </summary>
+internal static class StorageRows
+{
+    /// <summary>True for the element types a score matrix may be stored in.</summary>
+    public static bool IsStorageType(DType dtype) => dtype is DType.Float32 or DType.Float16 or DType.BFloat16;
+
+    /// <summary>Row <paramref name="row"/> of <paramref name="matrix"/> as float32 (in place or in <paramref name="scratch"/>).</summary>
+    public static unsafe ReadOnlySpan<float> Load(Tensor matrix, long row, Span<float> scratch)
+    {
+        int cols = checked((int)matrix.Columns);
+        nint start = matrix.Buffer.Handle + (nint)matrix.ByteOffset;
+        long first = row * cols;
+        switch (matrix.DType)
+        {
+            case DType.Float32:
+                return new ReadOnlySpan<float>((float*)start + first, cols);
+            case DType.Float16:
+                TensorPrimitives.ConvertToSingle(new ReadOnlySpan<Half>((Half*)start + first, cols), scratch[..cols]);
+                return scratch[..cols];
+            case DType.BFloat16:
+                BFloat16ToSingle(new ReadOnlySpan<ushort>((ushort*)start + first, cols), scratch[..cols]);
+                return scratch[..cols];
+            default:
+                throw new InvalidOperationException($"a {matrix.DType} matrix is not a score matrix (float32, float16 or bfloat16)");
+        }
+    }
+
+    /// <summary>Converts 16-bit storage (float16 or bfloat16 bits) to float32.</summary>
+    public static void ToSingle(DType dtype, ReadOnlySpan<ushort> source, Span<float> destination)
+    {
+        switch (dtype)
+        {
+            case DType.Float16:
+                TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<ushort, Half>(source), destination);
+                break;
+            case DType.BFloat16:
+                BFloat16ToSingle(source, destination);
+                break;
+            default:
+                throw new InvalidOperationException($"{dtype} is not a 16-bit storage type");
+        }
+    }
+
+    /// <summary>bfloat16 is the upper half of a float32: widening is a 16-bit shift, exact for every value.</summary>
+    public static void BFloat16ToSingle(ReadOnlySpan<ushort> source, Span<float> destination)
+    {
+        var bits = MemoryMarshal.Cast<float, uint>(destination);
+        ref ushort sr = ref MemoryMarshal.GetReference(source);
+        ref uint dr = ref MemoryMarshal.GetReference(bits);
+        int width = Vector<ushort>.Count;
+        int k = 0;
+        for (; k <= source.Length - width; k += width)
+        {
+            Vector.Widen(Vector.LoadUnsafe(ref sr, (nuint)k), out var low, out var high);
+            Vector.ShiftLeft(low, 16).StoreUnsafe(ref dr, (nuint)k);
+            Vector.ShiftLeft(high, 16).StoreUnsafe(ref dr, (nuint)(k + (width / 2)));
+        }
+
+        for (; k < source.Length; k++)
+        {
+            bits[k] = (uint)source[k] << 16;
+        }
+    }
+
+    /// <summary>
+    /// float32 to bfloat16 with round-to-nearest-even (NaN stays a NaN), the conversion every bfloat16
+    /// producer uses; for writing test data and synthetic problems.
+    /// </summary>
+    public static ushort SingleToBFloat16(float value)
+    {
+        uint bits = BitConverter.SingleToUInt32Bits(value);
+        if (float.IsNaN(value))
+        {
+            return (ushort)((bits >> 16) | 0x40);
+        }
+
+        uint rounding = 0x7FFF + ((bits >> 16) & 1);
+        return (ushort)((bits + rounding) >> 16);
+    }
+}

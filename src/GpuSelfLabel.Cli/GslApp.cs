@@ -9,7 +9,10 @@ namespace GpuSelfLabel.Cli;
 /// </summary>
 internal static class GslApp
 {
-    public static int Run(string[] args, TextWriter output, TextWriter error)
+    public static int Run(string[] args, TextWriter output, TextWriter error) => Run(args, output, error, CancellationToken.None);
+
+    /// <summary>As <see cref="Run(string[], TextWriter, TextWriter)"/>; <paramref name="cancellation"/> stops long commands as Ctrl-C does (tests).</summary>
+    public static int Run(string[] args, TextWriter output, TextWriter error, CancellationToken cancellation)
     {
         var root = new RootCommand("GpuSelfLabel: self-labeled classification kernels (losses, pseudo-label solvers, clustering)")
         {
@@ -17,6 +20,7 @@ internal static class GslApp
             DevicesCommand.Create(),
             ClusterCommand.Create(),
             BenchCommand.Create(),
+            SinkhornCommand.Create(cancellation),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

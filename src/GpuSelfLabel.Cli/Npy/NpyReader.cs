@@ -50,7 +50,7 @@ internal static partial class NpyReader
         };
     }
 
-    private static (string Descr, bool Fortran, long[] Shape) ReadHeader(Stream stream)
+    internal static (string Descr, bool Fortran, long[] Shape) ReadHeader(Stream stream)
     {
         Span<byte> prefix = stackalloc byte[8];
         if (stream.ReadAtLeast(prefix, 8, throwOnEndOfStream: false) < 8 || !prefix[..6].SequenceEqual(Magic))

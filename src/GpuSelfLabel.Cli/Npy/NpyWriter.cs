@@ -9,14 +9,31 @@ internal static class NpyWriter
 {
     public static void Write(Stream stream, NpyArray array)
     {
-        string descr = array.IsInteger ? "<i8" : "<f4";
-        string shape = array.Shape.Length switch
+        WriteHeader(stream, array.IsInteger ? "<i8" : "<f4", array.Shape);
+        if (array.IsInteger)
+        {
+            stream.Write(MemoryMarshal.AsBytes(array.Integers.AsSpan()));
+        }
+        else
+        {
+            stream.Write(MemoryMarshal.AsBytes(array.Floats.AsSpan()));
+        }
+    }
+
+    /// <summary>
+    /// The magic, version and header of an array of <paramref name="descr"/> and
+    /// <paramref name="shape"/>; the caller writes the data after it (arrays too large for one .NET array
+    /// are written in pieces that way).
+    /// </summary>
+    public static void WriteHeader(Stream stream, string descr, IReadOnlyList<long> shape)
+    {
+        string shapeText = shape.Count switch
         {
             0 => "()",
-            1 => $"({array.Shape[0]},)",
-            _ => "(" + string.Join(", ", array.Shape) + ")",
+            1 => $"({shape[0]},)",
+            _ => "(" + string.Join(", ", shape) + ")",
         };
-        string dict = $"{{'descr': '{descr}', 'fortran_order': False, 'shape': {shape}, }}";
+        string dict = $"{{'descr': '{descr}', 'fortran_order': False, 'shape': {shapeText}, }}";
 
         // The header is padded with spaces and a newline so the data starts on a 64-byte boundary.
         int prefix = 10;
@@ -45,14 +62,6 @@ internal static class NpyWriter
 
         stream.Write(start[..prefix]);
         stream.Write(Encoding.ASCII.GetBytes(header));
-        if (array.IsInteger)
-        {
-            stream.Write(MemoryMarshal.AsBytes(array.Integers.AsSpan()));
-        }
-        else
-        {
-            stream.Write(MemoryMarshal.AsBytes(array.Floats.AsSpan()));
-        }
     }
 
     public static void Write(string path, NpyArray array)

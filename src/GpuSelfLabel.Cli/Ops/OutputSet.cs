@@ -10,6 +10,7 @@ internal sealed class OutputSet
 {
     private readonly List<(string Name, NpyArray Array)> arrays = [];
     private readonly List<(string FileName, string Text)> texts = [];
+    private readonly List<(string Name, Action<Stream> Write)> streamed = [];
 
     public IReadOnlyList<(string Name, NpyArray Array)> Arrays => arrays;
 
@@ -17,6 +18,9 @@ internal sealed class OutputSet
 
     /// <summary>A text file (a JSON report) written with the arrays, under its full file name.</summary>
     public void AddText(string fileName, string text) => texts.Add((fileName, text));
+
+    /// <summary>An array too large for one .NET array: <paramref name="write"/> writes the whole .npy file.</summary>
+    public void AddStreamed(string name, Action<Stream> write) => streamed.Add((name, write));
 
     public void Commit(string directory)
     {
@@ -38,6 +42,14 @@ internal sealed class OutputSet
                 File.WriteAllText(temporary, text);
             }
 
+            foreach (var (name, write) in streamed)
+            {
+                string temporary = Path.Combine(directory, $".{name}.npy.{Environment.ProcessId}.tmp");
+                written.Add(temporary);
+                using var stream = File.Create(temporary);
+                write(stream);
+            }
+
             for (int i = 0; i < arrays.Count; i++)
             {
                 File.Move(written[i], Path.Combine(directory, arrays[i].Name + ".npy"), overwrite: true);
@@ -46,6 +58,11 @@ internal sealed class OutputSet
             for (int i = 0; i < texts.Count; i++)
             {
                 File.Move(written[arrays.Count + i], Path.Combine(directory, texts[i].FileName), overwrite: true);
+            }
+
+            for (int i = 0; i < streamed.Count; i++)
+            {
+                File.Move(written[arrays.Count + texts.Count + i], Path.Combine(directory, streamed[i].Name + ".npy"), overwrite: true);
             }
         }
         catch

@@ -73,6 +73,60 @@ internal static class StorageRows
     }
 
     /// <summary>
+    /// float32 rows to a storage type: float32 copies, float16 rounds to nearest even
+    /// (TensorPrimitives), bfloat16 too (<see cref="SingleToBFloat16(float)"/>, vectorised).
+    /// </summary>
+    public static unsafe void Store(ReadOnlySpan<float> source, DType dtype, nint destination)
+    {
+        switch (dtype)
+        {
+            case DType.Float32:
+                source.CopyTo(new Span<float>((float*)destination, source.Length));
+                break;
+            case DType.Float16:
+                TensorPrimitives.ConvertToHalf(source, new Span<Half>((Half*)destination, source.Length));
+                break;
+            case DType.BFloat16:
+                SingleToBFloat16(source, new Span<ushort>((ushort*)destination, source.Length));
+                break;
+            default:
+                throw new InvalidOperationException($"{dtype} is not a storage type of score matrices");
+        }
+    }
+
+    /// <summary>The vectorised <see cref="SingleToBFloat16(float)"/> of every element.</summary>
+    public static void SingleToBFloat16(ReadOnlySpan<float> source, Span<ushort> destination)
+    {
+        var bits = MemoryMarshal.Cast<float, uint>(source);
+        ref uint sr = ref MemoryMarshal.GetReference(bits);
+        ref ushort dr = ref MemoryMarshal.GetReference(destination);
+        int width = Vector<uint>.Count;
+        var half = new Vector<uint>(0x7FFF);
+        var nan = new Vector<uint>(0x7F800000);
+        int k = 0;
+        for (; k <= source.Length - (2 * width); k += 2 * width)
+        {
+            var low = Vector.LoadUnsafe(ref sr, (nuint)k);
+            var high = Vector.LoadUnsafe(ref sr, (nuint)(k + width));
+            Vector.Narrow(Round(low), Round(high)).StoreUnsafe(ref dr, (nuint)k);
+        }
+
+        for (; k < source.Length; k++)
+        {
+            destination[k] = SingleToBFloat16(source[k]);
+        }
+
+        Vector<uint> Round(Vector<uint> v)
+        {
+            var rounded = (v + half + ((v >> 16) & Vector<uint>.One)) >> 16;
+
+            // A NaN keeps its sign and gets a quiet payload bit instead of rounding into infinity.
+            var isNan = Vector.GreaterThan(v & new Vector<uint>(0x7FFFFFFF), nan);
+            return Vector.ConditionalSelect(isNan, (v >> 16) | new Vector<uint>(0x40), rounded);
+        }
+    }
+
+    /// <summary>
     /// float32 to bfloat16 with round-to-nearest-even (NaN stays a NaN), the conversion every bfloat16
     /// producer uses; for writing test data and synthetic problems.
     /// </summary>

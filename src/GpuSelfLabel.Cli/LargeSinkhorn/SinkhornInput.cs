@@ -1,0 +1,156 @@
+using System.Diagnostics;
+using System.Globalization;
+using GpuSelfLabel.Backends;
+using GpuSelfLabel.Cli.Npy;
+
+namespace GpuSelfLabel.Cli.LargeSinkhorn;
+
+/// <summary>
+/// The score matrix of one <c>gsl sinkhorn</c> run as a <see cref="SinkhornProblem"/>: a memory-mapped
+/// .npy of logits, features with a classifier, or a generated synthetic problem. Owns the mappings and
+/// host tensors until disposed.
+/// </summary>
+internal sealed class SinkhornInput : IDisposable
+{
+    private readonly List<IDisposable> owned = [];
+
+    private SinkhornInput()
+    {
+    }
+
+    public SinkhornProblem Problem { get; private set; } = null!;
+
+    /// <summary>Where the matrix came from, in words.</summary>
+    public string Description { get; private set; } = string.Empty;
+
+    /// <summary>Seconds spent generating a synthetic matrix (0 otherwise).</summary>
+    public double GenerateSeconds { get; private set; }
+
+    /// <summary>A memory-mapped .npy of N×K or H×N×K logits.</summary>
+    public static SinkhornInput FromLogits(FileInfo file, DType? declared, Backend backend)
+    {
+        var input = new SinkhornInput();
+        try
+        {
+            var mapped = input.Track(NpyMappedArray.Open(Existing(file, "logits"), declared));
+            if (declared is { } wanted && mapped.Tensor.DType != wanted)
+            {
+                throw new UsageException($"--logits {file.Name} holds {Name(mapped.Tensor.DType)} but --dtype asks for {Name(wanted)}; convert the file (numpy: x.astype(...)) or drop --dtype");
+            }
+
+            input.Problem = SinkhornProblem.FromLogits(mapped.Tensor, backend);
+            input.Description = $"{file.Name} (memory-mapped {Name(mapped.Tensor.DType)})";
+            return input;
+        }
+        catch
+        {
+            input.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Features N×D (memory-mapped float32, or read whole), weights D×K or H×D×K and an optional bias.</summary>
+    public static SinkhornInput FromFeatures(FileInfo features, FileInfo? weights, FileInfo? bias, Backend backend)
+    {
+        if (weights is null)
+        {
+            throw new UsageException("--features needs --weights (D×K or H×D×K) too");
+        }
+
+        var input = new SinkhornInput();
+        try
+        {
+            var x = input.Floats(features, "features");
+            var w = input.Floats(weights, "weights");
+            var b = bias is null ? null : input.Floats(bias, "bias");
+            input.Problem = SinkhornProblem.FromFeatures(x, w, b, backend);
+            input.Description = string.Create(CultureInfo.InvariantCulture, $"{features.Name} × {weights.Name}{(bias is null ? string.Empty : " + " + bias.Name)} (scores recomputed per chunk, {Gemm.Describe()})");
+            return input;
+        }
+        catch
+        {
+            input.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>The synthetic problem of <see cref="SyntheticScores"/>, generated in host memory.</summary>
+    public static SinkhornInput Synthetic(int heads, long rows, int columns, int seed, DType dtype, Backend backend, CancellationToken cancellation)
+    {
+        long bytes = checked(heads * rows * columns * dtype.SizeInBytes());
+        long available = DeviceMemory.Available(Backend.Cpu);
+        if (bytes > available)
+        {
+            throw new UsageException($"the synthetic matrix needs {SinkhornMemoryPlan.Bytes(bytes)} of RAM but about {SinkhornMemoryPlan.Bytes(available)} is available; " +
+                $"use --dtype bfloat16 or float16 (half the size), fewer rows, or --features");
+        }
+
+        var input = new SinkhornInput();
+        try
+        {
+            var clock = Stopwatch.StartNew();
+            var logits = input.Track(SyntheticScores.Generate(heads, rows, columns, seed, dtype, cancellation));
+            input.GenerateSeconds = clock.Elapsed.TotalSeconds;
+            input.Problem = SinkhornProblem.FromLogits(logits, backend);
+            input.Description = string.Create(CultureInfo.InvariantCulture, $"synthetic, seed {seed} ({Name(dtype)}, generated in {input.GenerateSeconds:F1} s)");
+            return input;
+        }
+        catch
+        {
+            input.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>"float32", "float16" or "bfloat16".</summary>
+    public static string Name(DType dtype) => dtype switch
+    {
+        DType.Float16 => "float16",
+        DType.BFloat16 => "bfloat16",
+        _ => "float32",
+    };
+
+    public void Dispose()
+    {
+        for (int i = owned.Count - 1; i >= 0; i--)
+        {
+            owned[i].Dispose();
+        }
+
+        owned.Clear();
+    }
+
+    private static string Existing(FileInfo file, string argument) =>
+        file.Exists ? file.FullName : throw new UsageException($"--{argument}: file not found: {file.FullName}");
+
+    /// <summary>A float32 array: mapped when the file is float32 already, else read and converted.</summary>
+    private Tensor Floats(FileInfo file, string argument)
+    {
+        string path = Existing(file, argument);
+        try
+        {
+            var mapped = NpyMappedArray.Open(path, DType.Float32);
+            if (mapped.Tensor.DType == DType.Float32)
+            {
+                return Track(mapped).Tensor;
+            }
+
+            mapped.Dispose();
+        }
+        catch (NpyFormatException)
+        {
+            // Not float32: NpyReader converts float64 and integers, and words any other dtype's error.
+        }
+
+        var array = NpyReader.Read(path);
+        var values = array.Floats ?? Array.ConvertAll(array.Integers!, v => (float)v);
+        return Track(Backend.Cpu.FromArray(values, array.Shape));
+    }
+
+    private T Track<T>(T item)
+        where T : IDisposable
+    {
+        owned.Add(item);
+        return item;
+    }
+}

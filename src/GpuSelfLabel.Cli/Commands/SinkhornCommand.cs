@@ -90,7 +90,7 @@ internal static class SinkhornCommand
                     stdout.Flush();
                 }
 
-                var monitor = new SinkhornMonitor(stderr, parse.GetValue(quiet), plan);
+                var monitor = new SinkhornMonitor(stderr, parse.GetValue(quiet), plan, options.CheckEvery);
                 var solveClock = Stopwatch.StartNew();
                 using var result = monitor.Run(progress => Sinkhorn.SeLa(input.Problem, options, progress, interrupt.Token));
                 double solveSeconds = solveClock.Elapsed.TotalSeconds;

@@ -7,9 +7,10 @@ namespace GpuSelfLabel.Cli.LargeSinkhorn;
 /// <summary>
 /// Watches a SeLa solve: times every pass (the summary's time per iteration and effective GB/s) and
 /// shows progress on stderr, a Spectre.Console bar (head, iteration, error, GB/s) when stderr is a
-/// terminal, else one line per completed pass so logs stay readable.
+/// terminal, else one line per completed pass that measured the error (and per setup and final pass)
+/// so logs stay readable.
 /// </summary>
-internal sealed class SinkhornMonitor(TextWriter error, bool quiet, SinkhornMemoryPlan plan)
+internal sealed class SinkhornMonitor(TextWriter error, bool quiet, SinkhornMemoryPlan plan, int checkEvery)
 {
     private readonly bool interactive = ReferenceEquals(error, Console.Error) && !Console.IsErrorRedirected;
 
@@ -35,7 +36,7 @@ internal sealed class SinkhornMonitor(TextWriter error, bool quiet, SinkhornMemo
             return body(new SynchronousProgress<SinkhornProgress>(r =>
             {
                 Record(r);
-                if (!quiet && r.Completed)
+                if (!quiet && r.Completed && (r.Phase != SinkhornPhase.Iteration || (r.Iteration - 1) % checkEvery == 0))
                 {
                     error.WriteLine(Describe(r));
                 }
@@ -89,7 +90,7 @@ internal sealed class SinkhornMonitor(TextWriter error, bool quiet, SinkhornMemo
             SinkhornPhase.Setup => "setup",
             SinkhornPhase.Recovery => "log-domain r",
             SinkhornPhase.Finalize => "labels",
-            _ => string.Create(CultureInfo.InvariantCulture, $"iteration {r.Iteration + 1}"),
+            _ => string.Create(CultureInfo.InvariantCulture, $"iteration {(r.Completed ? r.Iteration : r.Iteration + 1)}"),
         };
         string err = double.IsPositiveInfinity(r.Error) ? "–" : r.Error.ToString("G4", CultureInfo.InvariantCulture);
         return string.Create(CultureInfo.InvariantCulture, $"{head}{phase}: err {err}, {r.Seconds:F2} s, {rate:F2} GB/s");

@@ -36,9 +36,15 @@ internal static class SyntheticScores
         {
             long total = heads * rows;
             int size = dtype.SizeInBytes();
+            // A cancelled generation skips its remaining blocks and throws here, not inside Parallel.For
+            // (which would wrap the exception).
             CpuRows.ForBlocks(total, columns, (start, end) =>
             {
-                cancellation.ThrowIfCancellationRequested();
+                if (cancellation.IsCancellationRequested)
+                {
+                    return;
+                }
+
                 var row = new float[columns];
                 for (long r = start; r < end; r++)
                 {
@@ -46,6 +52,7 @@ internal static class SyntheticScores
                     StorageRows.Store(row, dtype, tensor.Buffer.Handle + (nint)(r * columns * size));
                 }
             });
+            cancellation.ThrowIfCancellationRequested();
             return tensor;
         }
         catch

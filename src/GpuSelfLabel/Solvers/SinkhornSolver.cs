@@ -124,14 +124,16 @@ internal sealed class SinkhornSolver
         {
             HostVectors.Write(s.LogRDevice, s.LogR);
             bool check = iteration % options.CheckEvery == 0;
+            var clock = Stopwatch.StartNew();
             double measured = Pass(SinkhornPhase.Iteration, (chunk, first, firstChunk) =>
-                kernels.SinkhornSelaPass(chunk, first, lambda, s.LogRDevice, s.RowState, s.ColumnSums, accumulate: !firstChunk, measureError: check));
+                kernels.SinkhornSelaPass(chunk, first, lambda, s.LogRDevice, s.RowState, s.ColumnSums, accumulate: !firstChunk, measureError: check), report: false);
             if (check)
             {
                 error = measured;
             }
 
             iteration++;
+            Report(SinkhornPhase.Iteration, plan.Rows, clock.Elapsed.TotalSeconds, completed: true);
             if (error > options.Tolerance && iteration < options.MaxIterations)
             {
                 NextLogR(s);
@@ -196,9 +198,10 @@ internal sealed class SinkhornSolver
     /// <summary>
     /// One pass over the current head: <paramref name="body"/>(chunk, first row, is first chunk) for each
     /// chunk in row order, the sum of what it returns. Stops with <see cref="OperationCanceledException"/>
-    /// between chunks when cancelled.
+    /// between chunks when cancelled. The completing report is left to the caller when
+    /// <paramref name="report"/> is false (an iteration reports once its error and count are updated).
     /// </summary>
-    private double Pass(SinkhornPhase phase, Func<Tensor, long, bool, double> body)
+    private double Pass(SinkhornPhase phase, Func<Tensor, long, bool, double> body, bool report = true)
     {
         var clock = Stopwatch.StartNew();
         long rows = plan.Rows;
@@ -211,7 +214,11 @@ internal sealed class SinkhornSolver
             Report(phase, first + count, clock.Elapsed.TotalSeconds, completed: false);
         }
 
-        Report(phase, rows, clock.Elapsed.TotalSeconds, completed: true);
+        if (report)
+        {
+            Report(phase, rows, clock.Elapsed.TotalSeconds, completed: true);
+        }
+
         return total;
     }
 

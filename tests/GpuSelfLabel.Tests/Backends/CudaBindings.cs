@@ -85,3 +85,8 @@ public sealed class CudaCrossBackendSelfClassifierTests : CrossBackendSelfClassi
 {
     protected override string BackendName => "cuda";
 }
+
+public sealed class CudaLargeSinkhornTests : LargeSinkhornTestsBase
+{
+    protected override string BackendName => "cuda";
+}

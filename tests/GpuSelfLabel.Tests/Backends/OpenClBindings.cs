@@ -85,3 +85,8 @@ public sealed class OpenClCrossBackendSelfClassifierTests : CrossBackendSelfClas
 {
     protected override string BackendName => "opencl";
 }
+
+public sealed class OpenClLargeSinkhornTests : LargeSinkhornTestsBase
+{
+    protected override string BackendName => "opencl";
+}

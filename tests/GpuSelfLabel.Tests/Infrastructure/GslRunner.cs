@@ -20,11 +20,14 @@ public sealed class GslRunner : IDisposable
 
     public string Stderr { get; private set; } = string.Empty;
 
-    public int Run(params string[] args)
+    public int Run(params string[] args) => Run(CancellationToken.None, args);
+
+    /// <summary>Runs with a token that stops long commands as Ctrl-C would.</summary>
+    public int Run(CancellationToken cancellation, params string[] args)
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
-        int code = GslApp.Run(args, output, error);
+        int code = GslApp.Run(args, output, error, cancellation);
         Stdout = output.ToString();
         Stderr = error.ToString();
         return code;

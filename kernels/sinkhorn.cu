@@ -43,6 +43,10 @@
  * sinkhorn_exp_shifted(z, rows, cols, scale, col_shift, has_col_shift, row_shift, offset, out)
  *   one group per row; out_ik = exp(scale*z_ik - col_shift_k + (offset - row_shift_i)) (float32).
  *
+ * sinkhorn_add_bias(z, rows, cols, bias)
+ *   one group per row; z_ik += bias_k in place (float32): the classifier bias on a chunk of scores
+ *   recomputed from features.
+ *
  * SwAV in the linear domain (the driver's path when every row of S/eps spans at most 80):
  * swav_exp_rows(z, rows, cols, scale, row_max, row_spread, out)
  *   one group per row; m = max_k scale*z_ik, writes row_max[i] = m, row_spread[i] = m - min_k
@@ -831,6 +835,21 @@ KERNEL void swav_scale(GLOBAL float* RESTRICT e_base, GSL_INDEX e_offset, GSL_IN
         for (GSL_INDEX k = LOCAL_ID(); k < cols; k += LOCAL_SIZE())
         {
             er[k] = (float)((double)er[k] * (u * colw[k]));
+        }
+    }
+}
+
+KERNEL void sinkhorn_add_bias(GLOBAL float* RESTRICT z_base, GSL_INDEX z_offset, GSL_INDEX rows, GSL_INDEX cols,
+                              const GLOBAL float* RESTRICT bias_base, GSL_INDEX bias_offset)
+{
+    GLOBAL float* z = z_base + z_offset;
+    const GLOBAL float* bias = bias_base + bias_offset;
+    for (GSL_INDEX row = GROUP_ID(); row < rows; row += NUM_GROUPS())
+    {
+        GLOBAL float* zr = z + row * cols;
+        for (GSL_INDEX k = LOCAL_ID(); k < cols; k += LOCAL_SIZE())
+        {
+            zr[k] += bias[k];
         }
     }
 }

@@ -233,6 +233,17 @@ internal sealed partial class CpuKernels
         });
     }
 
+    public void SinkhornAddBias(Tensor matrix, Tensor bias) =>
+        CpuRows.ForBlocks(matrix.Rows, matrix.Columns, (start, end) =>
+        {
+            var b = CpuRows.All(bias);
+            for (long i = start; i < end; i++)
+            {
+                var row = CpuRows.Row(matrix, i);
+                TensorPrimitives.Add(row, b, row);
+            }
+        });
+
     public void SwavExpRows(Tensor scores, double scale, Tensor rowMax, Tensor rowSpread, Tensor output)
     {
         int k = checked((int)scores.Columns);

@@ -82,6 +82,9 @@ internal static class SinkhornLaunches
             .Elements(matrix).Index(matrix.Rows).Index(matrix.Columns).Double(scale)
             .Optional(columnShift, matrix).Elements(rowShift).Double(offset).Elements(output);
 
+    public static KernelArguments AddBias(Tensor matrix, Tensor bias) =>
+        new KernelArguments().Elements(matrix).Index(matrix.Rows).Index(matrix.Columns).Elements(bias);
+
     public static KernelArguments SwavExpRows(Tensor scores, double scale, Tensor rowMax, Tensor rowSpread, Tensor output) =>
         new KernelArguments()
             .Elements(scores).Index(scores.Rows).Index(scores.Columns).Double(scale)

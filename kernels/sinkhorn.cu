@@ -61,6 +61,7 @@
  *   one group per row; e_ik = (float)(e_ik * (factor * roww_i * colw_k)) in place. */
 #include "common/gsl_portable.h"
 #include "common/reductions.h"
+#include "common/reductions_f64.h"
 #include "common/storage.h"
 
 /* Owned columns per work-item held in registers: 12 x 256 covers K = 3000 in one read of each row. */
@@ -80,96 +81,6 @@ DEVICE_INLINE double sk_exp(double d)
 DEVICE_INLINE int sk_reduce_lanes(void)
 {
     return LOCAL_SIZE() < SK_REDUCE_LANES ? LOCAL_SIZE() : SK_REDUCE_LANES;
-}
-
-#ifdef GSL_CUDA
-DEVICE_INLINE double sk_warp_sum(double v)
-{
-    for (int offset = GSL_WARP_SIZE / 2; offset > 0; offset >>= 1)
-    {
-        v += __shfl_xor_sync(GSL_FULL_MASK, v, offset);
-    }
-    return v;
-}
-
-DEVICE_INLINE double sk_warp_max(double v)
-{
-    for (int offset = GSL_WARP_SIZE / 2; offset > 0; offset >>= 1)
-    {
-        v = DFMAX(v, __shfl_xor_sync(GSL_FULL_MASK, v, offset));
-    }
-    return v;
-}
-#endif
-
-/* sum v over the group in float64, a fixed tree (reductions.h's scheme). scratch: LOCAL_SIZE() doubles. */
-DEVICE_INLINE double sk_block_sum(LOCAL_PTR double* scratch, double v)
-{
-    int t = LOCAL_ID();
-#ifdef GSL_CUDA
-    if (LOCAL_SIZE() >= GSL_WARP_SIZE)
-    {
-        int lane = t % GSL_WARP_SIZE;
-        v = sk_warp_sum(v);
-        if (lane == 0)
-        {
-            scratch[t / GSL_WARP_SIZE] = v;
-        }
-        BARRIER();
-        v = lane < LOCAL_SIZE() / GSL_WARP_SIZE ? scratch[lane] : 0.0;
-        v = sk_warp_sum(v);
-        BARRIER();
-        return v;
-    }
-#endif
-    scratch[t] = v;
-    BARRIER();
-    for (int s = LOCAL_SIZE() / 2; s > 0; s >>= 1)
-    {
-        if (t < s)
-        {
-            scratch[t] += scratch[t + s];
-        }
-        BARRIER();
-    }
-    v = scratch[0];
-    BARRIER();
-    return v;
-}
-
-/* max v over the group in float64. scratch: LOCAL_SIZE() doubles. */
-DEVICE_INLINE double sk_block_max(LOCAL_PTR double* scratch, double v)
-{
-    int t = LOCAL_ID();
-#ifdef GSL_CUDA
-    if (LOCAL_SIZE() >= GSL_WARP_SIZE)
-    {
-        int lane = t % GSL_WARP_SIZE;
-        v = sk_warp_max(v);
-        if (lane == 0)
-        {
-            scratch[t / GSL_WARP_SIZE] = v;
-        }
-        BARRIER();
-        v = lane < LOCAL_SIZE() / GSL_WARP_SIZE ? scratch[lane] : -(double)GSL_INFINITY;
-        v = sk_warp_max(v);
-        BARRIER();
-        return v;
-    }
-#endif
-    scratch[t] = v;
-    BARRIER();
-    for (int s = LOCAL_SIZE() / 2; s > 0; s >>= 1)
-    {
-        if (t < s)
-        {
-            scratch[t] = DFMAX(scratch[t], scratch[t + s]);
-        }
-        BARRIER();
-    }
-    v = scratch[0];
-    BARRIER();
-    return v;
 }
 
 KERNEL void sinkhorn_row_lse(const GLOBAL unsigned short* RESTRICT z_base, GSL_INDEX z_offset, GSL_INDEX rows, GSL_INDEX cols,
@@ -210,7 +121,7 @@ KERNEL void sinkhorn_row_lse(const GLOBAL unsigned short* RESTRICT z_base, GSL_I
         {
             m = DFMAX(m, scale * (double)gsl_load(z_base, zr + k, dtype) - (has_shift ? shift[k] : 0.0));
         }
-        m = sk_block_max(scratch, m);
+        m = gsl_block_max_f64(scratch, m);
 
         double s = 0.0;
 #pragma unroll
@@ -225,7 +136,7 @@ KERNEL void sinkhorn_row_lse(const GLOBAL unsigned short* RESTRICT z_base, GSL_I
         {
             s += sk_exp(scale * (double)gsl_load(z_base, zr + k, dtype) - (has_shift ? shift[k] : 0.0) - m);
         }
-        s = sk_block_sum(scratch, s);
+        s = gsl_block_sum_f64(scratch, s);
         if (t == 0)
         {
             out[row] = offset + (m + DLOG(s));
@@ -438,7 +349,7 @@ KERNEL void sinkhorn_sela_pass(const GLOBAL unsigned short* RESTRICT z_base, GSL
         {
             m = DFMAX(m, lambda * (double)gsl_load(z_base, zr + k, dtype) + logr[k]);
         }
-        m = sk_block_max(scratch, m);
+        m = gsl_block_max_f64(scratch, m);
 
         double s = 0.0;
 #pragma unroll
@@ -454,7 +365,7 @@ KERNEL void sinkhorn_sela_pass(const GLOBAL unsigned short* RESTRICT z_base, GSL
         {
             s += sk_exp(lambda * (double)gsl_load(z_base, zr + k, dtype) + logr[k] - m);
         }
-        s = sk_block_sum(scratch, s);
+        s = gsl_block_sum_f64(scratch, s);
 
         double inverse = 1.0 / s;
 #pragma unroll
@@ -577,7 +488,7 @@ KERNEL void sinkhorn_sela_finalize(const GLOBAL unsigned short* RESTRICT z_base,
         {
             m = DFMAX(m, lambda * (double)gsl_load(z_base, zr + k, dtype) + logr[k]);
         }
-        m = sk_block_max(scratch, m);
+        m = gsl_block_max_f64(scratch, m);
 
         /* The lowest index holding the max, as -max(-k): indices are exact in a double. */
         double first = -(double)cols;
@@ -597,7 +508,7 @@ KERNEL void sinkhorn_sela_finalize(const GLOBAL unsigned short* RESTRICT z_base,
                 first = DFMAX(first, -(double)k);
             }
         }
-        first = sk_block_max(scratch, first);
+        first = gsl_block_max_f64(scratch, first);
 
         double a = state[row];
         if (t == 0)
@@ -675,8 +586,8 @@ KERNEL void swav_exp_rows(const GLOBAL float* RESTRICT z_base, GSL_INDEX z_offse
             hi = DFMAX(hi, x);
             lo = DFMIN(lo, x);
         }
-        hi = sk_block_max(scratch, hi);
-        lo = -sk_block_max(scratch, -lo);
+        hi = gsl_block_max_f64(scratch, hi);
+        lo = -gsl_block_max_f64(scratch, -lo);
         if (LOCAL_ID() == 0)
         {
             row_max[row] = hi;
@@ -787,7 +698,7 @@ KERNEL void swav_row_step(const GLOBAL float* RESTRICT e_base, GSL_INDEX e_offse
         {
             dot += (double)er[k] * colw[k];
         }
-        dot = sk_block_sum(scratch, dot);
+        dot = gsl_block_sum_f64(scratch, dot);
         double u = target / dot;
         if (t == 0)
         {

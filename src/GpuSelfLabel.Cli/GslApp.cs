@@ -19,6 +19,7 @@ internal static class GslApp
             OpCommand.Create(),
             DevicesCommand.Create(),
             ClusterCommand.Create(),
+            BenchCommand.Create(),
             SinkhornCommand.Create(cancellation),
         };
         var parse = root.Parse(args);

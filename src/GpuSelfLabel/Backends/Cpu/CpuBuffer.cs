@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using GpuSelfLabel.Native;
 
 namespace GpuSelfLabel.Backends.Cpu;
 
@@ -6,6 +7,12 @@ namespace GpuSelfLabel.Backends.Cpu;
 /// Host memory for the CPU backend. Owned memory is 64-byte aligned native memory held by a
 /// SafeHandle (so a forgotten Dispose still frees it, and never twice); a view holds a foreign
 /// pointer and frees nothing.
+/// <para>
+/// Large buffers start on a 2 MiB boundary and, on Linux, are advised for transparent huge pages:
+/// the first touch of a fresh N×K output then costs one fault per 2 MiB instead of one per 4 KiB,
+/// which for a 400 MB tensor is about 40 ms instead of several hundred (the kernel zeroes the pages
+/// either way). Where the advice is not honoured nothing changes but the alignment.
+/// </para>
 /// </summary>
 internal sealed class CpuBuffer : DeviceBuffer
 {
@@ -47,13 +54,21 @@ internal sealed class CpuBuffer : DeviceBuffer
 
         public override bool IsInvalid => handle == 0;
 
+        /// <summary>Buffers from this size on get huge-page alignment and advice (smaller ones would waste most of a huge page).</summary>
+        private const long HugePageThreshold = 8L << 20;
+
+        private const nuint HugePageSize = 2 << 20;
+
+        private static bool adviceUnavailable;
+
         public static unsafe NativeMemoryHandle Allocate(long bytes)
         {
             var result = new NativeMemoryHandle();
+            bool huge = bytes >= HugePageThreshold;
             void* p;
             try
             {
-                p = NativeMemory.AlignedAlloc((nuint)bytes, 64);
+                p = NativeMemory.AlignedAlloc((nuint)bytes, huge ? HugePageSize : 64);
             }
             catch (OutOfMemoryException)
             {
@@ -61,7 +76,30 @@ internal sealed class CpuBuffer : DeviceBuffer
             }
 
             result.SetHandle((nint)p);
+            if (huge)
+            {
+                AdviseHugePages((nint)p, (nuint)bytes);
+            }
+
             return result;
+        }
+
+        /// <summary>Advice only: any failure (no such call, a kernel without THP) leaves ordinary pages.</summary>
+        private static void AdviseHugePages(nint address, nuint bytes)
+        {
+            if (!OperatingSystem.IsLinux() || Volatile.Read(ref adviceUnavailable))
+            {
+                return;
+            }
+
+            try
+            {
+                _ = Libc.madvise(address, bytes, Libc.MadviseHugePage);
+            }
+            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
+            {
+                Volatile.Write(ref adviceUnavailable, true);
+            }
         }
 
         protected override unsafe bool ReleaseHandle()

@@ -26,6 +26,8 @@ internal sealed partial class CpuKernels
                 var perSample = CpuRows.All(losses);
                 for (long i = start; i < end; i++)
                 {
+                    CpuPrefetch.Row(logits, i + 1);
+                    CpuPrefetch.Row(targets, i + 1);
                     perSample[(int)i] = (float)CollisionRow(
                         CpuRows.Row(logits, i), CpuRows.Row(targets, i), CpuRows.Row(dlogits, i), CpuRows.Row(dtargets, i), shifted, wideTargets, inverseRows);
                 }
@@ -51,6 +53,8 @@ internal sealed partial class CpuKernels
                 var perSample = CpuRows.All(losses);
                 for (long i = start; i < end; i++)
                 {
+                    CpuPrefetch.Row(logits, i + 1);
+                    CpuPrefetch.Row(targets, i + 1);
                     perSample[(int)i] = (float)CrossEntropyRow(
                         CpuRows.Row(logits, i), CpuRows.Row(targets, i), CpuRows.Row(dlogits, i), shifted, wideTargets, inverseRows);
                 }

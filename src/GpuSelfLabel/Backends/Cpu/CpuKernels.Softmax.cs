@@ -11,6 +11,7 @@ internal sealed partial class CpuKernels
         {
             for (long i = start; i < end; i++)
             {
+                CpuPrefetch.Row(logits, i + 1);
                 var z = CpuRows.Row(logits, i);
                 var o = CpuRows.Row(output, i);
                 if (logarithm)
@@ -32,13 +33,20 @@ internal sealed partial class CpuKernels
         {
             for (long i = start; i < end; i++)
             {
+                CpuPrefetch.Row(probs, i + 1);
+                CpuPrefetch.Row(grad, i + 1);
                 var p = CpuRows.Row(probs, i);
                 var g = CpuRows.Row(grad, i);
                 var d = CpuRows.Row(dlogits, i);
                 float dot = TensorPrimitives.Dot<float>(g, p);
                 TensorPrimitives.Subtract(g, dot, d);
                 TensorPrimitives.Multiply(d, p, d);
-                TensorPrimitives.Multiply(d, inverseTemperature, d);
+
+                // τ = 1 (the common case) would multiply by exactly 1: skip the pass over the row.
+                if (inverseTemperature != 1f)
+                {
+                    TensorPrimitives.Multiply(d, inverseTemperature, d);
+                }
             }
         });
     }
@@ -64,16 +72,17 @@ internal sealed partial class CpuKernels
     /// <summary>output = z·s − max(z·s); returns max(z·s).</summary>
     internal static float ScaleAndShift(ReadOnlySpan<float> z, Span<float> output, float scale)
     {
+        float max;
         if (scale == 1f)
         {
-            z.CopyTo(output);
-        }
-        else
-        {
-            TensorPrimitives.Multiply(z, scale, output);
+            // The max of z itself, then one pass that writes the shifted row: no copy of z first.
+            max = TensorPrimitives.Max<float>(z);
+            TensorPrimitives.Subtract(z, max, output);
+            return max;
         }
 
-        float max = TensorPrimitives.Max<float>(output);
+        TensorPrimitives.Multiply(z, scale, output);
+        max = TensorPrimitives.Max<float>(output);
         TensorPrimitives.Subtract(output, max, output);
         return max;
     }

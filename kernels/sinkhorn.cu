@@ -57,6 +57,9 @@
  * swav_row_step(e, rows, cols, rows_per_group, colw, target, roww, partial, has_columns)
  *   per row u_i = target / sum_k e_ik colw_k, written to roww[i]; with has_columns the group's
  *   sum_i e_ik u_i to partial (reduced by sinkhorn_column_sum_reduce). Reads e once.
+ * swav_row_step_scale(e, rows, cols, colw, target, factor)
+ *   one group per row; u_i = factor * target / sum_k e_ik colw_k, then e_ik = (float)(e_ik * (u_i *
+ *   colw_k)) in place: the last row normalisation and the final scaling in one read of e.
  * swav_scale(e, rows, cols, roww, colw, factor)
  *   one group per row; e_ik = (float)(e_ik * (factor * roww_i * colw_k)) in place. */
 #include "common/gsl_portable.h"
@@ -728,6 +731,30 @@ KERNEL void swav_row_step(const GLOBAL float* RESTRICT e_base, GSL_INDEX e_offse
             {
                 sums[k] = own_sum[c];
             }
+        }
+    }
+}
+
+KERNEL void swav_row_step_scale(GLOBAL float* RESTRICT e_base, GSL_INDEX e_offset, GSL_INDEX rows, GSL_INDEX cols,
+                                const GLOBAL double* RESTRICT colw_base, GSL_INDEX colw_offset, double target,
+                                double factor)
+{
+    LOCAL double scratch[GSL_MAX_LOCAL_SIZE];
+    GLOBAL float* e = e_base + e_offset;
+    const GLOBAL double* colw = colw_base + colw_offset;
+    for (GSL_INDEX row = GROUP_ID(); row < rows; row += NUM_GROUPS())
+    {
+        GLOBAL float* er = e + row * cols;
+        double dot = 0.0;
+        for (GSL_INDEX k = LOCAL_ID(); k < cols; k += LOCAL_SIZE())
+        {
+            dot += (double)er[k] * colw[k];
+        }
+        dot = gsl_block_sum_f64(scratch, dot);
+        double u = factor * (target / dot);
+        for (GSL_INDEX k = LOCAL_ID(); k < cols; k += LOCAL_SIZE())
+        {
+            er[k] = (float)((double)er[k] * (u * colw[k]));
         }
     }
 }

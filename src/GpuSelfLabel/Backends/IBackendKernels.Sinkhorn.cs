@@ -90,6 +90,13 @@ internal partial interface IBackendKernels
     void SwavRowStep(Tensor e, Tensor columnWeights, double rowTarget, Tensor rowWeights, Tensor? columnSums);
 
     /// <summary>
+    /// The last row normalisation and the final scaling in one read of e: u_i = rowTarget /
+    /// Σ_k e_ik·columnWeights_k, then e_ik ← factor·e_ik·u_i·columnWeights_k in place (the product in
+    /// float64, rounded to float32). Reads columnWeights (K float64); reads and writes e (B×K float32).
+    /// </summary>
+    void SwavRowStepAndScale(Tensor e, Tensor columnWeights, double rowTarget, double factor);
+
+    /// <summary>
     /// e_ik ← factor·e_ik·rowWeights_i·columnWeights_k in place, the product in float64 rounded to
     /// float32. Reads and writes e (B×K float32); reads rowWeights (B float64), columnWeights (K float64).
     /// </summary>

@@ -54,6 +54,12 @@ internal abstract partial class GpuKernels
         }
     }
 
+    void IBackendKernels.SwavRowStepAndScale(Tensor e, Tensor columnWeights, double rowTarget, double factor)
+    {
+        var kernel = Kernel(KernelFile, "swav_row_step_scale");
+        Launch(kernel, RowGroups(e.Rows), RowGroupSize(kernel, e.Columns), SwavRowStepAndScale(e, columnWeights, rowTarget, factor));
+    }
+
     void IBackendKernels.SwavScale(Tensor e, Tensor rowWeights, Tensor columnWeights, double factor)
     {
         var kernel = Kernel(KernelFile, "swav_scale");

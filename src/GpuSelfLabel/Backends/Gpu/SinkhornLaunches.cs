@@ -99,6 +99,10 @@ internal static class SinkhornLaunches
             .Elements(e).Index(e.Rows).Index(e.Columns).Index(rowsPerGroup).Elements(columnWeights).Double(rowTarget)
             .Elements(rowWeights).Buffer(partials).Int(hasColumns ? 1 : 0);
 
+    public static KernelArguments SwavRowStepAndScale(Tensor e, Tensor columnWeights, double rowTarget, double factor) =>
+        new KernelArguments()
+            .Elements(e).Index(e.Rows).Index(e.Columns).Elements(columnWeights).Double(rowTarget).Double(factor);
+
     public static KernelArguments SwavScale(Tensor e, Tensor rowWeights, Tensor columnWeights, double factor) =>
         new KernelArguments()
             .Elements(e).Index(e.Rows).Index(e.Columns).Elements(rowWeights).Elements(columnWeights).Double(factor);

@@ -43,6 +43,10 @@
  * sinkhorn_exp_shifted(z, rows, cols, scale, col_shift, has_col_shift, row_shift, offset, out)
  *   one group per row; out_ik = exp(scale*z_ik - col_shift_k + (offset - row_shift_i)) (float32).
  *
+ * sinkhorn_add_bias(z, rows, cols, bias)
+ *   one group per row; z_ik += bias_k in place (float32): the classifier bias on a chunk of scores
+ *   recomputed from features.
+ *
  * SwAV in the linear domain (the driver's path when every row of S/eps spans at most 80):
  * swav_exp_rows(z, rows, cols, scale, row_max, row_spread, out)
  *   one group per row; m = max_k scale*z_ik, writes row_max[i] = m, row_spread[i] = m - min_k
@@ -53,6 +57,9 @@
  * swav_row_step(e, rows, cols, rows_per_group, colw, target, roww, partial, has_columns)
  *   per row u_i = target / sum_k e_ik colw_k, written to roww[i]; with has_columns the group's
  *   sum_i e_ik u_i to partial (reduced by sinkhorn_column_sum_reduce). Reads e once.
+ * swav_row_step_scale(e, rows, cols, colw, target, factor)
+ *   one group per row; u_i = factor * target / sum_k e_ik colw_k, then e_ik = (float)(e_ik * (u_i *
+ *   colw_k)) in place: the last row normalisation and the final scaling in one read of e.
  * swav_scale(e, rows, cols, roww, colw, factor)
  *   one group per row; e_ik = (float)(e_ik * (factor * roww_i * colw_k)) in place. */
 #include "common/gsl_portable.h"
@@ -728,6 +735,30 @@ KERNEL void swav_row_step(const GLOBAL float* RESTRICT e_base, GSL_INDEX e_offse
     }
 }
 
+KERNEL void swav_row_step_scale(GLOBAL float* RESTRICT e_base, GSL_INDEX e_offset, GSL_INDEX rows, GSL_INDEX cols,
+                                const GLOBAL double* RESTRICT colw_base, GSL_INDEX colw_offset, double target,
+                                double factor)
+{
+    LOCAL double scratch[GSL_MAX_LOCAL_SIZE];
+    GLOBAL float* e = e_base + e_offset;
+    const GLOBAL double* colw = colw_base + colw_offset;
+    for (GSL_INDEX row = GROUP_ID(); row < rows; row += NUM_GROUPS())
+    {
+        GLOBAL float* er = e + row * cols;
+        double dot = 0.0;
+        for (GSL_INDEX k = LOCAL_ID(); k < cols; k += LOCAL_SIZE())
+        {
+            dot += (double)er[k] * colw[k];
+        }
+        dot = gsl_block_sum_f64(scratch, dot);
+        double u = factor * (target / dot);
+        for (GSL_INDEX k = LOCAL_ID(); k < cols; k += LOCAL_SIZE())
+        {
+            er[k] = (float)((double)er[k] * (u * colw[k]));
+        }
+    }
+}
+
 KERNEL void swav_scale(GLOBAL float* RESTRICT e_base, GSL_INDEX e_offset, GSL_INDEX rows, GSL_INDEX cols,
                        const GLOBAL double* RESTRICT roww_base, GSL_INDEX roww_offset,
                        const GLOBAL double* RESTRICT colw_base, GSL_INDEX colw_offset, double factor)
@@ -742,6 +773,21 @@ KERNEL void swav_scale(GLOBAL float* RESTRICT e_base, GSL_INDEX e_offset, GSL_IN
         for (GSL_INDEX k = LOCAL_ID(); k < cols; k += LOCAL_SIZE())
         {
             er[k] = (float)((double)er[k] * (u * colw[k]));
+        }
+    }
+}
+
+KERNEL void sinkhorn_add_bias(GLOBAL float* RESTRICT z_base, GSL_INDEX z_offset, GSL_INDEX rows, GSL_INDEX cols,
+                              const GLOBAL float* RESTRICT bias_base, GSL_INDEX bias_offset)
+{
+    GLOBAL float* z = z_base + z_offset;
+    const GLOBAL float* bias = bias_base + bias_offset;
+    for (GSL_INDEX row = GROUP_ID(); row < rows; row += NUM_GROUPS())
+    {
+        GLOBAL float* zr = z + row * cols;
+        for (GSL_INDEX k = LOCAL_ID(); k < cols; k += LOCAL_SIZE())
+        {
+            zr[k] += bias[k];
         }
     }
 }

@@ -237,7 +237,10 @@ static int validate(void **params, unsigned groups)
     int check = ARG(int, 4);
     float tolerance = ARG(float, 5);
     long long *first_bad = ARG(long long *, 6);
+    int dtype = ARG(int, 7);
     if (!in_allocation((CUdeviceptr)x, rows * cols * 4) || !in_allocation((CUdeviceptr)first_bad, groups * 8)) return FAILED;
+    /* The stand-in reads float32 only (dtype 0); float16 and bfloat16 storage run on a real GPU or PoCL. */
+    if (dtype != 0) return complain("validate_rows: the stand-in reads float32 rows only");
     if (check < 0 || check > 2 || !(tolerance > 0.0005f && tolerance <= 0.001f) || first < 0 || first >= rows) return complain("validate_rows arguments out of range");
     for (unsigned group = 0; group < groups; group++)
     {

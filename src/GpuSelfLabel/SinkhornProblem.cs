@@ -83,8 +83,9 @@ public sealed class SinkhornProblem
     /// <summary>
     /// Scores z = x·W + b recomputed per chunk from features x (N×D) and a classifier W (D×K, or H×D×K
     /// for H heads) with an optional bias b (K, or H×K), all float32 in host memory (the CPU backend).
-    /// The product runs on the host (OpenBLAS where installed, see <see cref="Gemm"/>); on a GPU backend
-    /// each chunk of scores is then copied to the device.
+    /// On the CPU the product runs with <see cref="Gemm"/> (OpenBLAS where installed); on CUDA with
+    /// cuBLAS when libcublas is installed (the features chunk is copied over, W stays on the device);
+    /// on other GPU backends on the host, each chunk of scores then being copied to the device.
     /// </summary>
     public static SinkhornProblem FromFeatures(Tensor features, Tensor weights, Tensor? bias = null, Backend? backend = null)
     {

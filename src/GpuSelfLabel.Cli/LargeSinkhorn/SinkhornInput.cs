@@ -64,7 +64,10 @@ internal sealed class SinkhornInput : IDisposable
             var w = input.Floats(weights, "weights");
             var b = bias is null ? null : input.Floats(bias, "bias");
             input.Problem = SinkhornProblem.FromFeatures(x, w, b, backend);
-            input.Description = string.Create(CultureInfo.InvariantCulture, $"{features.Name} × {weights.Name}{(bias is null ? string.Empty : " + " + bias.Name)} (scores recomputed per chunk, {Gemm.Describe()})");
+            string product = backend is Backends.Cuda.CudaBackend
+                ? Native.CuBlas.IsAvailable ? $"cuBLAS ({Native.CuBlas.Describe})" : $"host {Gemm.Describe()}; cuBLAS: {Native.CuBlas.Describe}"
+                : Gemm.Describe();
+            input.Description = string.Create(CultureInfo.InvariantCulture, $"{features.Name} × {weights.Name}{(bias is null ? string.Empty : " + " + bias.Name)} (scores recomputed per chunk, {product})");
             return input;
         }
         catch

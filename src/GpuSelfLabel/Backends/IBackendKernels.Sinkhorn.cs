@@ -62,6 +62,12 @@ internal partial interface IBackendKernels
     void SinkhornExpShifted(Tensor matrix, double scale, Tensor? columnShift, Tensor rowShift, double offset, Tensor output);
 
     /// <summary>
+    /// matrix_ik += bias_k in place: the classifier's bias on a chunk of scores recomputed from features.
+    /// Reads and writes matrix (rows×K float32); reads bias (K float32).
+    /// </summary>
+    void SinkhornAddBias(Tensor matrix, Tensor bias);
+
+    /// <summary>
     /// The SwAV codes in the linear domain start here: output_ik = exp(scale·s_ik − m_i) with
     /// m_i = max_k scale·s_ik (float64 exponentials, rounded to float32), rowMax_i = m_i and
     /// rowSpread_i = m_i − min_k scale·s_ik. Reads scores (B×K float32); writes output (B×K float32),
@@ -82,6 +88,13 @@ internal partial interface IBackendKernels
     /// columnWeights (K float64); writes rowWeights (B float64) and columnSums (K float64).
     /// </summary>
     void SwavRowStep(Tensor e, Tensor columnWeights, double rowTarget, Tensor rowWeights, Tensor? columnSums);
+
+    /// <summary>
+    /// The last row normalisation and the final scaling in one read of e: u_i = rowTarget /
+    /// Σ_k e_ik·columnWeights_k, then e_ik ← factor·e_ik·u_i·columnWeights_k in place (the product in
+    /// float64, rounded to float32). Reads columnWeights (K float64); reads and writes e (B×K float32).
+    /// </summary>
+    void SwavRowStepAndScale(Tensor e, Tensor columnWeights, double rowTarget, double factor);
 
     /// <summary>
     /// e_ik ← factor·e_ik·rowWeights_i·columnWeights_k in place, the product in float64 rounded to

@@ -45,6 +45,19 @@ internal static class SinkhornPlanner
             budget -= matrixBytes;
         }
 
+        // Features solved on a GPU: the bias lives there, and with cuBLAS the weights too.
+        long d = problem.FeatureDimension;
+        long rowBytes = k * size;
+        if (problem.Kind == SinkhornSourceKind.Features && backend is not CpuBackend)
+        {
+            vectorBytes = checked(vectorBytes + (heads * k * sizeof(float)));
+            if (FeatureRowSource.UsesDeviceProduct(backend))
+            {
+                vectorBytes = checked(vectorBytes + (heads * d * k * sizeof(float)));
+                rowBytes += d * sizeof(float);
+            }
+        }
+
         long fixedBytes = vectorBytes + outputBytes;
         if (fixedBytes > budget)
         {
@@ -62,9 +75,8 @@ internal static class SinkhornPlanner
         }
         else
         {
-            long rowBytes = k * size;
             long perChunkCap = Math.Min(MaxStagingBytes, DeviceMemory.MaxBuffer(backend)) / rowBytes;
-            perChunkCap = Math.Min(perChunkCap, int.MaxValue / Math.Max(k, problem.FeatureDimension));
+            perChunkCap = Math.Min(perChunkCap, int.MaxValue / Math.Max(k, d));
             long fitting = (budget - fixedBytes) / rowBytes;
             if (fitting < 1)
             {

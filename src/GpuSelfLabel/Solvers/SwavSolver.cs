@@ -7,7 +7,8 @@ namespace GpuSelfLabel.Solvers;
 /// recursion on E_ik = exp(S_ik/ε − m_i), m_i = max_k S_ik/ε, stored once in the output (float32): each
 /// iteration then costs one read of E and no exponential. Q_ik = E_ik·u_i·v_k with float64 scalings;
 /// the column step sets v_k = 1/(K·Σ_i E_ik u_i), the row step u_i = 1/(B·Σ_k E_ik v_k), and the two
-/// are fused so that one pass yields the new u and the next column sums.
+/// are fused so that one pass yields the new u and the next column sums; the last row step also
+/// writes Q = B·E·diag(u)·diag(v) in place.
 /// <para>
 /// That needs every E_ik to be a normal float32 (each row of S/ε spans at most
 /// <see cref="MaxLinearSpread"/>) and the per-row scales to stay in float64's range; other scores (a
@@ -113,7 +114,16 @@ internal static class SwavSolver
             }
 
             HostVectors.Write(columnWeights, columns);
-            kernels.SwavRowStep(codes, columnWeights, 1.0 / rows, rowWeights, t + 1 < iterations ? columnSums : null);
+            if (t + 1 < iterations)
+            {
+                kernels.SwavRowStep(codes, columnWeights, 1.0 / rows, rowWeights, columnSums);
+            }
+            else
+            {
+                // Q = B·E·diag(u)·diag(v) with the last u, in the same read of E that computes it.
+                kernels.SwavRowStepAndScale(codes, columnWeights, 1.0 / rows, rows);
+                return;
+            }
         }
 
         kernels.SwavScale(codes, rowWeights, columnWeights, rows);

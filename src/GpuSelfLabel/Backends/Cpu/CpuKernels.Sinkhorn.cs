@@ -233,27 +233,34 @@ internal sealed partial class CpuKernels
         });
     }
 
+    public void SinkhornAddBias(Tensor matrix, Tensor bias) =>
+        CpuRows.ForBlocks(matrix.Rows, matrix.Columns, (start, end) =>
+        {
+            var b = CpuRows.All(bias);
+            for (long i = start; i < end; i++)
+            {
+                var row = CpuRows.Row(matrix, i);
+                TensorPrimitives.Add(row, b, row);
+            }
+        });
+
     public void SwavExpRows(Tensor scores, double scale, Tensor rowMax, Tensor rowSpread, Tensor output)
     {
         int k = checked((int)scores.Columns);
         CpuRows.ForBlocks(scores.Rows, k, (start, end) =>
         {
             using var scratch = new RowScratch(k);
-            var x = scratch.Doubles;
             var max = Doubles(rowMax);
             var spread = Doubles(rowSpread);
             for (long i = start; i < end; i++)
             {
                 var z = StorageRows.Load(scores, i, scratch.Row);
-                TensorPrimitives.ConvertChecked<float, double>(z, x);
-                TensorPrimitives.Multiply(x, scale, x);
-                double m = TensorPrimitives.Max<double>(x);
+
+                // scale > 0, so the extremes of scale·z are scale times those of z, exactly.
+                double m = scale * TensorPrimitives.Max(z);
                 max[checked((int)i)] = m;
-                spread[checked((int)i)] = m - TensorPrimitives.Min<double>(x);
-                TensorPrimitives.Subtract(x, m, x);
-                TensorPrimitives.Max(x, MinRescaleExponent, x);
-                TensorPrimitives.Exp(x, x);
-                TensorPrimitives.ConvertTruncating<double, float>(x, CpuRows.Row(output, i));
+                spread[checked((int)i)] = m - (scale * TensorPrimitives.Min(z));
+                PreciseExpOfScaled(z, scale, m, CpuRows.Row(output, i));
             }
         });
     }
@@ -284,6 +291,17 @@ internal sealed partial class CpuKernels
             return u;
         }
     }
+
+    public void SwavRowStepAndScale(Tensor e, Tensor columnWeights, double rowTarget, double factor) =>
+        CpuRows.ForBlocks(e.Rows, e.Columns, (start, end) =>
+        {
+            var w = Doubles(columnWeights);
+            for (long i = start; i < end; i++)
+            {
+                var row = CpuRows.Row(e, i);
+                ScaleInPlace(row, factor * (rowTarget / Dot(row, w)), w);
+            }
+        });
 
     public void SwavScale(Tensor e, Tensor rowWeights, Tensor columnWeights, double factor)
     {

@@ -19,6 +19,12 @@ internal abstract partial class GpuKernels
     void IBackendKernels.SinkhornExpShifted(Tensor matrix, double scale, Tensor? columnShift, Tensor rowShift, double offset, Tensor output) =>
         LaunchSinkhornExpShifted(matrix, scale, columnShift, rowShift, offset, output);
 
+    void IBackendKernels.SinkhornAddBias(Tensor matrix, Tensor bias)
+    {
+        var kernel = Kernel(KernelFile, "sinkhorn_add_bias");
+        Launch(kernel, RowGroups(matrix.Rows), RowGroupSize(kernel, matrix.Columns), AddBias(matrix, bias));
+    }
+
     void IBackendKernels.SwavExpRows(Tensor scores, double scale, Tensor rowMax, Tensor rowSpread, Tensor output)
     {
         var kernel = Kernel(KernelFile, "swav_exp_rows");
@@ -46,6 +52,12 @@ internal abstract partial class GpuKernels
         {
             ReduceColumnSums(partials, groups, cols, columnSums);
         }
+    }
+
+    void IBackendKernels.SwavRowStepAndScale(Tensor e, Tensor columnWeights, double rowTarget, double factor)
+    {
+        var kernel = Kernel(KernelFile, "swav_row_step_scale");
+        Launch(kernel, RowGroups(e.Rows), RowGroupSize(kernel, e.Columns), SwavRowStepAndScale(e, columnWeights, rowTarget, factor));
     }
 
     void IBackendKernels.SwavScale(Tensor e, Tensor rowWeights, Tensor columnWeights, double factor)

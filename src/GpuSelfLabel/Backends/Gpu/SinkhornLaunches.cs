@@ -82,6 +82,9 @@ internal static class SinkhornLaunches
             .Elements(matrix).Index(matrix.Rows).Index(matrix.Columns).Double(scale)
             .Optional(columnShift, matrix).Elements(rowShift).Double(offset).Elements(output);
 
+    public static KernelArguments AddBias(Tensor matrix, Tensor bias) =>
+        new KernelArguments().Elements(matrix).Index(matrix.Rows).Index(matrix.Columns).Elements(bias);
+
     public static KernelArguments SwavExpRows(Tensor scores, double scale, Tensor rowMax, Tensor rowSpread, Tensor output) =>
         new KernelArguments()
             .Elements(scores).Index(scores.Rows).Index(scores.Columns).Double(scale)
@@ -95,6 +98,10 @@ internal static class SinkhornLaunches
         new KernelArguments()
             .Elements(e).Index(e.Rows).Index(e.Columns).Index(rowsPerGroup).Elements(columnWeights).Double(rowTarget)
             .Elements(rowWeights).Buffer(partials).Int(hasColumns ? 1 : 0);
+
+    public static KernelArguments SwavRowStepAndScale(Tensor e, Tensor columnWeights, double rowTarget, double factor) =>
+        new KernelArguments()
+            .Elements(e).Index(e.Rows).Index(e.Columns).Elements(columnWeights).Double(rowTarget).Double(factor);
 
     public static KernelArguments SwavScale(Tensor e, Tensor rowWeights, Tensor columnWeights, double factor) =>
         new KernelArguments()

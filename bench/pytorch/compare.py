@@ -80,7 +80,7 @@ def check_softmax(work, inputs):
     gp, tp = array(work, "gsl", "softmax", "probs"), array(work, "torch", "softmax", "probs")
     gd, td = array(work, "gsl", "softmax", "dlogits"), array(work, "torch", "softmax", "dlogits")
     return (f"max abs difference σ {max_abs(gp, tp):.2g}, ∂z {max_abs(gd, td):.2g}",
-            "contract ratio on the first %d rows (≤ 1 is within ops.md's 1e-4·|ref| + 1e-6): " % ROWS_CHECKED + "; ".join(lines))
+            "Contract ratio on the first %d rows (≤ 1 is within ops.md's 1e-4·|ref| + 1e-6): " % ROWS_CHECKED + "; ".join(lines))
 
 
 def check_collision(work, inputs):
@@ -100,7 +100,7 @@ def check_collision(work, inputs):
     return (f"loss {gl:.7g} vs {tl:.7g} (relative difference {abs(gl - tl) / abs(tl):.2g}); max abs difference ∂z "
             f"{max_abs(array(work, 'gsl', 'collision_ce', 'dlogits'), array(work, 'torch', 'collision_ce', 'dlogits')):.2g}, ∂y "
             f"{max_abs(array(work, 'gsl', 'collision_ce', 'dtargets'), array(work, 'torch', 'collision_ce', 'dtargets')):.2g}",
-            "contract ratio on the first %d rows: " % ROWS_CHECKED + "; ".join(lines))
+            "Contract ratio on the first %d rows: " % ROWS_CHECKED + "; ".join(lines))
 
 
 def check_sela(work, inputs):
@@ -180,6 +180,17 @@ def main():
                        f"Agreement: {agreement}. {extra if extra not in ('identical',) else ''}".rstrip() )
 
     target = all(s >= 2 for _, s in speedups)
+    loads = []
+    for key, *_ in WORKLOADS:
+        for side in ("gsl", "torch"):
+            value = load(args.work, side, key).get("load_before")
+            if isinstance(value, (int, float)):
+                loads.append(value)
+    busy = loads and max(loads) > 1.25 * (m["cores"] or 1)
+    load_note = (f"The machine was busy while these ran (1-minute load average up to {max(loads):.1f} on {m['cores']} cores, "
+                 "from other jobs): both sides were slowed and the ratios are less certain than the times suggest; "
+                 "workloads alternate between the two sides so that each pair saw about the same load." if busy else
+                 f"The machine was quiet while these ran (1-minute load average at most {max(loads):.1f}).") if loads else ""
     lines = [
         "# Side by side: GpuSelfLabel (CPU backend) and PyTorch (CPU)",
         "",
@@ -206,6 +217,8 @@ def main():
         "",
         f"Target (at least 2× on each): {'met' if target else 'not met'} — "
         + ", ".join(f"{title.split(',')[0]} {s:.1f}×" for title, s in speedups) + ".",
+        "",
+        load_note,
         "",
         "## What was run and how the results agree",
         "",

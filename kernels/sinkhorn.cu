@@ -50,7 +50,8 @@
  * SwAV in the linear domain (the driver's path when every row of S/eps spans at most 80):
  * swav_exp_rows(z, rows, cols, scale, row_max, row_spread, out)
  *   one group per row; m = max_k scale*z_ik, writes row_max[i] = m, row_spread[i] = m - min_k
- *   scale*z_ik (doubles) and out_ik = exp(scale*z_ik - m) (float64 exp, float32 result).
+ *   scale*z_ik (doubles) and out_ik = exp(scale*z_ik - m) (float64 exp, float32 result); a NaN
+ *   score makes the spread infinite (the solver's finiteness screen).
  * swav_column_sums_partial(e, rows, cols, rows_per_group, w, partial)
  *   group g takes a fixed block of rows; writes partial[g][k] = sum_i e_ik * w_i (doubles), reduced by
  *   sinkhorn_column_sum_reduce.
@@ -587,7 +588,9 @@ KERNEL void swav_exp_rows(const GLOBAL float* RESTRICT z_base, GSL_INDEX z_offse
         {
             double x = scale * (double)zr[k];
             hi = DFMAX(hi, x);
-            lo = DFMIN(lo, x);
+            /* fmin and fmax drop NaNs: a NaN score makes the spread infinite instead, which the
+               solver's finiteness screen sees. */
+            lo = DFMIN(lo, x != x ? -(double)GSL_INFINITY : x);
         }
         hi = gsl_block_max_f64(scratch, hi);
         lo = -gsl_block_max_f64(scratch, -lo);

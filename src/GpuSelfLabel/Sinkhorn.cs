@@ -84,7 +84,8 @@ public static class Sinkhorn
         }
 
         Guard.AtLeast(options.Iterations, 0, "iters");
-        Guard.Finite(scores, nameof(scores));
+
+        // Finiteness is checked by the solver's first pass over the scores, which reads them anyway.
         return SwavSolver.Solve(scores, options);
     }
 

@@ -1,4 +1,5 @@
 using GpuSelfLabel.Backends;
+using GpuSelfLabel.Validation;
 
 namespace GpuSelfLabel.Solvers;
 
@@ -41,14 +42,23 @@ internal static class SwavSolver
         {
             using var rowMax = HostVectors.Allocate(backend, rows);
             using var rowSpread = HostVectors.Allocate(backend, rows);
-            kernels.SwavExpRows(scores, scale, rowMax, rowSpread, codes);
+            using var columnSums = HostVectors.Allocate(backend, k);
+            kernels.SwavExpRows(scores, scale, rowMax, rowSpread, codes, options.Iterations > 0 ? columnSums : null);
             var maxima = new double[rows];
             var spreads = new double[rows];
             HostVectors.Read(rowMax, maxima);
             HostVectors.Read(rowSpread, spreads);
+
+            // The finiteness check rides on the first pass (a bad row has a non-finite maximum or
+            // spread); only then is the input scanned again, to name the first bad row.
+            if (!AllFinite(maxima) || !AllFinite(spreads))
+            {
+                Guard.Finite(scores, "scores");
+            }
+
             if (spreads.Max() <= MaxLinearSpread && maxima.Max() - maxima.Min() <= MaxRowMaximumRange)
             {
-                Linear(kernels, codes, maxima, rowMax, options.Iterations);
+                Linear(kernels, codes, maxima, rowMax, columnSums, options.Iterations);
             }
             else
             {
@@ -64,23 +74,25 @@ internal static class SwavSolver
         }
     }
 
-    /// <summary>E is in <paramref name="codes"/>; <paramref name="rowWeights"/> is free scratch of B float64.</summary>
-    private static void Linear(IBackendKernels kernels, Tensor codes, double[] maxima, Tensor rowWeights, int iterations)
+    /// <summary>
+    /// E is in <paramref name="codes"/> and, when there are iterations, Σ_i E_ik·e^{m_i − max m} in
+    /// <paramref name="columnSums"/>; <paramref name="rowWeights"/> is free scratch of B float64.
+    /// </summary>
+    private static void Linear(IBackendKernels kernels, Tensor codes, double[] maxima, Tensor rowWeights, Tensor columnSums, int iterations)
     {
         var backend = codes.Backend;
         long rows = codes.Rows;
         int k = checked((int)codes.Columns);
         using var columnWeights = HostVectors.Allocate(backend, k);
-        using var columnSums = HostVectors.Allocate(backend, k);
-        var weights = new double[rows];
         var columns = new double[k];
 
         // u_i ∝ e^{m_i}, so that E·diag(u) is exp(S/ε) up to one factor. Before a column step that factor
-        // cancels; with no iteration at all it is the total mass, Σ_i e^{m_i}·Σ_k E_ik.
-        double top = maxima.Max();
-        double logTotal = top;
+        // cancels (the first column sums came with E); with no iteration at all it is the total mass,
+        // Σ_i e^{m_i}·Σ_k E_ik.
         if (iterations == 0)
         {
+            var weights = new double[rows];
+            double top = maxima.Max();
             Array.Fill(columns, 1);
             HostVectors.Write(columnWeights, columns);
             kernels.SwavRowStep(codes, columnWeights, 1, rowWeights, null);
@@ -91,18 +103,15 @@ internal static class SwavSolver
                 total += Math.Exp(maxima[i] - top) / weights[i];
             }
 
-            logTotal = top + Math.Log(total);
-        }
+            double logTotal = top + Math.Log(total);
+            for (long i = 0; i < rows; i++)
+            {
+                weights[i] = Math.Exp(maxima[i] - logTotal);
+            }
 
-        for (long i = 0; i < rows; i++)
-        {
-            weights[i] = Math.Exp(maxima[i] - logTotal);
-        }
-
-        HostVectors.Write(rowWeights, weights);
-        if (iterations > 0)
-        {
-            kernels.SwavColumnSums(codes, rowWeights, columnSums);
+            HostVectors.Write(rowWeights, weights);
+            kernels.SwavScale(codes, rowWeights, columnWeights, rows);
+            return;
         }
 
         for (int t = 0; t < iterations; t++)
@@ -118,16 +127,13 @@ internal static class SwavSolver
             {
                 kernels.SwavRowStep(codes, columnWeights, 1.0 / rows, rowWeights, columnSums);
             }
-            else
-            {
-                // Q = B·E·diag(u)·diag(v) with the last u, in the same read of E that computes it.
-                kernels.SwavRowStepAndScale(codes, columnWeights, 1.0 / rows, rows);
-                return;
-            }
         }
 
-        kernels.SwavScale(codes, rowWeights, columnWeights, rows);
+        // Q = B·E·diag(u)·diag(v) with the last u, in the same read of E that computes it.
+        kernels.SwavRowStepAndScale(codes, columnWeights, 1.0 / rows, rows);
     }
+
+    private static bool AllFinite(double[] values) => Array.TrueForAll(values, double.IsFinite);
 
     private static void LogDomain(IBackendKernels kernels, Tensor scores, double scale, int iterations, Tensor codes)
     {

@@ -355,6 +355,28 @@ public abstract class SinkhornTestsBase : BackendTestBase
         Assert.Equal("scores", Assert.Throws<GslArgumentException>(() => Sinkhorn.Swav(heads)).Argument);
     }
 
+    /// <summary>
+    /// SwAV screens finiteness in its first pass over the scores: every kind of bad value, in a row's
+    /// vector part and in its scalar tail (K = 37), is reported at its row, with or without iterations.
+    /// </summary>
+    [SkippableTheory]
+    [InlineData(float.NaN, 3, 3)]
+    [InlineData(float.NaN, 35, 0)]
+    [InlineData(float.PositiveInfinity, 0, 3)]
+    [InlineData(float.PositiveInfinity, 36, 3)]
+    [InlineData(float.NegativeInfinity, 17, 1)]
+    public void Swav_names_the_row_of_a_non_finite_score(float bad, int column, int iterations)
+    {
+        const int b = 6, k = 37;
+        var s = TestData.Logits(b, k, seed: 4);
+        s[(4 * k) + column] = bad;
+        s[(5 * k) + column] = bad;
+        using var scores = Upload(s, b, k);
+        var e = Assert.Throws<GslArgumentException>(() => Sinkhorn.Swav(scores, new SwavOptions(Iterations: iterations)));
+        Assert.Equal("scores", e.Argument);
+        Assert.Equal(4, e.Row);
+    }
+
     /// <summary>The contract of ops.md §5 for head <paramref name="head"/> of a result.</summary>
     internal static void AssertMatches(SinkhornReference.SelaResult reference, SinkhornResult result, int head, int n, int k)
     {

@@ -244,29 +244,70 @@ internal sealed partial class CpuKernels
             }
         });
 
-    public void SwavExpRows(Tensor scores, double scale, Tensor rowMax, Tensor rowSpread, Tensor output)
+    public void SwavExpRows(Tensor scores, double scale, Tensor rowMax, Tensor rowSpread, Tensor output, Tensor? columnSums)
     {
         int k = checked((int)scores.Columns);
-        CpuRows.ForBlocks(scores.Rows, k, (start, end) =>
+        var (blocks, rowsPerBlock) = ReductionBlocks(scores.Rows, k);
+        var partials = columnSums is null ? [] : ArrayPool<double>.Shared.Rent(blocks * k);
+        var references = new double[blocks];
+        try
         {
-            using var scratch = new RowScratch(k);
-            var max = Doubles(rowMax);
-            var spread = Doubles(rowSpread);
-            for (long i = start; i < end; i++)
+            ForReductionBlocks(scores.Rows, blocks, rowsPerBlock, (b, start, end) =>
             {
-                var z = StorageRows.Load(scores, i, scratch.Row);
+                using var scratch = new RowScratch(k);
+                var max = Doubles(rowMax);
+                var spread = Doubles(rowSpread);
+                var partial = columnSums is null ? [] : partials.AsSpan(b * k, k);
+                partial.Clear();
+                for (long i = start; i < end; i++)
+                {
+                    CpuPrefetch.Row(scores, i + 2);
+                    var z = StorageRows.Load(scores, i, scratch.Row);
 
-                // scale > 0, so the extremes of scale·z are scale times those of z, exactly.
-                double m = scale * TensorPrimitives.Max(z);
-                max[checked((int)i)] = m;
-                spread[checked((int)i)] = m - (scale * TensorPrimitives.Min(z));
-                PreciseExpOfScaled(z, scale, m, CpuRows.Row(output, i));
+                    // scale > 0, so the extremes of scale·z are scale times those of z, exactly.
+                    var (hi, lo) = Extremes(z);
+                    double m = scale * hi;
+                    max[checked((int)i)] = m;
+                    spread[checked((int)i)] = m - (scale * lo);
+                    if (i == start)
+                    {
+                        references[b] = m;
+                    }
+
+                    var e = CpuRows.Row(output, i);
+                    if (columnSums is null)
+                    {
+                        PreciseExpOfScaled(z, scale, m, e);
+                    }
+                    else
+                    {
+                        // Row weights e^{m_i} relative to the block's first row: within e^±400 of 1
+                        // wherever the solver keeps these sums (it checks the range of the m_i).
+                        PreciseExpOfScaledAdd(z, scale, m, e, Math.Exp(m - references[b]), partial);
+                    }
+                }
+            });
+
+            if (columnSums is not null)
+            {
+                // Blocks are combined in block order, each rescaled to e^{m_i − max m}.
+                double top = TensorPrimitives.Max<double>(Doubles(rowMax));
+                var result = Doubles(columnSums);
+                result.Clear();
+                for (int b = 0; b < blocks; b++)
+                {
+                    TensorPrimitives.MultiplyAdd(partials.AsSpan(b * k, k), Math.Exp(references[b] - top), result, result);
+                }
             }
-        });
+        }
+        finally
+        {
+            if (columnSums is not null)
+            {
+                ArrayPool<double>.Shared.Return(partials);
+            }
+        }
     }
-
-    public void SwavColumnSums(Tensor e, Tensor rowWeights, Tensor columnSums) =>
-        RowWeightedColumnSums(e, columnSums, (row, i) => Doubles(rowWeights)[checked((int)i)]);
 
     public void SwavRowStep(Tensor e, Tensor columnWeights, double rowTarget, Tensor rowWeights, Tensor? columnSums)
     {

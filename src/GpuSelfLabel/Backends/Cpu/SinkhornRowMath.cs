@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
 namespace GpuSelfLabel.Backends.Cpu;
@@ -144,23 +145,107 @@ internal static class SinkhornRowMath
         int k = 0;
         for (; k <= z.Length - Width; k += Width)
         {
-            Vector.Widen(Vector.LoadUnsafe(ref zr, (nuint)k), out var z0, out var z1);
-            var d0 = Vector.FusedMultiplyAdd(z0, s, c);
-            var d1 = Vector.FusedMultiplyAdd(z1, s, c);
-            var high = Vector.Narrow(d0, d1);
-            Vector.Widen(high, out var h0, out var h1);
-            var low = Vector.Narrow(d0 - h0, d1 - h1);
-            var q = SingleExp.Exp(high);
-            Vector.FusedMultiplyAdd(q, low, q).StoreUnsafe(ref er, (nuint)k);
+            PreciseExp(Vector.LoadUnsafe(ref zr, (nuint)k), s, c).StoreUnsafe(ref er, (nuint)k);
         }
 
         for (; k < z.Length; k++)
         {
-            double d = Math.FusedMultiplyAdd(z[k], scale, -shift);
-            float high = (float)d;
-            float q = SingleExp.Exp(high);
-            e[k] = MathF.FusedMultiplyAdd(q, (float)(d - high), q);
+            e[k] = PreciseExp(z[k], scale, shift);
         }
+    }
+
+    /// <summary>
+    /// <see cref="PreciseExpOfScaled"/> and, in the same loop, sums_k += w·e_k in float64: the SwAV start
+    /// exponentiates a row and adds it to the first column sums while the row is in registers.
+    /// </summary>
+    internal static void PreciseExpOfScaledAdd(ReadOnlySpan<float> z, double scale, double shift, Span<float> e, double w, Span<double> sums)
+    {
+        ref float zr = ref MemoryMarshal.GetReference(z);
+        ref float er = ref MemoryMarshal.GetReference(e);
+        ref double sr = ref MemoryMarshal.GetReference(sums);
+        var s = new Vector<double>(scale);
+        var c = new Vector<double>(-shift);
+        var wv = new Vector<double>(w);
+        int half = Vector<double>.Count;
+        int k = 0;
+        for (; k <= z.Length - Width; k += Width)
+        {
+            var q = PreciseExp(Vector.LoadUnsafe(ref zr, (nuint)k), s, c);
+            q.StoreUnsafe(ref er, (nuint)k);
+            Vector.Widen(q, out var q0, out var q1);
+            Vector.FusedMultiplyAdd(q0, wv, Vector.LoadUnsafe(ref sr, (nuint)k)).StoreUnsafe(ref sr, (nuint)k);
+            Vector.FusedMultiplyAdd(q1, wv, Vector.LoadUnsafe(ref sr, (nuint)(k + half))).StoreUnsafe(ref sr, (nuint)(k + half));
+        }
+
+        for (; k < z.Length; k++)
+        {
+            float q = PreciseExp(z[k], scale, shift);
+            e[k] = q;
+            sums[k] = Math.FusedMultiplyAdd(q, w, sums[k]);
+        }
+    }
+
+    /// <summary>
+    /// (max_k z_k, min_k z_k) in one read of the row. A NaN or infinite entry makes both NaN: z·0 is 0
+    /// for every finite z and NaN otherwise, so one extra multiply-add per vector screens the row that
+    /// the native min and max (which drop NaNs) would pass.
+    /// </summary>
+    internal static (float Max, float Min) Extremes(ReadOnlySpan<float> z)
+    {
+        ref float zr = ref MemoryMarshal.GetReference(z);
+        var max = new Vector<float>(float.NegativeInfinity);
+        var min = new Vector<float>(float.PositiveInfinity);
+        var screen = Vector<float>.Zero;
+        int k = 0;
+        for (; k <= z.Length - Width; k += Width)
+        {
+            var v = Vector.LoadUnsafe(ref zr, (nuint)k);
+            max = Vector.MaxNative(max, v);
+            min = Vector.MinNative(min, v);
+            screen = Vector.FusedMultiplyAdd(v, Vector<float>.Zero, screen);
+        }
+
+        float hi = float.NegativeInfinity;
+        float lo = float.PositiveInfinity;
+        float bad = 0;
+        for (int j = 0; j < Width; j++)
+        {
+            hi = Math.Max(hi, max[j]);
+            lo = Math.Min(lo, min[j]);
+            bad += screen[j];
+        }
+
+        for (; k < z.Length; k++)
+        {
+            hi = Math.Max(hi, z[k]);
+            lo = Math.Min(lo, z[k]);
+            bad += z[k] * 0;
+        }
+
+        return float.IsNaN(bad) ? (float.NaN, float.NaN) : (hi, lo);
+    }
+
+    /// <summary>One vector of <see cref="PreciseExpOfScaled"/>: c is −shift.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector<float> PreciseExp(Vector<float> z, Vector<double> scale, Vector<double> c)
+    {
+        Vector.Widen(z, out var z0, out var z1);
+        var d0 = Vector.FusedMultiplyAdd(z0, scale, c);
+        var d1 = Vector.FusedMultiplyAdd(z1, scale, c);
+        var high = Vector.Narrow(d0, d1);
+        Vector.Widen(high, out var h0, out var h1);
+        var low = Vector.Narrow(d0 - h0, d1 - h1);
+        var q = SingleExp.Exp(high);
+        return Vector.FusedMultiplyAdd(q, low, q);
+    }
+
+    /// <summary>The scalar twin of <see cref="PreciseExp(Vector{float}, Vector{double}, Vector{double})"/>.</summary>
+    private static float PreciseExp(float z, double scale, double shift)
+    {
+        double d = Math.FusedMultiplyAdd(z, scale, -shift);
+        float high = (float)d;
+        float q = SingleExp.Exp(high);
+        return MathF.FusedMultiplyAdd(q, (float)(d - high), q);
     }
 
     /// <summary>sums_k += w·e_k for every column k, in float64.</summary>

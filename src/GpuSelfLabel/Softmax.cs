@@ -22,11 +22,24 @@ public static class Softmax
         Guard.Matrix(grad, nameof(grad));
         Guard.SameShape(probs, nameof(probs), grad, nameof(grad));
         Guard.Positive(options.Temperature, "temperature");
-        Guard.Finite(probs, nameof(probs));
-        Guard.Finite(grad, nameof(grad));
         var dlogits = probs.Backend.Allocate(DType.Float32, probs.Rows, probs.Columns);
-        probs.Backend.Kernels.SoftmaxBackward(probs, grad, dlogits, (float)options.Temperature);
-        return dlogits;
+        try
+        {
+            // Finiteness is checked after the pass, and only when the pass could not vouch for it: on
+            // the CPU a separate scan would read both inputs a second time.
+            if (!probs.Backend.Kernels.SoftmaxBackward(probs, grad, dlogits, (float)options.Temperature))
+            {
+                Guard.Finite(probs, nameof(probs));
+                Guard.Finite(grad, nameof(grad));
+            }
+
+            return dlogits;
+        }
+        catch
+        {
+            dlogits.Dispose();
+            throw;
+        }
     }
 
     private static Tensor Run(Tensor logits, SoftmaxOptions? options, bool logarithm)
@@ -34,9 +47,21 @@ public static class Softmax
         options ??= new SoftmaxOptions();
         Guard.Matrix(logits, nameof(logits));
         Guard.Positive(options.Temperature, "temperature");
-        Guard.Finite(logits, nameof(logits));
         var output = logits.Backend.Allocate(DType.Float32, logits.Rows, logits.Columns);
-        logits.Backend.Kernels.SoftmaxForward(logits, output, (float)options.Temperature, logarithm);
-        return output;
+        try
+        {
+            // As in Backward: the CPU pass screens the logits itself.
+            if (!logits.Backend.Kernels.SoftmaxForward(logits, output, (float)options.Temperature, logarithm))
+            {
+                Guard.Finite(logits, nameof(logits));
+            }
+
+            return output;
+        }
+        catch
+        {
+            output.Dispose();
+            throw;
+        }
     }
 }

@@ -112,6 +112,41 @@ public abstract class SoftmaxTestsBase : BackendTestBase
         using var other = Upload(TestData.Logits(4, 5, seed: 1), 4, 5);
         Assert.Equal("grad", Assert.Throws<GslArgumentException>(() => Softmax.Backward(ok, other)).Argument);
     }
+
+    /// <summary>
+    /// The CPU passes screen finiteness themselves (no separate scan): every kind of bad value, in a
+    /// row's vector part and its tail (K = 37), is named at its row, for each input of each pass,
+    /// including an infinite σ against a zero gradient, whose product is the only trace.
+    /// </summary>
+    [SkippableTheory]
+    [InlineData("logits", float.NaN, 3)]
+    [InlineData("logits", float.NegativeInfinity, 36)]
+    [InlineData("logits", float.PositiveInfinity, 0)]
+    [InlineData("log-logits", float.NegativeInfinity, 20)]
+    [InlineData("probs", float.PositiveInfinity, 5)]
+    [InlineData("probs", float.NaN, 35)]
+    [InlineData("grad", float.NegativeInfinity, 1)]
+    [InlineData("grad", float.NaN, 36)]
+    public void Non_finite_inputs_are_named_at_their_row(string argument, float bad, int column)
+    {
+        const int n = 6, k = 37;
+        var data = TestData.Logits(n, k, seed: 3);
+        var zeroGradient = new float[n * k];
+        using var clean = Upload(data, n, k);
+        data[(2 * k) + column] = bad;
+        data[(4 * k) + column] = bad;
+        using var dirty = Upload(data, n, k);
+        using var zero = Upload(zeroGradient, n, k);
+        var e = Assert.Throws<GslArgumentException>(() => argument switch
+        {
+            "logits" => Softmax.Forward(dirty),
+            "log-logits" => Softmax.LogForward(dirty),
+            "probs" => Softmax.Backward(dirty, zero),
+            _ => Softmax.Backward(clean, dirty),
+        });
+        Assert.Equal(argument == "log-logits" ? "logits" : argument, e.Argument);
+        Assert.Equal(2, e.Row);
+    }
 }
 
 public sealed class CpuSoftmaxTests : SoftmaxTestsBase

@@ -4,9 +4,10 @@ namespace GpuSelfLabel.Backends.Cpu;
 
 internal sealed partial class CpuKernels
 {
-    public void SoftmaxForward(Tensor logits, Tensor output, float temperature, bool logarithm)
+    public bool SoftmaxForward(Tensor logits, Tensor output, float temperature, bool logarithm)
     {
         float inverseTemperature = 1f / temperature;
+        bool finite = true;
         CpuRows.ForBlocks(logits.Rows, logits.Columns, (start, end) =>
         {
             for (long i = start; i < end; i++)
@@ -14,6 +15,14 @@ internal sealed partial class CpuKernels
                 CpuPrefetch.Row(logits, i + 1);
                 var z = CpuRows.Row(logits, i);
                 var o = CpuRows.Row(output, i);
+
+                // The finiteness screen, while the row is in cache: NaN propagates through MaxMagnitude,
+                // and ±∞ is its own magnitude. A separate validation pass would read the logits again.
+                if (!float.IsFinite(TensorPrimitives.MaxMagnitude(z)))
+                {
+                    Volatile.Write(ref finite, false);
+                }
+
                 if (logarithm)
                 {
                     LogSoftmaxRow(z, o, inverseTemperature);
@@ -24,11 +33,13 @@ internal sealed partial class CpuKernels
                 }
             }
         });
+        return finite;
     }
 
-    public void SoftmaxBackward(Tensor probs, Tensor grad, Tensor dlogits, float temperature)
+    public bool SoftmaxBackward(Tensor probs, Tensor grad, Tensor dlogits, float temperature)
     {
         float inverseTemperature = 1f / temperature;
+        bool finite = true;
         CpuRows.ForBlocks(probs.Rows, probs.Columns, (start, end) =>
         {
             for (long i = start; i < end; i++)
@@ -39,6 +50,14 @@ internal sealed partial class CpuKernels
                 var g = CpuRows.Row(grad, i);
                 var d = CpuRows.Row(dlogits, i);
                 float dot = TensorPrimitives.Dot<float>(g, p);
+
+                // A NaN or infinite σ or g makes its product, and so the sum, non-finite; a finite
+                // product that overflows makes the caller check and find nothing, which is right too.
+                if (!float.IsFinite(dot))
+                {
+                    Volatile.Write(ref finite, false);
+                }
+
                 TensorPrimitives.Subtract(g, dot, d);
                 TensorPrimitives.Multiply(d, p, d);
 
@@ -49,6 +68,7 @@ internal sealed partial class CpuKernels
                 }
             }
         });
+        return finite;
     }
 
     /// <summary>σ = softmax(z·s) of one row, max-shifted so no exponential overflows.</summary>

@@ -2,11 +2,19 @@ namespace GpuSelfLabel.Backends.Gpu;
 
 internal abstract partial class GpuKernels
 {
-    void IBackendKernels.SoftmaxForward(Tensor logits, Tensor output, float temperature, bool logarithm) =>
+    // The GPU passes do not screen their inputs (that would need a flag read back after every launch):
+    // the callers' own checks stay in force.
+    bool IBackendKernels.SoftmaxForward(Tensor logits, Tensor output, float temperature, bool logarithm)
+    {
         LaunchSoftmaxForward(logits, output, temperature, logarithm);
+        return false;
+    }
 
-    void IBackendKernels.SoftmaxBackward(Tensor probs, Tensor grad, Tensor dlogits, float temperature) =>
+    bool IBackendKernels.SoftmaxBackward(Tensor probs, Tensor grad, Tensor dlogits, float temperature)
+    {
         LaunchSoftmaxBackward(probs, grad, dlogits, temperature);
+        return false;
+    }
 
     private void LaunchSoftmaxForward(Tensor logits, Tensor output, float temperature, bool logarithm)
     {

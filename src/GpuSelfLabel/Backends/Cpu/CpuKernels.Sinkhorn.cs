@@ -339,6 +339,7 @@ internal sealed partial class CpuKernels
             var w = Doubles(columnWeights);
             for (long i = start; i < end; i++)
             {
+                CpuPrefetch.Row(e, i + 2);
                 var row = CpuRows.Row(e, i);
                 ScaleInPlace(row, factor * (rowTarget / Dot(row, w)), w);
             }
@@ -374,6 +375,7 @@ internal sealed partial class CpuKernels
                 partial.Clear();
                 for (long i = start; i < end; i++)
                 {
+                    CpuPrefetch.Row(e, i + 2);
                     var row = CpuRows.Row(e, i);
                     AddScaled(row, weight(row, i), partial);
                 }

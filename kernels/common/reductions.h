@@ -59,25 +59,72 @@ DEVICE_INLINE gsl_softmax_pair gsl_softmax_pair_merge(gsl_softmax_pair a, gsl_so
     return r;
 }
 
+/* The sum and max reductions, written once and instantiated per element type: a kernel calls
+ * gsl_block_sum / gsl_block_max (float, below) or gsl_block_sum_f64 / gsl_block_max_f64 (double,
+ * reductions_f64.h). scratch: LOCAL_SIZE() elements of the type. OpenCL C has no templates, so the
+ * generator is a macro; the warp path exists only on CUDA, hence the two pieces below. */
+#define GSL_ADD(a, b) ((a) + (b))
+
 #ifdef GSL_CUDA
-DEVICE_INLINE float gsl_warp_sum(float v)
-{
-    for (int offset = GSL_WARP_SIZE / 2; offset > 0; offset >>= 1)
-    {
-        v += __shfl_xor_sync(GSL_FULL_MASK, v, offset);
+/* Butterfly over one warp with combine(a, b). */
+#define GSL_DEFINE_WARP_REDUCTION(T, warp, combine)                                 \
+    DEVICE_INLINE T warp(T v)                                                      \
+    {                                                                              \
+        for (int offset = GSL_WARP_SIZE / 2; offset > 0; offset >>= 1)             \
+        {                                                                          \
+            v = combine(v, __shfl_xor_sync(GSL_FULL_MASK, v, offset));             \
+        }                                                                          \
+        return v;                                                                  \
     }
-    return v;
-}
 
-DEVICE_INLINE float gsl_warp_max(float v)
-{
-    for (int offset = GSL_WARP_SIZE / 2; offset > 0; offset >>= 1)
-    {
-        v = FMAX(v, __shfl_xor_sync(GSL_FULL_MASK, v, offset));
+/* Groups of whole warps: each warp's result, then one more butterfly over the warps' partials. */
+#define GSL_WARP_PATH(warp, identity)                                               \
+    if (LOCAL_SIZE() >= GSL_WARP_SIZE)                                             \
+    {                                                                              \
+        int lane = t % GSL_WARP_SIZE;                                              \
+        v = warp(v);                                                               \
+        if (lane == 0)                                                             \
+        {                                                                          \
+            scratch[t / GSL_WARP_SIZE] = v;                                        \
+        }                                                                          \
+        BARRIER();                                                                 \
+        v = lane < LOCAL_SIZE() / GSL_WARP_SIZE ? scratch[lane] : (identity);      \
+        v = warp(v);                                                               \
+        BARRIER();                                                                 \
+        return v;                                                                  \
     }
-    return v;
-}
+#else
+#define GSL_DEFINE_WARP_REDUCTION(T, warp, combine)
+#define GSL_WARP_PATH(warp, identity)
+#endif
 
+/* DEVICE_INLINE T name(LOCAL_PTR T* scratch, T v): combine(…) of v over the group, the portable
+ * tree everywhere but CUDA's whole-warp groups. identity fills the unused warp slots. */
+#define GSL_DEFINE_BLOCK_REDUCTION(T, name, warp, combine, identity)               \
+    GSL_DEFINE_WARP_REDUCTION(T, warp, combine)                                    \
+    DEVICE_INLINE T name(LOCAL_PTR T* scratch, T v)                                \
+    {                                                                              \
+        int t = LOCAL_ID();                                                        \
+        GSL_WARP_PATH(warp, identity)                                              \
+        scratch[t] = v;                                                            \
+        BARRIER();                                                                 \
+        for (int s = LOCAL_SIZE() / 2; s > 0; s >>= 1)                             \
+        {                                                                          \
+            if (t < s)                                                             \
+            {                                                                      \
+                scratch[t] = combine(scratch[t], scratch[t + s]);                  \
+            }                                                                      \
+            BARRIER();                                                             \
+        }                                                                          \
+        v = scratch[0];                                                            \
+        BARRIER();                                                                 \
+        return v;                                                                  \
+    }
+
+GSL_DEFINE_BLOCK_REDUCTION(float, gsl_block_sum, gsl_warp_sum, GSL_ADD, 0.0f)
+GSL_DEFINE_BLOCK_REDUCTION(float, gsl_block_max, gsl_warp_max, FMAX, GSL_NEG_INFINITY)
+
+#ifdef GSL_CUDA
 DEVICE_INLINE gsl_softmax_pair gsl_warp_softmax_pair(gsl_softmax_pair p, float scale)
 {
     for (int offset = GSL_WARP_SIZE / 2; offset > 0; offset >>= 1)
@@ -91,76 +138,6 @@ DEVICE_INLINE gsl_softmax_pair gsl_warp_softmax_pair(gsl_softmax_pair p, float s
     return p;
 }
 #endif
-
-/* sum v over the group. scratch: LOCAL_SIZE() floats. */
-DEVICE_INLINE float gsl_block_sum(LOCAL_PTR float* scratch, float v)
-{
-    int t = LOCAL_ID();
-#ifdef GSL_CUDA
-    if (LOCAL_SIZE() >= GSL_WARP_SIZE)
-    {
-        int lane = t % GSL_WARP_SIZE;
-        v = gsl_warp_sum(v);
-        if (lane == 0)
-        {
-            scratch[t / GSL_WARP_SIZE] = v;
-        }
-        BARRIER();
-        v = lane < LOCAL_SIZE() / GSL_WARP_SIZE ? scratch[lane] : 0.0f;
-        v = gsl_warp_sum(v);
-        BARRIER();
-        return v;
-    }
-#endif
-    scratch[t] = v;
-    BARRIER();
-    for (int s = LOCAL_SIZE() / 2; s > 0; s >>= 1)
-    {
-        if (t < s)
-        {
-            scratch[t] += scratch[t + s];
-        }
-        BARRIER();
-    }
-    v = scratch[0];
-    BARRIER();
-    return v;
-}
-
-/* max v over the group. scratch: LOCAL_SIZE() floats. */
-DEVICE_INLINE float gsl_block_max(LOCAL_PTR float* scratch, float v)
-{
-    int t = LOCAL_ID();
-#ifdef GSL_CUDA
-    if (LOCAL_SIZE() >= GSL_WARP_SIZE)
-    {
-        int lane = t % GSL_WARP_SIZE;
-        v = gsl_warp_max(v);
-        if (lane == 0)
-        {
-            scratch[t / GSL_WARP_SIZE] = v;
-        }
-        BARRIER();
-        v = lane < LOCAL_SIZE() / GSL_WARP_SIZE ? scratch[lane] : GSL_NEG_INFINITY;
-        v = gsl_warp_max(v);
-        BARRIER();
-        return v;
-    }
-#endif
-    scratch[t] = v;
-    BARRIER();
-    for (int s = LOCAL_SIZE() / 2; s > 0; s >>= 1)
-    {
-        if (t < s)
-        {
-            scratch[t] = FMAX(scratch[t], scratch[t + s]);
-        }
-        BARRIER();
-    }
-    v = scratch[0];
-    BARRIER();
-    return v;
-}
 
 /* The group's online-softmax state from each work-item's own. scratch_max, scratch_sum: LOCAL_SIZE() floats each. */
 DEVICE_INLINE gsl_softmax_pair gsl_block_softmax_pair(LOCAL_PTR float* scratch_max, LOCAL_PTR float* scratch_sum,

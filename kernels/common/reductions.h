@@ -98,7 +98,7 @@ DEVICE_INLINE gsl_softmax_pair gsl_softmax_pair_merge(gsl_softmax_pair a, gsl_so
 #define GSL_WARP_PATH(warp, identity)
 #endif
 
-/* DEVICE_INLINE T name(LOCAL_PTR T* scratch, T v): combine(…) of v over the group, the portable
+/* DEVICE_INLINE T name(LOCAL_PTR T* scratch, T v): combine(a, b) of v over the group, the portable
  * tree everywhere but CUDA's whole-warp groups. identity fills the unused warp slots. */
 #define GSL_DEFINE_BLOCK_REDUCTION(T, name, warp, combine, identity)               \
     GSL_DEFINE_WARP_REDUCTION(T, warp, combine)                                    \

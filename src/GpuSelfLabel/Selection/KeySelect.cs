@@ -15,8 +15,9 @@ internal readonly record struct SelectedKey(uint Key, long Above, long Equal, ui
 
 /// <summary>
 /// Backend-neutral driver of the radix select: each round asks the backend for one histogram of the
-/// candidates that share the prefix found so far, and narrows the prefix on the host. Three rounds
-/// (11 + 11 + 10 bits) pin down the exact key, whatever the data, with three reads of the scores.
+/// candidates that share the prefix found so far, and narrows the prefix on the host. The backend's
+/// rounds (<see cref="IBackendKernels.AverageKRoundBits"/>: 11 + 11 + 10 bits on GPUs, 16 + 16 on the
+/// CPU) pin down the exact key, whatever the data, with one read of the scores per round.
 /// </summary>
 internal static class KeySelect
 {
@@ -33,7 +34,7 @@ internal static class KeySelect
         long[] histogram = [];
         int bin = 0;
         long? nonFinite = null;
-        foreach (int bits in OrderedKey.RoundBits)
+        foreach (int bits in kernels.AverageKRoundBits)
         {
             histogram = new long[1 << bits];
             kernels.AverageKKeyHistogram(scores, excludedLabels, prefix, prefixBits, bits, histogram);

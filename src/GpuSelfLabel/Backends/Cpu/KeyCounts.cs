@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using GpuSelfLabel.Selection;
@@ -5,18 +6,24 @@ using GpuSelfLabel.Selection;
 namespace GpuSelfLabel.Backends.Cpu;
 
 /// <summary>
-/// One thread's histogram of <see cref="OrderedKey"/> digits. A dense pass counts into four uint32
-/// copies in turn: consecutive entries of a concentrated distribution (probabilities, whose keys share
-/// a few exponents) would otherwise increment the same counter back to back and wait on each other's
-/// store, and uint32 keeps the four copies of 2048 bins in 32 KB, within the first-level cache.
+/// One thread's histogram of <see cref="OrderedKey"/> digits. A dense pass over narrow digits (up to
+/// 2^12 bins) counts into four uint32 copies in turn: consecutive entries of a concentrated
+/// distribution (probabilities, whose keys share a few exponents) would otherwise increment the same
+/// counter back to back and wait on each other's store, and uint32 keeps the four copies of 2048 bins
+/// in 32 KB, within the first-level cache. Wide digits (2^16 bins) spread such runs over many bins
+/// already and keep one copy (256 KB), which stays in the second-level cache.
 /// <see cref="Flush"/> folds them into the int64 <see cref="Totals"/> before any copy could overflow.
 /// </summary>
 internal sealed class KeyCounts
 {
     private const int Ways = 4;
+    private const int MaxInterleavedBits = 12;
 
     private readonly uint[] ways;
     private readonly int bins;
+
+    /// <summary>Distance between the copies: one bin count, or 0 when the four ways share one copy.</summary>
+    private readonly int stride;
     private long pending;
 
     /// <param name="binBits">Digit width; the histogram has 2^binBits bins.</param>
@@ -25,7 +32,8 @@ internal sealed class KeyCounts
     {
         bins = 1 << binBits;
         Totals = new long[bins];
-        ways = dense ? new uint[Ways * bins] : [];
+        stride = binBits <= MaxInterleavedBits ? bins : 0;
+        ways = dense ? new uint[binBits <= MaxInterleavedBits ? Ways * bins : bins] : [];
     }
 
     /// <summary>The int64 counts; complete after <see cref="Flush"/>.</summary>
@@ -41,19 +49,26 @@ internal sealed class KeyCounts
 
         pending += row.Length;
         ref uint w0 = ref MemoryMarshal.GetArrayDataReference(ways);
-        ref uint w1 = ref Unsafe.Add(ref w0, bins);
-        ref uint w2 = ref Unsafe.Add(ref w1, bins);
-        ref uint w3 = ref Unsafe.Add(ref w2, bins);
+        ref uint w1 = ref Unsafe.Add(ref w0, stride);
+        ref uint w2 = ref Unsafe.Add(ref w1, stride);
+        ref uint w3 = ref Unsafe.Add(ref w2, stride);
         ref float s = ref MemoryMarshal.GetReference(row);
 
-        // key >> (32 − binBits) is below 2^binBits, so every index lies inside its copy.
+        // Keys and bins a vector at a time (half the cost of the scalar key per entry), then the
+        // increments from a small buffer; key >> (32 − binBits) is below 2^binBits, inside every copy.
+        Span<uint> bin = stackalloc uint[Vector<uint>.Count];
+        ref uint b = ref MemoryMarshal.GetReference(bin);
         int j = 0;
-        for (; j <= row.Length - Ways; j += Ways)
+        for (; j <= row.Length - bin.Length; j += bin.Length)
         {
-            Unsafe.Add(ref w0, (nint)(OrderedKey.FromSingle(Unsafe.Add(ref s, j)) >> shift))++;
-            Unsafe.Add(ref w1, (nint)(OrderedKey.FromSingle(Unsafe.Add(ref s, j + 1)) >> shift))++;
-            Unsafe.Add(ref w2, (nint)(OrderedKey.FromSingle(Unsafe.Add(ref s, j + 2)) >> shift))++;
-            Unsafe.Add(ref w3, (nint)(OrderedKey.FromSingle(Unsafe.Add(ref s, j + 3)) >> shift))++;
+            Vector.ShiftRightLogical(KeyRows.Keys(Vector.LoadUnsafe(ref s, (nuint)j)), shift).StoreUnsafe(ref b);
+            for (int k = 0; k < bin.Length; k += Ways)
+            {
+                Unsafe.Add(ref w0, (nint)Unsafe.Add(ref b, k))++;
+                Unsafe.Add(ref w1, (nint)Unsafe.Add(ref b, k + 1))++;
+                Unsafe.Add(ref w2, (nint)Unsafe.Add(ref b, k + 2))++;
+                Unsafe.Add(ref w3, (nint)Unsafe.Add(ref b, k + 3))++;
+            }
         }
 
         for (; j < row.Length; j++)

@@ -24,8 +24,8 @@ internal sealed partial class CpuKernels
         {
             for (long i = start; i < end; i++)
             {
-                // Both rounds read far less than they compute per byte would allow: the row after next
-                // is requested ahead so DRAM latency overlaps the scan.
+                // Both rounds do little arithmetic per byte, so DRAM latency would show: the row after
+                // next is requested ahead, as in the other row scans.
                 CpuPrefetch.Row(scores, i + 2);
                 var s = CpuRows.Row(scores, i);
                 if (prefixBits == 0)

@@ -12,6 +12,12 @@ internal sealed partial class CpuKernels
     /// </summary>
     public ReadOnlySpan<int> AverageKRoundBits => [16, 16];
 
+    /// <summary>
+    /// The largest gradient scale μ/B for which the float32 multi-label head meets the contract: its
+    /// exponentials flush below 1.2e-38, an absolute error of at most 1.2e-8 in the gradient at this scale.
+    /// </summary>
+    private const double MaxSingleScale = 1e30;
+
     public void AverageKKeyHistogram(Tensor scores, Tensor? excludedLabels, uint prefix, int prefixBits, int binBits, long[] histogram)
     {
         int prefixShift = 32 - prefixBits;
@@ -146,6 +152,9 @@ internal sealed partial class CpuKernels
 
     public double TwoHeadMultilabelHead(Tensor logits, Tensor targets, Tensor dlogits, double scale)
     {
+        // Past MaxSingleScale the float32 exponential's flush to zero below e^-87.3 (≤ 1.2e-38 of σ)
+        // could exceed the contract's 1e-6 once scaled, so such rows are done in float64.
+        bool precise = scale > MaxSingleScale;
         float scale32 = (float)scale;
         return SumOverRowBlocks(logits.Rows, logits.Columns, (start, end) =>
         {
@@ -154,7 +163,10 @@ internal sealed partial class CpuKernels
             {
                 CpuPrefetch.Row(logits, i + 2);
                 CpuPrefetch.Row(targets, i + 2);
-                sum += TwoHeadRowMath.BinaryCrossEntropy(CpuRows.Row(logits, i), CpuRows.Row(targets, i), CpuRows.Row(dlogits, i), scale32);
+                var b = CpuRows.Row(logits, i);
+                var z = CpuRows.Row(targets, i);
+                var d = CpuRows.Row(dlogits, i);
+                sum += precise ? TwoHeadRowMath.PreciseBinaryCrossEntropy(b, z, d, scale) : TwoHeadRowMath.BinaryCrossEntropy(b, z, d, scale32);
             }
 
             return sum;

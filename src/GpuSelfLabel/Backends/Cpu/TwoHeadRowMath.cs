@@ -65,6 +65,27 @@ internal static class TwoHeadRowMath
     }
 
     /// <summary>
+    /// <see cref="BinaryCrossEntropy"/> in scalar float64 arithmetic, for gradient scales so large that
+    /// float32 underflow of e^−|x| would show.
+    /// </summary>
+    internal static double PreciseBinaryCrossEntropy(ReadOnlySpan<float> b, ReadOnlySpan<float> z, Span<float> d, double scale)
+    {
+        double sum = 0;
+        for (int j = 0; j < b.Length; j++)
+        {
+            double x = b[j];
+            double e = Math.Exp(-Math.Abs(x));
+            double up = x >= 0 ? 1 : e;
+            double down = x >= 0 ? e : 1;
+            double zj = z[j];
+            sum += Math.Max(x, 0) - (zj * x) + double.LogP1(e);
+            d[j] = (float)((((1 - zj) * up) - (zj * down)) / (1 + e) * scale);
+        }
+
+        return sum;
+    }
+
+    /// <summary>
     /// One vector of BCE terms and gradients. With e = e^−|x| (exact argument, 2 ulp), and one division
     /// q = 1/((1 + e)(2 + e)) shared by both: σ(x) − z = ((1 − z)·σ(x) − z·σ(−x)), σ(±|x|) = {1, e}/(1 + e),
     /// which never subtracts nearly equal numbers for 0/1 targets; ln(1 + e) = 2·atanh(t), t = e/(2 + e) ≤ 1/3,

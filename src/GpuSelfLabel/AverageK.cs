@@ -31,9 +31,16 @@ public static class AverageK
             throw new GslArgumentException(nameof(k), $"K·N = {k}·{rows} rounds to m = {m}; the threshold needs 1 ≤ m < N·L = {scores.Length}");
         }
 
-        Guard.Finite(scores, nameof(scores));
         var kernels = scores.Backend.Kernels;
         var first = KeySelect.Descending(kernels, scores, null, m);
+
+        // The first histogram already counted the non-finite scores: the row-by-row check, which names
+        // the offending row, reads the scores again only when there is one (or the bins cannot tell).
+        if (first.NonFinite != 0)
+        {
+            Guard.Finite(scores, nameof(scores));
+        }
+
         uint secondKey = first.Above + first.Equal > m ? first.Key : first.NextBelow ?? kernels.AverageKMaxKeyBelow(scores, first.Key);
         float high = OrderedKey.ToSingle(first.Key);
         double threshold = 0.5 * ((double)high + OrderedKey.ToSingle(secondKey));
@@ -150,13 +157,22 @@ public static class AverageK
         {
             var selected = KeySelect.Descending(kernels, probs, excluded, q);
             key = selected.Key;
-            var ties = new long[probs.Rows];
-            kernels.AverageKTieCounts(probs, excluded, key, ties);
             long need = q - selected.Above;
-            for (int i = 0; i < quota.Length && need > 0; i++)
+            if (need == selected.Equal && key > 0)
             {
-                quota[i] = Math.Min(ties[i], need);
-                need -= quota[i];
+                // Every tied candidate is taken (the usual case without ties): they are exactly the
+                // candidates above the next lower key, so no per-row tie counts and no quota are needed.
+                key--;
+            }
+            else
+            {
+                var ties = new long[probs.Rows];
+                kernels.AverageKTieCounts(probs, excluded, key, ties);
+                for (int i = 0; i < quota.Length && need > 0; i++)
+                {
+                    quota[i] = Math.Min(ties[i], need);
+                    need -= quota[i];
+                }
             }
         }
 

@@ -8,6 +8,13 @@ namespace GpuSelfLabel.Backends;
 internal partial interface IBackendKernels
 {
     /// <summary>
+    /// Key bits per radix-select round, most significant first, summing to 32: one
+    /// <see cref="AverageKKeyHistogram"/> pass over the scores per round. The default suits histograms
+    /// in GPU local memory; a backend whose histograms live in large caches may take wider digits and fewer passes.
+    /// </summary>
+    ReadOnlySpan<int> AverageKRoundBits => Selection.OrderedKey.RoundBits;
+
+    /// <summary>
     /// Adds to <paramref name="histogram"/> (length 2^<paramref name="binBits"/>, zeroed by the caller)
     /// the candidates whose key's top <paramref name="prefixBits"/> bits equal <paramref name="prefix"/>,
     /// binned by the next <paramref name="binBits"/> bits. Candidates are all entries of the rows×columns

@@ -7,12 +7,17 @@ namespace GpuSelfLabel.Selection;
 /// <param name="Above">Number of candidates with a larger key.</param>
 /// <param name="Equal">Number of candidates with exactly this key.</param>
 /// <param name="NextBelow">The next smaller candidate key when the last histogram already showed it, else null.</param>
-internal readonly record struct SelectedKey(uint Key, long Above, long Equal, uint? NextBelow);
+/// <param name="NonFinite">
+/// Candidates that are ±∞ or NaN, read off the first histogram (null when its bins are too wide to tell),
+/// so a caller can skip a separate finiteness pass over the scores when this is 0.
+/// </param>
+internal readonly record struct SelectedKey(uint Key, long Above, long Equal, uint? NextBelow, long? NonFinite);
 
 /// <summary>
 /// Backend-neutral driver of the radix select: each round asks the backend for one histogram of the
-/// candidates that share the prefix found so far, and narrows the prefix on the host. Three rounds
-/// (11 + 11 + 10 bits) pin down the exact key, whatever the data, with three reads of the scores.
+/// candidates that share the prefix found so far, and narrows the prefix on the host. The backend's
+/// rounds (<see cref="IBackendKernels.AverageKRoundBits"/>: 11 + 11 + 10 bits on GPUs, 16 + 16 on the
+/// CPU) pin down the exact key, whatever the data, with one read of the scores per round.
 /// </summary>
 internal static class KeySelect
 {
@@ -28,10 +33,16 @@ internal static class KeySelect
         long above = 0;
         long[] histogram = [];
         int bin = 0;
-        foreach (int bits in OrderedKey.RoundBits)
+        long? nonFinite = null;
+        foreach (int bits in kernels.AverageKRoundBits)
         {
             histogram = new long[1 << bits];
             kernels.AverageKKeyHistogram(scores, excludedLabels, prefix, prefixBits, bits, histogram);
+            if (prefixBits == 0)
+            {
+                nonFinite = OrderedKey.NonFiniteCount(histogram);
+            }
+
             long remaining = rank - above;
             bin = histogram.Length - 1;
             while (bin > 0 && histogram[bin] < remaining)
@@ -53,6 +64,6 @@ internal static class KeySelect
             nextBelow = histogram[lower] > 0 ? group | (uint)lower : null;
         }
 
-        return new SelectedKey(prefix, above, histogram[bin], nextBelow);
+        return new SelectedKey(prefix, above, histogram[bin], nextBelow, nonFinite);
     }
 }

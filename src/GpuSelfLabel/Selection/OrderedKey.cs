@@ -1,3 +1,5 @@
+using System.Numerics;
+
 namespace GpuSelfLabel.Selection;
 
 /// <summary>
@@ -18,6 +20,35 @@ internal static class OrderedKey
     {
         uint bits = BitConverter.SingleToUInt32Bits(value + 0f);
         return bits ^ ((uint)((int)bits >> 31) | 0x8000_0000u);
+    }
+
+    /// <summary>
+    /// The number of ±∞ and NaN entries counted in a histogram of the top log2(length) key bits, or
+    /// null when the bins are wider than sign and exponent (fewer than 9 bits). Keys of +∞ and
+    /// positive NaNs have their top 9 bits all ones, those of −∞ and negative NaNs all zeros, and no
+    /// finite value shares either pattern, so these are whole bins at both ends.
+    /// </summary>
+    public static long? NonFiniteCount(ReadOnlySpan<long> histogram)
+    {
+        int bits = BitOperations.Log2((uint)histogram.Length);
+        if (bits < 9)
+        {
+            return null;
+        }
+
+        int edge = 1 << (bits - 9);
+        long count = 0;
+        foreach (long c in histogram[..edge])
+        {
+            count += c;
+        }
+
+        foreach (long c in histogram[^edge..])
+        {
+            count += c;
+        }
+
+        return count;
     }
 
     /// <summary>The float whose key is <paramref name="key"/>.</summary>

@@ -167,6 +167,79 @@ public abstract class AverageKTestsBase : BackendTestBase
     }
 
     [SkippableFact]
+    public void Two_head_loss_at_extreme_logits_large_K_and_a_large_scale_meets_the_contract()
+    {
+        // L = 3001 leaves a partial last vector; exponents past float32's range (±88.7, ±100) underflow
+        // to zero in the multi-label head; μ = 1000 makes the gradient scale large, so the absolute
+        // floor of the contract cannot hide a relative error.
+        const int b = 3, l = 3001;
+        var random = new Random(17);
+        var a = ExtremeLogits(b * l, random);
+        var m = ExtremeLogits(b * l, random);
+        CheckTwoHead(a, m, b, l, TestData.Labels(b, l, seed: 9), 40.0, 1000.0);
+    }
+
+    [SkippableFact]
+    public void Two_head_gradient_scale_beyond_float32_keeps_underflowing_sigmoids()
+    {
+        // μ/B past 1e30 takes the CPU's float64 path, where e^-|x| below float32's range still counts
+        // once scaled. The reference's σ(x) − 1 cancels to 0 for x ≫ 1, so the gradient is checked
+        // against −σ(−x) here; the GPU kernels form σ(x) − z as the reference does.
+        Skip.If(BackendName != "cpu", "the GPU kernels compute σ(x) − z directly, as the reference does");
+        const int b = 3, l = 3001;
+        var random = new Random(17);
+        var a = ExtremeLogits(b * l, random);
+        var m = ExtremeLogits(b * l, random);
+        const double hugeMu = 1e36;
+        var labels = TestData.Labels(b, l, seed: 9);
+        var z = AverageKReference.TwoHeadTargets(Float64.Widen(a), b, l, labels, 40.0);
+        using var logitsSoftmax = Upload(a, b, l);
+        using var logitsMultilabel = Upload(m, b, l);
+        var result = AverageK.TwoHeadLoss(logitsSoftmax, logitsMultilabel, labels, 40.0, hugeMu);
+        using var ds = result.DSoftmax;
+        using var dm = result.DMultilabel;
+        Approx.Scalar(AverageKReference.TwoHeadLoss(Float64.Widen(a), Float64.Widen(m), b, l, labels, z, hugeMu), result.Loss, "loss");
+        var stable = m.Select((x, e) => hugeMu / b * (z[e] == 1 ? -1 / (1 + Math.Exp((double)x)) : 1 / (1 + Math.Exp(-(double)x)))).ToArray();
+        Approx.Elementwise(stable, dm.ToArray(), "dmultilabel");
+    }
+
+    [SkippableFact]
+    public void Pseudo_labels_and_thresholds_over_long_rows_with_and_without_ties()
+    {
+        // Rows longer than a vector with a partial last one: distinct values (every tied candidate
+        // taken), and rows of equal values, where the tie quota is handed out inside vectors.
+        const int b = 6, l = 37;
+        var labels = TestData.Labels(b, l, seed: 6);
+        var distinct = TestData.Distributions(b, l, seed: 5);
+        var tied = Enumerable.Range(0, b * l).Select(e => e / l % 2 == 0 ? 1f / l : distinct[e]).ToArray();
+        foreach (var k in new[] { 1.0, 1.5, 3.3, 10.0, 36.5 })
+        {
+            foreach (var rule in new[] { AverageKRule.TruePlusTop, AverageKRule.TopThenTrue })
+            {
+                CheckPseudoLabels(distinct, b, l, labels, k, rule);
+                CheckPseudoLabels(tied, b, l, labels, k, rule);
+            }
+
+            CheckThreshold(tied, b, l, k, labels);
+            CheckThreshold(tied.Select(v => MathF.Round(v * 100)).ToArray(), b, l, k, labels);
+        }
+    }
+
+    [SkippableFact]
+    public void Threshold_names_the_row_of_any_non_finite_score()
+    {
+        float negativeNaN = BitConverter.Int32BitsToSingle(unchecked((int)0xFFC0_0001));
+        foreach (var (bad, row) in new[] { (float.NegativeInfinity, 3), (float.NaN, 1), (negativeNaN, 4), (float.PositiveInfinity, 0) })
+        {
+            var s = TestData.Logits(6, 11, seed: 4);
+            s[(row * 11) + 7] = bad;
+            using var scores = Upload(s, 6, 11);
+            var e = Assert.Throws<GslArgumentException>(() => AverageK.Threshold(scores, 2.0));
+            Assert.Equal(("scores", (long)row), (e.Argument, e.Row));
+        }
+    }
+
+    [SkippableFact]
     public void Bad_input_names_argument_and_row()
     {
         var s = TestData.Logits(5, 4, seed: 1);
@@ -209,6 +282,13 @@ public abstract class AverageKTestsBase : BackendTestBase
         Assert.Equal(("logits-softmax", 2L), (e.Argument, e.Row));
         e = Assert.Throws<GslArgumentException>(() => AverageK.TwoHeadLoss(a, bad, labels, 1.5));
         Assert.Equal(("logits-multilabel", 2L), (e.Argument, e.Row));
+    }
+
+    /// <summary>Logits in ±20 with a third drawn from edge values: ±80, float32's exponent limits (±87.5, ±88.7), ±100, ±0.</summary>
+    private static float[] ExtremeLogits(int count, Random random)
+    {
+        float[] pool = [80f, -80f, 87.5f, -87.5f, 88.7f, -88.7f, 100f, -100f, 30f, -30f, 15f, -15f, 1e-3f, -1e-3f, 0f, -0f];
+        return Enumerable.Range(0, count).Select(_ => random.Next(3) == 0 ? pool[random.Next(pool.Length)] : (float)((random.NextDouble() * 40) - 20)).ToArray();
     }
 
     private void CheckThreshold(float[] scores, int n, int l, double k, int[] labels)

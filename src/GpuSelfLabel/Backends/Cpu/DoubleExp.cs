@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace GpuSelfLabel.Backends.Cpu;
 
@@ -57,6 +58,35 @@ internal static class DoubleExp
         var biased = Vector.AsVectorInt64(shifted) - Vector.AsVectorInt64(new Vector<double>(RoundingShift)) + new Vector<long>(1023);
         var scale = Vector.AsVectorDouble(Vector.ShiftLeft(biased, 52));
         return Vector.ConditionalSelect(Vector.GreaterThan(biased, Vector<long>.Zero), p * scale, Vector<double>.Zero);
+    }
+
+    /// <summary>The 512-bit twin of <see cref="Exp(Vector{double})"/>, lane for lane the same value: where the hardware has it, twice the lanes per instruction.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<double> Exp(Vector512<double> x)
+    {
+        x = Vector512.MinNative(Vector512.MaxNative(x, Vector512.Create(Lowest)), Vector512.Create(Highest));
+        var shifted = Vector512.FusedMultiplyAdd(x, Vector512.Create(Log2E), Vector512.Create(RoundingShift));
+        var n = shifted - Vector512.Create(RoundingShift);
+        var r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2High), x);
+        r = Vector512.FusedMultiplyAdd(n, Vector512.Create(-Ln2Low), r);
+
+        var r2 = r * r;
+        var r4 = r2 * r2;
+        var p01 = r + Vector512<double>.One;
+        var p23 = Vector512.FusedMultiplyAdd(r, Vector512.Create(1.0 / 6), Vector512.Create(1.0 / 2));
+        var p45 = Vector512.FusedMultiplyAdd(r, Vector512.Create(1.0 / 120), Vector512.Create(1.0 / 24));
+        var p67 = Vector512.FusedMultiplyAdd(r, Vector512.Create(1.0 / 5040), Vector512.Create(1.0 / 720));
+        var p89 = Vector512.FusedMultiplyAdd(r, Vector512.Create(1.0 / 362880), Vector512.Create(1.0 / 40320));
+        var p1011 = Vector512.FusedMultiplyAdd(r, Vector512.Create(1.0 / 39916800), Vector512.Create(1.0 / 3628800));
+        var p03 = Vector512.FusedMultiplyAdd(p23, r2, p01);
+        var p47 = Vector512.FusedMultiplyAdd(p67, r2, p45);
+        var p811 = Vector512.FusedMultiplyAdd(p1011, r2, p89);
+        var p07 = Vector512.FusedMultiplyAdd(p47, r4, p03);
+        var p = Vector512.FusedMultiplyAdd(p811, r4 * r4, p07);
+
+        var biased = Vector512.AsInt64(shifted) - Vector512.AsInt64(Vector512.Create(RoundingShift)) + Vector512.Create(1023L);
+        var scale = Vector512.AsDouble(Vector512.ShiftLeft(biased, 52));
+        return Vector512.ConditionalSelect(Vector512.GreaterThan(biased, Vector512<long>.Zero).AsDouble(), p * scale, Vector512<double>.Zero);
     }
 
     /// <summary>The same value as a lane of <see cref="Exp(Vector{double})"/>, for a row's tail.</summary>

@@ -1,5 +1,6 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace GpuSelfLabel.Backends.Cpu;
 
@@ -42,6 +43,29 @@ internal static class DoubleLog
         // k as a float64 without a 64-bit integer conversion instruction (AVX2 has none).
         var kd = Vector.AsVectorDouble(Vector.AsVectorInt64(new Vector<double>(IntegerShift)) + k) - new Vector<double>(IntegerShift);
         return Vector.FusedMultiplyAdd(kd, new Vector<double>(Ln2High), Vector.FusedMultiplyAdd(kd, new Vector<double>(Ln2Low), lnM));
+    }
+
+    /// <summary>The 512-bit twin of <see cref="Log(Vector{double})"/>, lane for lane the same value.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<double> Log(Vector512<double> x)
+    {
+        var bits = Vector512.AsInt64(x);
+        var k = Vector512.ShiftRightArithmetic(bits - Vector512.Create(SqrtHalfBits), 52);
+        var m = Vector512.AsDouble(bits - Vector512.ShiftLeft(k, 52));
+        var f = m - Vector512<double>.One;
+        var s = f / (f + Vector512.Create(2.0));
+        var z = s * s;
+        var z2 = z * z;
+        var c01 = Vector512.FusedMultiplyAdd(z, Vector512.Create(1.0 / 3), Vector512<double>.One);
+        var c23 = Vector512.FusedMultiplyAdd(z, Vector512.Create(1.0 / 7), Vector512.Create(1.0 / 5));
+        var c45 = Vector512.FusedMultiplyAdd(z, Vector512.Create(1.0 / 11), Vector512.Create(1.0 / 9));
+        var c67 = Vector512.FusedMultiplyAdd(z, Vector512.Create(1.0 / 15), Vector512.Create(1.0 / 13));
+        var c03 = Vector512.FusedMultiplyAdd(c23, z2, c01);
+        var c47 = Vector512.FusedMultiplyAdd(c67, z2, c45);
+        var lnM = (s + s) * Vector512.FusedMultiplyAdd(c47, z2 * z2, c03);
+
+        var kd = Vector512.AsDouble(Vector512.AsInt64(Vector512.Create(IntegerShift)) + k) - Vector512.Create(IntegerShift);
+        return Vector512.FusedMultiplyAdd(kd, Vector512.Create(Ln2High), Vector512.FusedMultiplyAdd(kd, Vector512.Create(Ln2Low), lnM));
     }
 
     /// <summary>The same value as a lane of <see cref="Log(Vector{double})"/>, for a row's tail.</summary>

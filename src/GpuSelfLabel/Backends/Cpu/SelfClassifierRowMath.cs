@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace GpuSelfLabel.Backends.Cpu;
 
@@ -17,6 +18,12 @@ internal static class SelfClassifierRowMath
     private static int FloatWidth => Vector<float>.Count;
 
     private static int Width => Vector<double>.Count;
+
+    /// <summary>
+    /// Whether the exponential loops run on 512-bit vectors: Vector&lt;T&gt; stays 256 bits wide on
+    /// AVX-512 hardware, where these loops, bound by the float64 exp and log, would use half the lanes.
+    /// </summary>
+    private static bool Wide => Vector512.IsHardwareAccelerated && Vector<double>.Count < Vector512<double>.Count;
 
     /// <summary>Length of a per-class float64 buffer: C rounded up to whole vectors.</summary>
     public static int Padded(int classes) => (classes + Width - 1) / Width * Width;
@@ -60,6 +67,25 @@ internal static class SelfClassifierRowMath
         var sum0 = Vector<double>.Zero;
         var sum1 = Vector<double>.Zero;
         int k = 0;
+        double sum = 0;
+        if (Wide)
+        {
+            var c512 = Vector512.Create((double)shift);
+            var k512 = Vector512.Create(scale);
+            var wide = Vector512<double>.Zero;
+            for (; k <= s.Length - Vector512<float>.Count; k += Vector512<float>.Count)
+            {
+                var (s0, s1) = Vector512.Widen(Vector512.LoadUnsafe(ref sr, (nuint)k));
+                var e0 = DoubleExp.Exp((s0 - c512) * k512);
+                var e1 = DoubleExp.Exp((s1 - c512) * k512);
+                e0.StoreUnsafe(ref er, (nuint)k);
+                e1.StoreUnsafe(ref er, (nuint)(k + Vector512<double>.Count));
+                wide += e0 + e1;
+            }
+
+            sum = Vector512.Sum(wide);
+        }
+
         for (; k <= s.Length - FloatWidth; k += FloatWidth)
         {
             Vector.Widen(Vector.LoadUnsafe(ref sr, (nuint)k), out var s0, out var s1);
@@ -71,7 +97,7 @@ internal static class SelfClassifierRowMath
             sum1 += e1;
         }
 
-        double sum = Vector.Sum(sum0 + sum1);
+        sum += Vector.Sum(sum0 + sum1);
         for (; k < s.Length; k++)
         {
             e[k] = DoubleExp.Exp((s[k] - (double)shift) * scale);
@@ -101,6 +127,21 @@ internal static class SelfClassifierRowMath
         ref double ar = ref MemoryMarshal.GetReference(sums);
         var k2 = new Vector<double>(scale);
         int k = 0;
+        if (Wide)
+        {
+            var k512 = Vector512.Create(scale);
+            for (; k <= s.Length - Vector512<float>.Count; k += Vector512<float>.Count)
+            {
+                var (s0, s1) = Vector512.Widen(Vector512.LoadUnsafe(ref sr, (nuint)k));
+                nuint k0 = (nuint)k;
+                nuint k1 = (nuint)(k + Vector512<double>.Count);
+                var e0 = DoubleExp.Exp((s0 - Vector512.LoadUnsafe(ref cr, k0)) * k512);
+                var e1 = DoubleExp.Exp((s1 - Vector512.LoadUnsafe(ref cr, k1)) * k512);
+                (Vector512.LoadUnsafe(ref ar, k0) + e0).StoreUnsafe(ref ar, k0);
+                (Vector512.LoadUnsafe(ref ar, k1) + e1).StoreUnsafe(ref ar, k1);
+            }
+        }
+
         for (; k <= s.Length - FloatWidth; k += FloatWidth)
         {
             Vector.Widen(Vector.LoadUnsafe(ref sr, (nuint)k), out var s0, out var s1);
@@ -149,6 +190,38 @@ internal static class SelfClassifierRowMath
         var nsr = new Vector<double>(-shiftR);
         var sum = Vector<double>.Zero;
         int k = 0;
+        double total = 0;
+        if (Wide)
+        {
+            var kc512 = Vector512.Create(inverseTauCol);
+            var kr512 = Vector512.Create(inverseTauRow);
+            var nsr512 = Vector512.Create(-shiftR);
+            var wide = Vector512<double>.Zero;
+            for (; k <= s.Length - Vector512<float>.Count; k += Vector512<float>.Count)
+            {
+                var (s0, s1) = Vector512.Widen(Vector512.LoadUnsafe(ref sr, (nuint)k));
+                nuint o0 = (nuint)k;
+                nuint o1 = (nuint)(k + Vector512<double>.Count);
+                var (a0, r0, q0, t0) = SampleLanes(s0, kc512, Vector512.LoadUnsafe(ref nar, o0), kr512, nsr512, Vector512.LoadUnsafe(ref psr, o0));
+                var (a1, r1, q1, t1) = SampleLanes(s1, kc512, Vector512.LoadUnsafe(ref nar, o1), kr512, nsr512, Vector512.LoadUnsafe(ref psr, o1));
+                a0.StoreUnsafe(ref ar, o0);
+                a1.StoreUnsafe(ref ar, o1);
+                q0.StoreUnsafe(ref qr, o0);
+                q1.StoreUnsafe(ref qr, o1);
+                t0.StoreUnsafe(ref tr, o0);
+                t1.StoreUnsafe(ref tr, o1);
+                if (keepR)
+                {
+                    r0.StoreUnsafe(ref rr, o0);
+                    r1.StoreUnsafe(ref rr, o1);
+                }
+
+                wide += a0 + a1;
+            }
+
+            total = Vector512.Sum(wide);
+        }
+
         for (; k <= s.Length - FloatWidth; k += FloatWidth)
         {
             Vector.Widen(Vector.LoadUnsafe(ref sr, (nuint)k), out var s0, out var s1);
@@ -171,7 +244,7 @@ internal static class SelfClassifierRowMath
             sum += a0 + a1;
         }
 
-        double total = Vector.Sum(sum);
+        total += Vector.Sum(sum);
         for (; k < s.Length; k++)
         {
             var (av, rv, qv, tv) = SampleLanes(new Vector<double>(s[k]), kc, new Vector<double>(negShiftA[k]), kr, nsr, new Vector<double>(predictionScale[k]));
@@ -379,6 +452,18 @@ internal static class SelfClassifierRowMath
         var r = DoubleExp.Exp(Vector.FusedMultiplyAdd(s, inverseTauRow, negShiftR));
         var scaled = r * predictionScale;
         var shifted = scaled + new Vector<double>(SelfClassifierWorkspace.Epsilon);
+        return (a, r, DoubleLog.Log(shifted), scaled / shifted);
+    }
+
+    /// <summary>The 512-bit twin of the lanes above.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector512<double> A, Vector512<double> R, Vector512<double> Q, Vector512<double> Ratio) SampleLanes(
+        Vector512<double> s, Vector512<double> inverseTauCol, Vector512<double> negShiftA, Vector512<double> inverseTauRow, Vector512<double> negShiftR, Vector512<double> predictionScale)
+    {
+        var a = DoubleExp.Exp(Vector512.FusedMultiplyAdd(s, inverseTauCol, negShiftA));
+        var r = DoubleExp.Exp(Vector512.FusedMultiplyAdd(s, inverseTauRow, negShiftR));
+        var scaled = r * predictionScale;
+        var shifted = scaled + Vector512.Create(SelfClassifierWorkspace.Epsilon);
         return (a, r, DoubleLog.Log(shifted), scaled / shifted);
     }
 }

@@ -1,4 +1,3 @@
-using System.Numerics;
 using System.Numerics.Tensors;
 
 namespace GpuSelfLabel.Backends.Cpu;
@@ -139,17 +138,16 @@ internal sealed partial class CpuKernels
             var row = new SelfClassifierRow(views, stride, keepR: false);
             var h = new double[views * stride];
             var k = new double[views * stride];
-            var lanes = new Vector<double>[views];
+            var lanes = new double[views];
             double loss = 0;
             long end = Math.Min(samples, (b + 1) * rowsPerBlock);
             for (long n = b * rowsPerBlock; n < end; n++)
             {
                 context.SampleViews(logits, n, row);
-                Array.Clear(lanes);
                 SelfClassifierRowMath.LossColumns(views, context.GlobalViews, stride, row.A, row.Q, row.Ratio, row.InverseNormaliser, context.MinusWeight, lanes, h, k);
                 for (int v = 0; v < views; v++)
                 {
-                    double viewLoss = Vector.Sum(lanes[v]);
+                    double viewLoss = lanes[v];
                     loss += viewLoss;
 
                     // H = T ⊙ (GT − [a ≥ ε]·Σ_y GT T) with Σ_y GT T = −w·viewLoss: its row term, now known.
@@ -189,19 +187,17 @@ internal sealed partial class CpuKernels
         CpuRows.ForBlocks(samples, views * workspace.Classes, (start, end) =>
         {
             var row = new SelfClassifierRow(views, stride, keepR: true);
-            var lanes = new Vector<double>[views];
-            var sumM = new Vector<double>[views];
+            var lanes = new double[views];
+            var sumM = new double[views];
             for (long n = start; n < end; n++)
             {
                 context.SampleViews(logits, n, row);
-                Array.Clear(lanes);
-                Array.Clear(sumM);
                 SelfClassifierRowMath.GradientColumns(
                     views, context.GlobalViews, stride, row.A, row.Q, row.Ratio, row.R, row.InverseNormaliser, context.MinusWeight, context.PredictionScale, context.ColumnKOverScale, lanes, sumM);
                 for (int v = 0; v < views; v++)
                 {
                     int o = v * stride;
-                    double rowTerm = row.Clamped[v] ? 0 : context.Weight * Vector.Sum(lanes[v]);
+                    double rowTerm = row.Clamped[v] ? 0 : context.Weight * lanes[v];
                     SelfClassifierRowMath.GradientRow(
                         row.A.AsSpan(o, stride),
                         row.Q.AsSpan(o, stride),
@@ -210,7 +206,7 @@ internal sealed partial class CpuKernels
                         context.NegatedColumnH.AsSpan(o, stride),
                         row.InverseNormaliser[v],
                         rowTerm,
-                        Vector.Sum(sumM[v]),
+                        sumM[v],
                         context.InverseTauCol,
                         context.InverseTauRow,
                         CpuRows.Row(dlogits, (v * samples) + n));

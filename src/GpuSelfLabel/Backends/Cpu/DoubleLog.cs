@@ -7,8 +7,8 @@ namespace GpuSelfLabel.Backends.Cpu;
 /// <summary>
 /// ln x in float64 SIMD arithmetic for positive normal x, inlined like <see cref="DoubleExp"/>:
 /// x = 2^k·m with m in [√½, √2), ln m = 2 atanh(s) with s = (m − 1)/(m + 1), |s| ≤ 0.172, summed to
-/// s^15 (truncation 1e-14 of ln m), and k·ln 2 added with a two-part ln 2. The absolute error is
-/// about 1e-14, far below the 1e-9 that ln((N/C)P + ε) must keep for the gradient's differences.
+/// s^17 (truncation 3e-16 of ln m), and k·ln 2 added with a two-part ln 2. The absolute error is
+/// a few 1e-16 (tested to 1e-14), far below the 1e-9 that ln((N/C)P + ε) must keep for the gradient's differences.
 /// </summary>
 internal static class DoubleLog
 {
@@ -38,7 +38,9 @@ internal static class DoubleLog
         var c67 = Vector.FusedMultiplyAdd(z, new Vector<double>(1.0 / 15), new Vector<double>(1.0 / 13));
         var c03 = Vector.FusedMultiplyAdd(c23, z2, c01);
         var c47 = Vector.FusedMultiplyAdd(c67, z2, c45);
-        var lnM = (s + s) * Vector.FusedMultiplyAdd(c47, z2 * z2, c03);
+        var z4 = z2 * z2;
+        var c48 = Vector.FusedMultiplyAdd(z4, new Vector<double>(1.0 / 17), c47);
+        var lnM = (s + s) * Vector.FusedMultiplyAdd(c48, z4, c03);
 
         // k as a float64 without a 64-bit integer conversion instruction (AVX2 has none).
         var kd = Vector.AsVectorDouble(Vector.AsVectorInt64(new Vector<double>(IntegerShift)) + k) - new Vector<double>(IntegerShift);
@@ -62,7 +64,9 @@ internal static class DoubleLog
         var c67 = Vector512.FusedMultiplyAdd(z, Vector512.Create(1.0 / 15), Vector512.Create(1.0 / 13));
         var c03 = Vector512.FusedMultiplyAdd(c23, z2, c01);
         var c47 = Vector512.FusedMultiplyAdd(c67, z2, c45);
-        var lnM = (s + s) * Vector512.FusedMultiplyAdd(c47, z2 * z2, c03);
+        var z4 = z2 * z2;
+        var c48 = Vector512.FusedMultiplyAdd(z4, Vector512.Create(1.0 / 17), c47);
+        var lnM = (s + s) * Vector512.FusedMultiplyAdd(c48, z4, c03);
 
         var kd = Vector512.AsDouble(Vector512.AsInt64(Vector512.Create(IntegerShift)) + k) - Vector512.Create(IntegerShift);
         return Vector512.FusedMultiplyAdd(kd, Vector512.Create(Ln2High), Vector512.FusedMultiplyAdd(kd, Vector512.Create(Ln2Low), lnM));

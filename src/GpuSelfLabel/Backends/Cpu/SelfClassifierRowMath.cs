@@ -25,8 +25,12 @@ internal static class SelfClassifierRowMath
     /// </summary>
     private static bool Wide => Vector512.IsHardwareAccelerated && Vector<double>.Count < Vector512<double>.Count;
 
-    /// <summary>Length of a per-class float64 buffer: C rounded up to whole vectors.</summary>
-    public static int Padded(int classes) => (classes + Width - 1) / Width * Width;
+    /// <summary>Length of a per-class float64 buffer: C rounded up to whole vectors of either width.</summary>
+    public static int Padded(int classes)
+    {
+        int unit = Math.Max(Width, Vector512<double>.Count);
+        return (classes + unit - 1) / unit * unit;
+    }
 
     /// <summary>max_y s_y, and max_y = max(max_y, s_y) for every class, in one read.</summary>
     public static float RowAndColumnMax(ReadOnlySpan<float> s, Span<float> columnMax)
@@ -110,6 +114,12 @@ internal static class SelfClassifierRowMath
     /// <summary>sums_y += e_y·w for every class (padded buffers).</summary>
     public static void AddScaled(ReadOnlySpan<double> e, double w, Span<double> sums)
     {
+        if (Wide)
+        {
+            AddScaledWide(e, w, sums);
+            return;
+        }
+
         ref double er = ref MemoryMarshal.GetReference(e);
         ref double sr = ref MemoryMarshal.GetReference(sums);
         var wv = new Vector<double>(w);
@@ -277,16 +287,24 @@ internal static class SelfClassifierRowMath
         ReadOnlySpan<double> ratio,
         ReadOnlySpan<double> inverseNormaliser,
         double minusW,
-        Span<Vector<double>> loss,
+        Span<double> loss,
         Span<double> columnH,
         Span<double> columnK)
     {
+        if (Wide)
+        {
+            LossColumnsWide(views, global, stride, a, q, ratio, inverseNormaliser, minusW, loss, columnH, columnK);
+            return;
+        }
+
         ref double ar = ref MemoryMarshal.GetReference(a);
         ref double qr = ref MemoryMarshal.GetReference(q);
         ref double tr = ref MemoryMarshal.GetReference(ratio);
         ref double hr = ref MemoryMarshal.GetReference(columnH);
         ref double kr = ref MemoryMarshal.GetReference(columnK);
         var mw = new Vector<double>(minusW);
+        Span<Vector<double>> lanes = stackalloc Vector<double>[views];
+        lanes.Clear();
         for (int k = 0; k < stride; k += Width)
         {
             var (qAll, qGlobal, tAll, tGlobal) = ViewSums(views, global, stride, k, ref ar, ref qr, inverseNormaliser);
@@ -300,10 +318,15 @@ internal static class SelfClassifierRowMath
                 var g = v < global ? qAll - qv : qGlobal;
                 var gq = v < global ? tAll - t : tGlobal;
                 var tg = t * g;
-                loss[v] += tg;
+                lanes[v] += tg;
                 Vector.FusedMultiplyAdd(tg, mw, Vector.LoadUnsafe(ref hr, o)).StoreUnsafe(ref hr, o);
                 Vector.FusedMultiplyAdd(gq * Vector.LoadUnsafe(ref tr, o), mw, Vector.LoadUnsafe(ref kr, o)).StoreUnsafe(ref kr, o);
             }
+        }
+
+        for (int v = 0; v < views; v++)
+        {
+            loss[v] = Vector.Sum(lanes[v]);
         }
     }
 
@@ -324,9 +347,15 @@ internal static class SelfClassifierRowMath
         double minusW,
         ReadOnlySpan<double> predictionScale,
         ReadOnlySpan<double> columnKOverScale,
-        Span<Vector<double>> loss,
-        Span<Vector<double>> sumM)
+        Span<double> loss,
+        Span<double> sumM)
     {
+        if (Wide)
+        {
+            GradientColumnsWide(views, global, stride, a, q, ratio, r, inverseNormaliser, minusW, predictionScale, columnKOverScale, loss, sumM);
+            return;
+        }
+
         ref double ar = ref MemoryMarshal.GetReference(a);
         ref double qr = ref MemoryMarshal.GetReference(q);
         ref double tr = ref MemoryMarshal.GetReference(ratio);
@@ -334,6 +363,8 @@ internal static class SelfClassifierRowMath
         ref double pr = ref MemoryMarshal.GetReference(predictionScale);
         ref double cr = ref MemoryMarshal.GetReference(columnKOverScale);
         var mw = new Vector<double>(minusW);
+        Span<Vector<double>> lanes = stackalloc Vector<double>[2 * views];
+        lanes.Clear();
         for (int k = 0; k < stride; k += Width)
         {
             var (qAll, qGlobal, tAll, tGlobal) = ViewSums(views, global, stride, k, ref ar, ref qr, inverseNormaliser);
@@ -344,13 +375,19 @@ internal static class SelfClassifierRowMath
                 var t = Vector.LoadUnsafe(ref ar, o) * new Vector<double>(inverseNormaliser[v]);
                 var g = v < global ? qAll - qv : qGlobal;
                 var gq = v < global ? tAll - t : tGlobal;
-                loss[v] += t * g;
+                lanes[v] += t * g;
                 (mw * g).StoreUnsafe(ref qr, o);
                 var scaled = Vector.LoadUnsafe(ref rr, o) * Vector.LoadUnsafe(ref pr, o);
                 var m = Vector.FusedMultiplyAdd(scaled, Vector.LoadUnsafe(ref cr, o), mw * gq * Vector.LoadUnsafe(ref tr, o));
                 m.StoreUnsafe(ref tr, o);
-                sumM[v] += m;
+                lanes[views + v] += m;
             }
+        }
+
+        for (int v = 0; v < views; v++)
+        {
+            loss[v] = Vector.Sum(lanes[v]);
+            sumM[v] = Vector.Sum(lanes[views + v]);
         }
     }
 
@@ -371,6 +408,12 @@ internal static class SelfClassifierRowMath
         double inverseTauRow,
         Span<float> output)
     {
+        if (Wide)
+        {
+            GradientRowWide(a, gt, m, r, negColumnH, inverseNormaliser, rowTerm, sumM, inverseTauCol, inverseTauRow, output);
+            return;
+        }
+
         ref double ar = ref MemoryMarshal.GetReference(a);
         ref double gr = ref MemoryMarshal.GetReference(gt);
         ref double mr = ref MemoryMarshal.GetReference(m);
@@ -465,5 +508,201 @@ internal static class SelfClassifierRowMath
         var scaled = r * predictionScale;
         var shifted = scaled + Vector512.Create(SelfClassifierWorkspace.Epsilon);
         return (a, r, DoubleLog.Log(shifted), scaled / shifted);
+    }
+
+    /// <summary>The 512-bit twin of the method of the same name without the suffix.</summary>
+    private static void AddScaledWide(ReadOnlySpan<double> e, double w, Span<double> sums)
+    {
+        ref double er = ref MemoryMarshal.GetReference(e);
+        ref double sr = ref MemoryMarshal.GetReference(sums);
+        var wv = Vector512.Create(w);
+        for (int k = 0; k < sums.Length; k += Vector512<double>.Count)
+        {
+            Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref er, (nuint)k), wv, Vector512.LoadUnsafe(ref sr, (nuint)k)).StoreUnsafe(ref sr, (nuint)k);
+        }
+    }
+
+    /// <summary>The 512-bit twin of the method of the same name without the suffix.</summary>
+    private static void LossColumnsWide(
+        int views,
+        int global,
+        int stride,
+        ReadOnlySpan<double> a,
+        ReadOnlySpan<double> q,
+        ReadOnlySpan<double> ratio,
+        ReadOnlySpan<double> inverseNormaliser,
+        double minusW,
+        Span<double> loss,
+        Span<double> columnH,
+        Span<double> columnK)
+    {
+        ref double ar = ref MemoryMarshal.GetReference(a);
+        ref double qr = ref MemoryMarshal.GetReference(q);
+        ref double tr = ref MemoryMarshal.GetReference(ratio);
+        ref double hr = ref MemoryMarshal.GetReference(columnH);
+        ref double kr = ref MemoryMarshal.GetReference(columnK);
+        var mw = Vector512.Create(minusW);
+        Span<Vector512<double>> lanes = stackalloc Vector512<double>[views];
+        lanes.Clear();
+        for (int k = 0; k < stride; k += Vector512<double>.Count)
+        {
+            var (qAll, qGlobal, tAll, tGlobal) = ViewSumsWide(views, global, stride, k, ref ar, ref qr, inverseNormaliser);
+            for (int v = 0; v < views; v++)
+            {
+                nuint o = (nuint)((v * stride) + k);
+                var qv = Vector512.LoadUnsafe(ref qr, o);
+                var t = Vector512.LoadUnsafe(ref ar, o) * Vector512.Create(inverseNormaliser[v]);
+
+                        var g = v < global ? qAll - qv : qGlobal;
+                var gq = v < global ? tAll - t : tGlobal;
+                var tg = t * g;
+                lanes[v] += tg;
+                Vector512.FusedMultiplyAdd(tg, mw, Vector512.LoadUnsafe(ref hr, o)).StoreUnsafe(ref hr, o);
+                Vector512.FusedMultiplyAdd(gq * Vector512.LoadUnsafe(ref tr, o), mw, Vector512.LoadUnsafe(ref kr, o)).StoreUnsafe(ref kr, o);
+            }
+        }
+
+        for (int v = 0; v < views; v++)
+        {
+            loss[v] = Vector512.Sum(lanes[v]);
+        }
+    }
+
+    /// <summary>The 512-bit twin of the method of the same name without the suffix.</summary>
+    private static void GradientColumnsWide(
+        int views,
+        int global,
+        int stride,
+        ReadOnlySpan<double> a,
+        Span<double> q,
+        Span<double> ratio,
+        ReadOnlySpan<double> r,
+        ReadOnlySpan<double> inverseNormaliser,
+        double minusW,
+        ReadOnlySpan<double> predictionScale,
+        ReadOnlySpan<double> columnKOverScale,
+        Span<double> loss,
+        Span<double> sumM)
+    {
+        ref double ar = ref MemoryMarshal.GetReference(a);
+        ref double qr = ref MemoryMarshal.GetReference(q);
+        ref double tr = ref MemoryMarshal.GetReference(ratio);
+        ref double rr = ref MemoryMarshal.GetReference(r);
+        ref double pr = ref MemoryMarshal.GetReference(predictionScale);
+        ref double cr = ref MemoryMarshal.GetReference(columnKOverScale);
+        var mw = Vector512.Create(minusW);
+        Span<Vector512<double>> lanes = stackalloc Vector512<double>[2 * views];
+        lanes.Clear();
+        for (int k = 0; k < stride; k += Vector512<double>.Count)
+        {
+            var (qAll, qGlobal, tAll, tGlobal) = ViewSumsWide(views, global, stride, k, ref ar, ref qr, inverseNormaliser);
+            for (int v = 0; v < views; v++)
+            {
+                nuint o = (nuint)((v * stride) + k);
+                var qv = Vector512.LoadUnsafe(ref qr, o);
+                var t = Vector512.LoadUnsafe(ref ar, o) * Vector512.Create(inverseNormaliser[v]);
+                var g = v < global ? qAll - qv : qGlobal;
+                var gq = v < global ? tAll - t : tGlobal;
+                lanes[v] += t * g;
+                (mw * g).StoreUnsafe(ref qr, o);
+                var scaled = Vector512.LoadUnsafe(ref rr, o) * Vector512.LoadUnsafe(ref pr, o);
+                var m = Vector512.FusedMultiplyAdd(scaled, Vector512.LoadUnsafe(ref cr, o), mw * gq * Vector512.LoadUnsafe(ref tr, o));
+                m.StoreUnsafe(ref tr, o);
+                lanes[views + v] += m;
+            }
+        }
+
+        for (int v = 0; v < views; v++)
+        {
+            loss[v] = Vector512.Sum(lanes[v]);
+            sumM[v] = Vector512.Sum(lanes[views + v]);
+        }
+    }
+
+    /// <summary>The 512-bit twin of the method of the same name without the suffix.</summary>
+    private static void GradientRowWide(
+        ReadOnlySpan<double> a,
+        ReadOnlySpan<double> gt,
+        ReadOnlySpan<double> m,
+        ReadOnlySpan<double> r,
+        ReadOnlySpan<double> negColumnH,
+        double inverseNormaliser,
+        double rowTerm,
+        double sumM,
+        double inverseTauCol,
+        double inverseTauRow,
+        Span<float> output)
+    {
+        ref double ar = ref MemoryMarshal.GetReference(a);
+        ref double gr = ref MemoryMarshal.GetReference(gt);
+        ref double mr = ref MemoryMarshal.GetReference(m);
+        ref double rr = ref MemoryMarshal.GetReference(r);
+        ref double hr = ref MemoryMarshal.GetReference(negColumnH);
+        ref float outr = ref MemoryMarshal.GetReference(output);
+        var c = new GradientConstantsWide(inverseNormaliser, rowTerm, sumM, inverseTauCol, inverseTauRow);
+        int k = 0;
+        for (; k <= output.Length - Vector512<float>.Count; k += Vector512<float>.Count)
+        {
+            var d0 = GradientLanesWide((nuint)k, in c, ref ar, ref gr, ref mr, ref rr, ref hr);
+            var d1 = GradientLanesWide((nuint)(k + Vector512<double>.Count), in c, ref ar, ref gr, ref mr, ref rr, ref hr);
+            Vector512.Narrow(d0, d1).StoreUnsafe(ref outr, (nuint)k);
+        }
+
+        for (; k < output.Length; k += Vector512<double>.Count)
+        {
+            var d = GradientLanesWide((nuint)k, in c, ref ar, ref gr, ref mr, ref rr, ref hr);
+            for (int j = 0; j < Vector512<double>.Count && k + j < output.Length; j++)
+            {
+                output[k + j] = (float)d[j];
+            }
+        }
+    }
+
+    /// <summary>The 512-bit twin of the method of the same name without the suffix.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<double> GradientLanesWide(nuint o, in GradientConstantsWide c, ref double a, ref double gt, ref double m, ref double r, ref double negColumnH)
+    {
+        var target = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref gt, o) + c.RowTerm, c.InverseNormaliser, Vector512.LoadUnsafe(ref negColumnH, o));
+        var prediction = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref r, o), c.NegSumM, Vector512.LoadUnsafe(ref m, o));
+        return Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref a, o) * target, c.InverseTauCol, prediction * c.InverseTauRow);
+    }
+
+    /// <summary>The 512-bit twin of the method of the same name without the suffix.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static (Vector512<double> QAll, Vector512<double> QGlobal, Vector512<double> TAll, Vector512<double> TGlobal) ViewSumsWide(
+        int views, int global, int stride, int k, ref double a, ref double q, ReadOnlySpan<double> inverseNormaliser)
+    {
+        var qAll = Vector512<double>.Zero;
+        var tAll = Vector512<double>.Zero;
+        var qGlobal = Vector512<double>.Zero;
+        var tGlobal = Vector512<double>.Zero;
+        for (int v = 0; v < views; v++)
+        {
+            if (v == global)
+            {
+                qGlobal = qAll;
+                tGlobal = tAll;
+            }
+
+            nuint o = (nuint)((v * stride) + k);
+            qAll += Vector512.LoadUnsafe(ref q, o);
+            tAll = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref a, o), Vector512.Create(inverseNormaliser[v]), tAll);
+        }
+
+        return global == views ? (qAll, qAll, tAll, tAll) : (qAll, qGlobal, tAll, tGlobal);
+    }
+
+    /// <summary>The 512-bit twin of GradientConstants.</summary>
+    private readonly struct GradientConstantsWide(double inverseNormaliser, double rowTerm, double sumM, double inverseTauCol, double inverseTauRow)
+    {
+        public Vector512<double> InverseNormaliser { get; } = Vector512.Create(inverseNormaliser);
+
+        public Vector512<double> RowTerm { get; } = Vector512.Create(rowTerm);
+
+        public Vector512<double> NegSumM { get; } = Vector512.Create(-sumM);
+
+        public Vector512<double> InverseTauCol { get; } = Vector512.Create(inverseTauCol);
+
+        public Vector512<double> InverseTauRow { get; } = Vector512.Create(inverseTauRow);
     }
 }

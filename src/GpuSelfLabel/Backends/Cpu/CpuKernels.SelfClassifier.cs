@@ -184,35 +184,54 @@ internal sealed partial class CpuKernels
         int views = workspace.Views;
         long samples = workspace.Samples;
         int stride = context.Stride;
-        CpuRows.ForBlocks(samples, views * workspace.Classes, (start, end) =>
-        {
-            var row = new SelfClassifierRow(views, stride, keepR: true);
-            var lanes = new double[views];
-            var sumM = new double[views];
-            for (long n = start; n < end; n++)
+        long rowsPerBlock = CpuRows.BlockRows(samples, views * workspace.Classes);
+        long blocks = (samples + rowsPerBlock - 1) / rowsPerBlock;
+
+        // Every sample is independent here, so any partition gives the same values. The per-sample
+        // buffers (4·V·C doubles, on the large-object heap from C ≈ 1400) are made once per worker
+        // thread, not once per block: per block they were gigabytes of allocations at N = 65536.
+        Parallel.For(
+            0L,
+            blocks,
+            () => new SelfClassifierRow(views, stride, keepR: true),
+            (b, _, row) =>
             {
-                context.SampleViews(logits, n, row);
-                SelfClassifierRowMath.GradientColumns(
-                    views, context.GlobalViews, stride, row.A, row.Q, row.Ratio, row.R, row.InverseNormaliser, context.MinusWeight, context.PredictionScale, context.ColumnKOverScale, lanes, sumM);
-                for (int v = 0; v < views; v++)
-                {
-                    int o = v * stride;
-                    double rowTerm = row.Clamped[v] ? 0 : context.Weight * lanes[v];
-                    SelfClassifierRowMath.GradientRow(
-                        row.A.AsSpan(o, stride),
-                        row.Q.AsSpan(o, stride),
-                        row.Ratio.AsSpan(o, stride),
-                        row.R.AsSpan(o, stride),
-                        context.NegatedColumnH.AsSpan(o, stride),
-                        row.InverseNormaliser[v],
-                        rowTerm,
-                        sumM[v],
-                        context.InverseTauCol,
-                        context.InverseTauRow,
-                        CpuRows.Row(dlogits, (v * samples) + n));
-                }
+                GradientBlock(logits, dlogits, context, row, b * rowsPerBlock, Math.Min(samples, (b + 1) * rowsPerBlock));
+                return row;
+            },
+            _ => { });
+    }
+
+    private static void GradientBlock(Tensor logits, Tensor dlogits, SelfClassifierContext context, SelfClassifierRow row, long start, long end)
+    {
+        int views = row.InverseNormaliser.Length;
+        int stride = context.Stride;
+        long samples = context.Samples;
+        Span<double> lanes = stackalloc double[views];
+        Span<double> sumM = stackalloc double[views];
+        for (long n = start; n < end; n++)
+        {
+            context.SampleViews(logits, n, row);
+            SelfClassifierRowMath.GradientColumns(
+                views, context.GlobalViews, stride, row.A, row.Q, row.Ratio, row.R, row.InverseNormaliser, context.MinusWeight, context.PredictionScale, context.ColumnKOverScale, lanes, sumM);
+            for (int v = 0; v < views; v++)
+            {
+                int o = v * stride;
+                double rowTerm = row.Clamped[v] ? 0 : context.Weight * lanes[v];
+                SelfClassifierRowMath.GradientRow(
+                    row.A.AsSpan(o, stride),
+                    row.Q.AsSpan(o, stride),
+                    row.Ratio.AsSpan(o, stride),
+                    row.R.AsSpan(o, stride),
+                    context.NegatedColumnH.AsSpan(o, stride),
+                    row.InverseNormaliser[v],
+                    rowTerm,
+                    sumM[v],
+                    context.InverseTauCol,
+                    context.InverseTauRow,
+                    CpuRows.Row(dlogits, (v * samples) + n));
             }
-        });
+        }
     }
 
     /// <summary>x = (s − shift)·scale in float64; the difference of two floats is exact there.</summary>
@@ -314,6 +333,8 @@ internal sealed partial class CpuKernels
                 rowShift[i] = (rowMax[i] * InverseTauRow) + rowLogSum[i];
             }
         }
+
+        public long Samples => samples;
 
         /// <summary>Classes rounded up to whole float64 vectors: the offset of view v + 1 in a sample's buffers.</summary>
         public int Stride { get; }

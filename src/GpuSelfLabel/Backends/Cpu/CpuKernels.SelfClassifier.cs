@@ -52,7 +52,7 @@ internal sealed partial class CpuKernels
                 rowMax[(int)row] = max;
                 CpuPairs.Set(rowLogSum, half, row, Math.Log(sum));
 
-                // R = e / Σe: the same row softmax pass 3 recomputes as exp(x − ln Σe), to 1e-15.
+                // R = e / Σe: the row softmax that pass 3 recomputes as exp(S/τ_r − (max/τ_r + ln Σe)), the same to 1e-13.
                 SelfClassifierRowMath.AddScaled(e, 1.0 / sum, sumR);
             }
 

@@ -11,12 +11,16 @@ namespace GpuSelfLabel.Backends;
 /// </summary>
 internal partial interface IBackendKernels
 {
-    /// <summary>Pass 1, one row (v, n) per work item: writes RowMax and RowLogSum of the workspace.</summary>
+    /// <summary>
+    /// Pass 1, one row (v, n) per work item: writes RowMax and RowLogSum of the workspace. A backend may
+    /// also write pass 2's ColumnMax and ColumnSumR here (the CPU backend does: it holds each row's
+    /// exponentials at this point); pass 2 then leaves them as they are.
+    /// </summary>
     void SelfClassifierRowStatistics(Tensor logits, SelfClassifierWorkspace workspace);
 
     /// <summary>
     /// Pass 2, column reductions over n (per view and class; blocked partials merged in a fixed order):
-    /// reads RowMax, RowLogSum; writes ColumnMax, ColumnLogSum and ColumnSumR.
+    /// reads RowMax, RowLogSum; writes ColumnMax, ColumnLogSum and ColumnSumR (those pass 1 has not written).
     /// </summary>
     void SelfClassifierColumnStatistics(Tensor logits, SelfClassifierWorkspace workspace);
 

@@ -2,30 +2,80 @@ using System.Numerics.Tensors;
 
 namespace GpuSelfLabel.Backends.Cpu;
 
+/// <remarks>
+/// Float64 throughout, as the float64-pair statistics demand (see <see cref="DoubleExp"/> for why
+/// float32 exponentials would not do), but each pass reads a logit row once and does all its
+/// per-element work in one fused SIMD loop (<see cref="SelfClassifierRowMath"/>). Pass 1 also
+/// writes ColumnMax and ColumnSumR, because it holds each row's exponentials already; pass 2 then
+/// only sums the column softmax. Every column sum is a per-block partial (blocks fixed by the
+/// shape) merged in block order, so results do not depend on the thread count.
+/// </remarks>
 internal sealed partial class CpuKernels
 {
     /// <summary>Work per block of a column reduction, and the most blocks one may use (bounds the partials' memory).</summary>
     private const long ColumnBlockElements = 1 << 16;
     private const long MaxColumnBlocks = 32;
 
+    /// <summary>Rows ahead that the row passes prefetch: far enough to cover DRAM latency behind one row's arithmetic.</summary>
+    private const int SelfClassifierPrefetchRows = 2;
+
     public void SelfClassifierRowStatistics(Tensor logits, SelfClassifierWorkspace workspace)
     {
+        int views = workspace.Views;
+        long samples = workspace.Samples;
         int classes = (int)workspace.Classes;
+        int padded = SelfClassifierRowMath.Padded(classes);
+        long rowsPerBlock = ColumnBlockRows(samples, classes);
+        int blocks = (int)((samples + rowsPerBlock - 1) / rowsPerBlock);
         double inverseTau = 1.0 / workspace.TauRow;
-        int half = (int)(workspace.Views * workspace.Samples);
-        CpuRows.ForBlocks(logits.Rows, logits.Columns, (start, end) =>
+        int half = (int)(views * samples);
+        var maxima = new float[views * blocks][];
+        var sumsR = new double[views * blocks][];
+        Parallel.For(0, views * blocks, task =>
         {
-            var x = new double[classes];
-            for (long r = start; r < end; r++)
+            int v = task / blocks;
+            long start = (task % blocks) * rowsPerBlock;
+            long end = Math.Min(samples, start + rowsPerBlock);
+            var columnMax = new float[classes];
+            Array.Fill(columnMax, float.NegativeInfinity);
+            var sumR = new double[padded];
+            var e = new double[padded];
+            var rowMax = CpuRows.All(workspace.RowMax);
+            var rowLogSum = CpuRows.All(workspace.RowLogSum);
+            for (long n = start; n < end; n++)
             {
-                var s = CpuRows.Row(logits, r);
-                float max = TensorPrimitives.Max<float>(s);
-                ScaledDifference(s, max, inverseTau, x);
-                TensorPrimitives.Exp<double>(x, x);
-                CpuRows.All(workspace.RowMax)[(int)r] = max;
-                CpuPairs.Set(CpuRows.All(workspace.RowLogSum), half, r, Math.Log(TensorPrimitives.Sum<double>(x)));
+                long row = (v * samples) + n;
+                CpuPrefetch.Row(logits, row + SelfClassifierPrefetchRows);
+                var s = CpuRows.Row(logits, row);
+                float max = SelfClassifierRowMath.RowAndColumnMax(s, columnMax);
+                double sum = SelfClassifierRowMath.ExpOfShifted(s, max, inverseTau, e);
+                rowMax[(int)row] = max;
+                CpuPairs.Set(rowLogSum, half, row, Math.Log(sum));
+
+                // R = e / Σe: the row softmax that pass 3 recomputes as exp(S/τ_r − (max/τ_r + ln Σe)), the same to 1e-13.
+                SelfClassifierRowMath.AddScaled(e, 1.0 / sum, sumR);
             }
+
+            maxima[task] = columnMax;
+            sumsR[task] = sumR;
         });
+
+        var columnMaxAll = CpuRows.All(workspace.ColumnMax);
+        var sumRAll = new double[views * classes];
+        for (int v = 0; v < views; v++)
+        {
+            var m = columnMaxAll.Slice(v * classes, classes);
+            var r = sumRAll.AsSpan(v * classes, classes);
+            maxima[v * blocks].CopyTo(m);
+            for (int b = 0; b < blocks; b++)
+            {
+                // The maximum is exact and order-free; the sums merge in block order.
+                TensorPrimitives.Max(m, maxima[(v * blocks) + b], m);
+                TensorPrimitives.Add<double>(r, sumsR[(v * blocks) + b].AsSpan(0, classes), r);
+            }
+        }
+
+        CpuPairs.Write(workspace.ColumnSumR, sumRAll);
     }
 
     public void SelfClassifierColumnStatistics(Tensor logits, SelfClassifierWorkspace workspace)
@@ -36,108 +86,76 @@ internal sealed partial class CpuKernels
         long rowsPerBlock = ColumnBlockRows(samples, classes);
         int blocks = (int)((samples + rowsPerBlock - 1) / rowsPerBlock);
         double inverseTauCol = 1.0 / workspace.TauCol;
-        double inverseTauRow = 1.0 / workspace.TauRow;
-        var rowLogSum = CpuPairs.Read(workspace.RowLogSum);
-
-        // The maximum is exact and order-free, so its partials merge in any order.
-        var maxima = new float[views * blocks][];
-        Parallel.For(0, views * blocks, task =>
-        {
-            int v = task / blocks;
-            long start = (task % blocks) * rowsPerBlock;
-            long end = Math.Min(samples, start + rowsPerBlock);
-            var m = CpuRows.Row(logits, (v * samples) + start).ToArray();
-            for (long n = start + 1; n < end; n++)
-            {
-                TensorPrimitives.Max(m, CpuRows.Row(logits, (v * samples) + n), m);
-            }
-
-            maxima[task] = m;
-        });
-        var columnMax = CpuRows.All(workspace.ColumnMax);
-        for (int v = 0; v < views; v++)
-        {
-            var m = columnMax.Slice(v * classes, classes);
-            maxima[v * blocks].CopyTo(m);
-            for (int b = 1; b < blocks; b++)
-            {
-                TensorPrimitives.Max(m, maxima[(v * blocks) + b], m);
-            }
-        }
+        var shift = new double[views * classes];
+        TensorPrimitives.ConvertChecked<float, double>(CpuRows.All(workspace.ColumnMax), shift);
 
         var sumsA = new double[views * blocks][];
-        var sumsR = new double[views * blocks][];
         Parallel.For(0, views * blocks, task =>
         {
             int v = task / blocks;
             long start = (task % blocks) * rowsPerBlock;
             long end = Math.Min(samples, start + rowsPerBlock);
-            var shift = new double[classes];
-            TensorPrimitives.ConvertChecked<float, double>(CpuRows.All(workspace.ColumnMax).Slice(v * classes, classes), shift);
-            var x = new double[classes];
+            var columnShift = shift.AsSpan(v * classes, classes);
             var a = new double[classes];
-            var r = new double[classes];
             for (long n = start; n < end; n++)
             {
                 long row = (v * samples) + n;
-                var s = CpuRows.Row(logits, row);
-                TensorPrimitives.ConvertChecked<float, double>(s, x);
-                TensorPrimitives.Subtract<double>(x, shift, x);
-                TensorPrimitives.Multiply<double>(x, inverseTauCol, x);
-                TensorPrimitives.Exp<double>(x, x);
-                TensorPrimitives.Add<double>(a, x, a);
-
-                ScaledDifference(s, CpuRows.All(workspace.RowMax)[(int)row], inverseTauRow, x);
-                TensorPrimitives.Subtract<double>(x, rowLogSum[row], x);
-                TensorPrimitives.Exp<double>(x, x);
-                TensorPrimitives.Add<double>(r, x, r);
+                CpuPrefetch.Row(logits, row + SelfClassifierPrefetchRows);
+                SelfClassifierRowMath.AddExpOfShifted(CpuRows.Row(logits, row), columnShift, inverseTauCol, a);
             }
 
             sumsA[task] = a;
-            sumsR[task] = r;
         });
 
         var logSumA = new double[views * classes];
-        var sumR = new double[views * classes];
         for (int v = 0; v < views; v++)
         {
             var a = logSumA.AsSpan(v * classes, classes);
-            var r = sumR.AsSpan(v * classes, classes);
             for (int b = 0; b < blocks; b++)
             {
                 TensorPrimitives.Add<double>(a, sumsA[(v * blocks) + b], a);
-                TensorPrimitives.Add<double>(r, sumsR[(v * blocks) + b], r);
             }
 
             TensorPrimitives.Log<double>(a, a);
         }
 
         CpuPairs.Write(workspace.ColumnLogSum, logSumA);
-        CpuPairs.Write(workspace.ColumnSumR, sumR);
     }
 
     public double SelfClassifierLoss(Tensor logits, SelfClassifierWorkspace workspace)
     {
-        var context = new SelfClassifierContext(logits, workspace, gradientPass: false);
+        var context = new SelfClassifierContext(workspace, gradientPass: false);
+        int views = workspace.Views;
         long samples = workspace.Samples;
-        int width = workspace.Views * (int)workspace.Classes;
-        long rowsPerBlock = ColumnBlockRows(samples, width);
+        int stride = context.Stride;
+        long rowsPerBlock = ColumnBlockRows(samples, views * (long)workspace.Classes);
         int blocks = (int)((samples + rowsPerBlock - 1) / rowsPerBlock);
         var partialH = new double[blocks][];
         var partialK = new double[blocks][];
         var partialLoss = new double[blocks];
         Parallel.For(0, blocks, b =>
         {
-            var row = new SelfClassifierRow(workspace.Views, (int)workspace.Classes);
-            var h = new double[width];
-            var k = new double[width];
+            var row = new SelfClassifierRow(views, stride, keepR: false);
+            var h = new double[views * stride];
+            var k = new double[views * stride];
+            var lanes = new double[views];
             double loss = 0;
             long end = Math.Min(samples, (b + 1) * rowsPerBlock);
             for (long n = b * rowsPerBlock; n < end; n++)
             {
-                loss += context.Compute(n, row);
-                TensorPrimitives.Add<double>(h, row.H, h);
-                TensorPrimitives.Add<double>(k, row.K, k);
+                context.SampleViews(logits, n, row);
+                SelfClassifierRowMath.LossColumns(views, context.GlobalViews, stride, row.A, row.Q, row.Ratio, row.InverseNormaliser, context.MinusWeight, lanes, h, k);
+                for (int v = 0; v < views; v++)
+                {
+                    double viewLoss = lanes[v];
+                    loss += viewLoss;
+
+                    // H = T ⊙ (GT − [a ≥ ε]·Σ_y GT T) with Σ_y GT T = −w·viewLoss: its row term, now known.
+                    if (!row.Clamped[v])
+                    {
+                        SelfClassifierRowMath.AddScaled(row.A.AsSpan(v * stride, stride), context.Weight * viewLoss * row.InverseNormaliser[v], h.AsSpan(v * stride, stride));
+                    }
+                }
             }
 
             partialH[b] = h;
@@ -145,8 +163,8 @@ internal sealed partial class CpuKernels
             partialLoss[b] = loss;
         });
 
-        var sumH = new double[width];
-        var sumK = new double[width];
+        var sumH = new double[views * stride];
+        var sumK = new double[views * stride];
         double total = 0;
         for (int b = 0; b < blocks; b++)
         {
@@ -155,43 +173,65 @@ internal sealed partial class CpuKernels
             total += partialLoss[b];
         }
 
-        CpuPairs.Write(workspace.ColumnH, sumH);
-        CpuPairs.Write(workspace.ColumnK, sumK);
-        return -context.Weight * total;
+        CpuPairs.Write(workspace.ColumnH, context.Unpad(sumH));
+        CpuPairs.Write(workspace.ColumnK, context.Unpad(sumK));
+        return context.MinusWeight * total;
     }
 
     public void SelfClassifierGradient(Tensor logits, SelfClassifierWorkspace workspace, Tensor dlogits)
     {
-        var context = new SelfClassifierContext(logits, workspace, gradientPass: true);
+        var context = new SelfClassifierContext(workspace, gradientPass: true);
         int views = workspace.Views;
-        int classes = (int)workspace.Classes;
         long samples = workspace.Samples;
-        CpuRows.ForBlocks(samples, (long)views * classes, (start, end) =>
-        {
-            var row = new SelfClassifierRow(views, classes);
-            var a = new double[classes];
-            var m = new double[classes];
-            for (long n = start; n < end; n++)
-            {
-                context.Compute(n, row);
-                for (int v = 0; v < views; v++)
-                {
-                    int o = v * classes;
-                    var h = row.H.AsSpan(o, classes);
-                    var r = row.R.AsSpan(o, classes);
+        int stride = context.Stride;
+        long rowsPerBlock = CpuRows.BlockRows(samples, views * workspace.Classes);
+        long blocks = (samples + rowsPerBlock - 1) / rowsPerBlock;
 
-                    // M = K − [r ≥ ε]·P ⊙ ColumnK, then ∂S = (H − A ⊙ ColumnH)/τ_c + (M − R·ΣM)/τ_r.
-                    TensorPrimitives.MultiplyAdd<double>(row.P.AsSpan(o, classes), context.NegatedColumnK.AsSpan(o, classes), row.K.AsSpan(o, classes), m);
-                    double sumM = TensorPrimitives.Sum<double>(m);
-                    TensorPrimitives.MultiplyAdd<double>(r, -sumM, m, m);
-                    TensorPrimitives.Multiply<double>(row.T.AsSpan(o, classes), row.Normaliser[v], a);
-                    TensorPrimitives.MultiplyAdd<double>(a, context.NegatedColumnH.AsSpan(o, classes), h, a);
-                    TensorPrimitives.Multiply<double>(a, context.InverseTauCol, a);
-                    TensorPrimitives.MultiplyAdd<double>(m, context.InverseTauRow, a, a);
-                    TensorPrimitives.ConvertChecked<double, float>(a, CpuRows.Row(dlogits, (v * samples) + n));
-                }
+        // Every sample is independent here, so any partition gives the same values. The per-sample
+        // buffers (4·V·C doubles, on the large-object heap from C ≈ 1400) are made once per worker
+        // thread, not once per block: per block they were gigabytes of allocations at N = 65536.
+        Parallel.For(
+            0L,
+            blocks,
+            () => new SelfClassifierRow(views, stride, keepR: true),
+            (b, _, row) =>
+            {
+                GradientBlock(logits, dlogits, context, row, b * rowsPerBlock, Math.Min(samples, (b + 1) * rowsPerBlock));
+                return row;
+            },
+            _ => { });
+    }
+
+    private static void GradientBlock(Tensor logits, Tensor dlogits, SelfClassifierContext context, SelfClassifierRow row, long start, long end)
+    {
+        int views = row.InverseNormaliser.Length;
+        int stride = context.Stride;
+        long samples = context.Samples;
+        Span<double> lanes = stackalloc double[views];
+        Span<double> sumM = stackalloc double[views];
+        for (long n = start; n < end; n++)
+        {
+            context.SampleViews(logits, n, row);
+            SelfClassifierRowMath.GradientColumns(
+                views, context.GlobalViews, stride, row.A, row.Q, row.Ratio, row.R, row.InverseNormaliser, context.MinusWeight, context.PredictionScale, context.ColumnKOverScale, lanes, sumM);
+            for (int v = 0; v < views; v++)
+            {
+                int o = v * stride;
+                double rowTerm = row.Clamped[v] ? 0 : context.Weight * lanes[v];
+                SelfClassifierRowMath.GradientRow(
+                    row.A.AsSpan(o, stride),
+                    row.Q.AsSpan(o, stride),
+                    row.Ratio.AsSpan(o, stride),
+                    row.R.AsSpan(o, stride),
+                    context.NegatedColumnH.AsSpan(o, stride),
+                    row.InverseNormaliser[v],
+                    rowTerm,
+                    sumM[v],
+                    context.InverseTauCol,
+                    context.InverseTauRow,
+                    CpuRows.Row(dlogits, (v * samples) + n));
             }
-        });
+        }
     }
 
     /// <summary>x = (s − shift)·scale in float64; the difference of two floats is exact there.</summary>
@@ -210,223 +250,154 @@ internal sealed partial class CpuKernels
         return Math.Clamp(Math.Max(byWork, byCount), 1, Math.Max(1, rows));
     }
 
-    /// <summary>Per-thread float64 rows of one sample, all views side by side (view v at offset v·C).</summary>
-    private sealed class SelfClassifierRow
+    /// <summary>
+    /// Per-thread float64 rows of one sample, all views side by side (view v at offset v·stride, the
+    /// padding zero): A, Q and the ratio (N/C)P/((N/C)P + ε), R in the gradient pass; the gradient
+    /// pass overwrites Q with GT and the ratio with M.
+    /// </summary>
+    private sealed class SelfClassifierRow(int views, int stride, bool keepR)
     {
-        public SelfClassifierRow(int views, int classes)
-        {
-            int width = views * classes;
-            LogA = new double[classes];
-            T = new double[width];
-            R = new double[width];
-            P = new double[width];
-            Q = new double[width];
-            Ratio = new double[width];
-            H = new double[width];
-            K = new double[width];
-            TargetClamped = new bool[views];
-            Normaliser = new double[views];
-            QAll = new double[classes];
-            QGlobal = new double[classes];
-            TAll = new double[classes];
-            TGlobal = new double[classes];
-            Work = new double[classes];
-        }
+        public double[] A { get; } = new double[views * stride];
 
-        /// <summary>ln A of the view being filled (one view at a time).</summary>
-        public double[] LogA { get; }
+        public double[] Q { get; } = new double[views * stride];
 
-        public double[] T { get; }
+        public double[] Ratio { get; } = new double[views * stride];
 
-        public double[] R { get; }
+        public double[] R { get; } = keepR ? new double[views * stride] : [];
 
-        public double[] P { get; }
-
-        public double[] Q { get; }
-
-        /// <summary>(N/C)P / ((N/C)P + ε): ∂Q/∂P times P.</summary>
-        public double[] Ratio { get; }
-
-        public double[] H { get; }
-
-        public double[] K { get; }
+        /// <summary>Per view: 1 / max(a_n, ε), so that T = A·InverseNormaliser.</summary>
+        public double[] InverseNormaliser { get; } = new double[views];
 
         /// <summary>Per view: the row sum a_n fell below ε, so T = A/ε and no gradient flows through a_n.</summary>
-        public bool[] TargetClamped { get; }
-
-        /// <summary>Per view: max(a_n, ε), so that A = T·Normaliser.</summary>
-        public double[] Normaliser { get; }
-
-        public double[] QAll { get; }
-
-        public double[] QGlobal { get; }
-
-        public double[] TAll { get; }
-
-        public double[] TGlobal { get; }
-
-        public double[] Work { get; }
+        public bool[] Clamped { get; } = new bool[views];
     }
 
-    /// <summary>The statistics of passes 1–2 (and 3 for the gradient) as float64 host arrays, plus the per-sample computation.</summary>
+    /// <summary>The statistics of passes 1–2 (and 3 for the gradient) as padded float64 per-class arrays.</summary>
     private sealed class SelfClassifierContext
     {
-        private readonly Tensor logits;
         private readonly SelfClassifierWorkspace workspace;
         private readonly int views;
         private readonly int classes;
         private readonly long samples;
-        private readonly double scale;
-        private readonly double logEpsilon = Math.Log(SelfClassifierWorkspace.Epsilon);
-        private readonly double[] columnMax;
-        private readonly double[] columnLogSum;
-        private readonly double[] inverseColumnSumR;
-        private readonly double[] rowLogSum;
+        private readonly double[] negShiftA;
+        private readonly double[] rowShift;
 
-        public SelfClassifierContext(Tensor logits, SelfClassifierWorkspace workspace, bool gradientPass)
+        public SelfClassifierContext(SelfClassifierWorkspace workspace, bool gradientPass)
         {
-            this.logits = logits;
             this.workspace = workspace;
             views = workspace.Views;
             classes = (int)workspace.Classes;
             samples = workspace.Samples;
-            scale = (double)samples / classes;
+            Stride = SelfClassifierRowMath.Padded(classes);
+            double scale = (double)samples / classes;
             Weight = 1.0 / (samples * (double)workspace.Pairs);
+            MinusWeight = -Weight;
+            GlobalViews = workspace.GlobalViews;
             InverseTauRow = 1.0 / workspace.TauRow;
             InverseTauCol = 1.0 / workspace.TauCol;
-            columnMax = new double[views * classes];
-            TensorPrimitives.ConvertChecked<float, double>(CpuRows.All(workspace.ColumnMax), columnMax);
-            columnLogSum = CpuPairs.Read(workspace.ColumnLogSum);
-            rowLogSum = CpuPairs.Read(workspace.RowLogSum);
+
+            // ln A = S/τ_c − (ColumnMax/τ_c + ColumnLogSum) and ln R = S/τ_r − (RowMax/τ_r + RowLogSum):
+            // one multiply-add per element; the shifts' rounding moves A and R by 1e-13 at most.
+            var columnMax = CpuRows.All(workspace.ColumnMax);
+            var columnLogSum = CpuPairs.Read(workspace.ColumnLogSum);
             var sumR = CpuPairs.Read(workspace.ColumnSumR);
-            inverseColumnSumR = new double[sumR.Length];
-            for (int i = 0; i < sumR.Length; i++)
+            var columnH = gradientPass ? CpuPairs.Read(workspace.ColumnH) : [];
+            var columnK = gradientPass ? CpuPairs.Read(workspace.ColumnK) : [];
+            negShiftA = new double[views * Stride];
+            PredictionScale = new double[views * Stride];
+            NegatedColumnH = gradientPass ? new double[views * Stride] : [];
+            ColumnKOverScale = gradientPass ? new double[views * Stride] : [];
+            for (int v = 0; v < views; v++)
             {
-                inverseColumnSumR[i] = 1.0 / Math.Max(sumR[i], SelfClassifierWorkspace.Epsilon);
+                for (int y = 0; y < classes; y++)
+                {
+                    int i = (v * classes) + y;
+                    int p = (v * Stride) + y;
+                    negShiftA[p] = -((columnMax[i] * InverseTauCol) + columnLogSum[i]);
+                    PredictionScale[p] = scale / Math.Max(sumR[i], SelfClassifierWorkspace.Epsilon);
+                    if (gradientPass)
+                    {
+                        NegatedColumnH[p] = -columnH[i];
+
+                        // Where max(r, ε) picks ε no gradient flows through r.
+                        ColumnKOverScale[p] = sumR[i] >= SelfClassifierWorkspace.Epsilon ? -columnK[i] / scale : 0;
+                    }
+                }
             }
 
-            NegatedColumnH = gradientPass ? CpuPairs.Read(workspace.ColumnH) : [];
-            NegatedColumnK = gradientPass ? CpuPairs.Read(workspace.ColumnK) : [];
-            TensorPrimitives.Negate<double>(NegatedColumnH, NegatedColumnH);
-            for (int i = 0; i < NegatedColumnK.Length; i++)
+            var rowMax = CpuRows.All(workspace.RowMax);
+            var rowLogSum = CpuPairs.Read(workspace.RowLogSum);
+            rowShift = new double[rowLogSum.Length];
+            for (int i = 0; i < rowShift.Length; i++)
             {
-                NegatedColumnK[i] = sumR[i] >= SelfClassifierWorkspace.Epsilon ? -NegatedColumnK[i] : 0;
+                rowShift[i] = (rowMax[i] * InverseTauRow) + rowLogSum[i];
             }
         }
 
+        public long Samples => samples;
+
+        /// <summary>Classes rounded up to whole float64 vectors: the offset of view v + 1 in a sample's buffers.</summary>
+        public int Stride { get; }
+
+        public int GlobalViews { get; }
+
         /// <summary>w = 1/(N·Pairs).</summary>
         public double Weight { get; }
+
+        public double MinusWeight { get; }
 
         public double InverseTauRow { get; }
 
         public double InverseTauCol { get; }
 
+        /// <summary>(N/C) / max(r_y, ε): (N/C)P = R·PredictionScale.</summary>
+        public double[] PredictionScale { get; }
+
         /// <summary>−ColumnH (gradient pass only).</summary>
         public double[] NegatedColumnH { get; }
 
-        /// <summary>−ColumnK where r_y ≥ ε, else 0: where max(r, ε) picks ε no gradient flows through r (gradient pass only).</summary>
-        public double[] NegatedColumnK { get; }
+        /// <summary>−[r_y ≥ ε]·ColumnK / (N/C) (gradient pass only): P ⊙ −[r ≥ ε]ColumnK = (N/C)P ⊙ this.</summary>
+        public double[] ColumnKOverScale { get; }
 
         /// <summary>
-        /// Fills <paramref name="row"/> for sample <paramref name="n"/> (T, R, P, Q, H, K and the row
-        /// normalisers of every view) and returns Σ_v Σ_y T^v_ny Σ_{j∈J(v)} Q^j_ny, the sample's loss before the factor −w.
+        /// Fills A, Q, ratio (and R) of every view of sample <paramref name="n"/> and its row normalisers.
         /// </summary>
-        public double Compute(long n, SelfClassifierRow row)
+        public void SampleViews(Tensor logits, long n, SelfClassifierRow row)
         {
-            var work = row.Work;
             for (int v = 0; v < views; v++)
             {
-                int o = v * classes;
                 long r = (v * samples) + n;
-                var s = CpuRows.Row(logits, r);
-                var logA = row.LogA.AsSpan();
-                TensorPrimitives.ConvertChecked<float, double>(s, logA);
-                TensorPrimitives.Subtract<double>(logA, columnMax.AsSpan(o, classes), logA);
-                TensorPrimitives.Multiply<double>(logA, InverseTauCol, logA);
-                TensorPrimitives.Subtract<double>(logA, columnLogSum.AsSpan(o, classes), logA);
+                CpuPrefetch.Row(logits, r + SelfClassifierPrefetchRows);
+                int o = v * Stride;
+                double a = SelfClassifierRowMath.SampleView(
+                    CpuRows.Row(logits, r),
+                    InverseTauCol,
+                    negShiftA.AsSpan(o, Stride),
+                    InverseTauRow,
+                    rowShift[r],
+                    PredictionScale.AsSpan(o, Stride),
+                    row.A.AsSpan(o, Stride),
+                    row.Q.AsSpan(o, Stride),
+                    row.Ratio.AsSpan(o, Stride),
+                    row.R.Length == 0 ? [] : row.R.AsSpan(o, Stride));
 
-                // T = A / max(a, ε) in the log domain: A itself may underflow where T does not.
-                double max = TensorPrimitives.Max<double>(logA);
-                TensorPrimitives.Subtract<double>(logA, max, work);
-                TensorPrimitives.Exp<double>(work, work);
-                double logRowSum = max + Math.Log(TensorPrimitives.Sum<double>(work));
-                bool clamped = logRowSum < logEpsilon;
-                row.TargetClamped[v] = clamped;
-                double logNormaliser = clamped ? logEpsilon : logRowSum;
-                row.Normaliser[v] = Math.Exp(logNormaliser);
-
-                // The normaliser is at least the row's largest A, so the factor is ≤ 1 and reuses the exponentials.
-                TensorPrimitives.Multiply<double>(work, Math.Exp(max - logNormaliser), row.T.AsSpan(o, classes));
-
-                var rr = row.R.AsSpan(o, classes);
-                ScaledDifference(s, CpuRows.All(workspace.RowMax)[(int)r], InverseTauRow, rr);
-                TensorPrimitives.Subtract<double>(rr, rowLogSum[r], rr);
-                TensorPrimitives.Exp<double>(rr, rr);
-                var p = row.P.AsSpan(o, classes);
-                TensorPrimitives.Multiply<double>(rr, inverseColumnSumR.AsSpan(o, classes), p);
-                var q = row.Q.AsSpan(o, classes);
-                var ratio = row.Ratio.AsSpan(o, classes);
-                TensorPrimitives.Multiply<double>(p, scale, q);
-                TensorPrimitives.Add<double>(q, SelfClassifierWorkspace.Epsilon, ratio);
-                TensorPrimitives.Divide<double>(q, ratio, ratio);
-                TensorPrimitives.Add<double>(q, SelfClassifierWorkspace.Epsilon, q);
-                TensorPrimitives.Log<double>(q, q);
+                // T = A / max(a, ε); A underflows (to 0) only below e^-708, where T is 0 to float64 as well.
+                bool clamped = a < SelfClassifierWorkspace.Epsilon;
+                row.Clamped[v] = clamped;
+                row.InverseNormaliser[v] = 1.0 / (clamped ? SelfClassifierWorkspace.Epsilon : a);
             }
-
-            int global = workspace.GlobalViews;
-            SumViews(row.Q, 0, views, row.QAll);
-            SumViews(row.Q, 0, global, row.QGlobal);
-            SumViews(row.T, 0, views, row.TAll);
-            SumViews(row.T, 0, global, row.TGlobal);
-
-            double loss = 0;
-            for (int v = 0; v < views; v++)
-            {
-                int o = v * classes;
-                var t = row.T.AsSpan(o, classes);
-                var q = row.Q.AsSpan(o, classes);
-                var h = row.H.AsSpan(o, classes);
-                var k = row.K.AsSpan(o, classes);
-
-                // A global view pairs with every other view, a local one with the global views only.
-                if (v < global)
-                {
-                    TensorPrimitives.Subtract<double>(row.QAll, q, work);
-                }
-                else
-                {
-                    row.QGlobal.CopyTo(work);
-                }
-
-                loss += TensorPrimitives.Dot<double>(t, work);
-                TensorPrimitives.Multiply<double>(work, -Weight, work);
-                double dot = row.TargetClamped[v] ? 0 : TensorPrimitives.Dot<double>(work, t);
-                TensorPrimitives.Subtract<double>(work, dot, h);
-                TensorPrimitives.Multiply<double>(h, t, h);
-
-                if (v < global)
-                {
-                    TensorPrimitives.Subtract<double>(row.TAll, t, work);
-                }
-                else
-                {
-                    row.TGlobal.CopyTo(work);
-                }
-
-                TensorPrimitives.Multiply<double>(work, row.Ratio.AsSpan(o, classes), k);
-                TensorPrimitives.Multiply<double>(k, -Weight, k);
-            }
-
-            return loss;
         }
 
-        private void SumViews(double[] values, int from, int to, double[] sum)
+        /// <summary>The V×C values of a V×stride padded array.</summary>
+        public double[] Unpad(double[] values)
         {
-            Array.Clear(sum);
-            for (int v = from; v < to; v++)
+            var result = new double[views * classes];
+            for (int v = 0; v < views; v++)
             {
-                TensorPrimitives.Add<double>(sum, values.AsSpan(v * classes, classes), sum);
+                values.AsSpan(v * Stride, classes).CopyTo(result.AsSpan(v * classes, classes));
             }
+
+            return result;
         }
     }
 }

@@ -1,6 +1,5 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
-using System.Runtime.Intrinsics;
 
 namespace GpuSelfLabel.Backends.Cpu;
 
@@ -21,57 +20,36 @@ internal static class DoubleLog
     /// <summary>1.5·2^52: its bits plus a small integer k are the bits of 1.5·2^52 + k.</summary>
     private const double IntegerShift = 6755399441055744.0;
 
+    /// <summary>The bits of <see cref="IntegerShift"/>.</summary>
+    private const long IntegerShiftBits = 0x4338000000000000;
+
     /// <summary>ln x for every lane of <paramref name="x"/> (all positive and normal).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector<double> Log(Vector<double> x)
+    public static TVector Log<TLanes, TVector>(TVector x)
+        where TLanes : struct, IDoubleLanes<TVector>
+        where TVector : unmanaged
     {
-        var bits = Vector.AsVectorInt64(x);
-        var k = Vector.ShiftRightArithmetic(bits - new Vector<long>(SqrtHalfBits), 52);
-        var m = Vector.AsVectorDouble(bits - Vector.ShiftLeft(k, 52));
-        var f = m - Vector<double>.One;
-        var s = f / (f + new Vector<double>(2));
-        var z = s * s;
-        var z2 = z * z;
-        var c01 = Vector.FusedMultiplyAdd(z, new Vector<double>(1.0 / 3), Vector<double>.One);
-        var c23 = Vector.FusedMultiplyAdd(z, new Vector<double>(1.0 / 7), new Vector<double>(1.0 / 5));
-        var c45 = Vector.FusedMultiplyAdd(z, new Vector<double>(1.0 / 11), new Vector<double>(1.0 / 9));
-        var c67 = Vector.FusedMultiplyAdd(z, new Vector<double>(1.0 / 15), new Vector<double>(1.0 / 13));
-        var c03 = Vector.FusedMultiplyAdd(c23, z2, c01);
-        var c47 = Vector.FusedMultiplyAdd(c67, z2, c45);
-        var z4 = z2 * z2;
-        var c48 = Vector.FusedMultiplyAdd(z4, new Vector<double>(1.0 / 17), c47);
-        var lnM = (s + s) * Vector.FusedMultiplyAdd(c48, z4, c03);
+        var k = TLanes.IntegerShiftRightArithmetic(TLanes.IntegerAdd(x, -SqrtHalfBits), 52);
+        var m = TLanes.IntegerSubtract(x, TLanes.IntegerShiftLeft(k, 52));
+        var f = TLanes.Subtract(m, TLanes.Create(1));
+        var s = TLanes.Divide(f, TLanes.Add(f, TLanes.Create(2)));
+        var z = TLanes.Multiply(s, s);
+        var z2 = TLanes.Multiply(z, z);
+        var c01 = TLanes.FusedMultiplyAdd(z, TLanes.Create(1.0 / 3), TLanes.Create(1));
+        var c23 = TLanes.FusedMultiplyAdd(z, TLanes.Create(1.0 / 7), TLanes.Create(1.0 / 5));
+        var c45 = TLanes.FusedMultiplyAdd(z, TLanes.Create(1.0 / 11), TLanes.Create(1.0 / 9));
+        var c67 = TLanes.FusedMultiplyAdd(z, TLanes.Create(1.0 / 15), TLanes.Create(1.0 / 13));
+        var c03 = TLanes.FusedMultiplyAdd(c23, z2, c01);
+        var c47 = TLanes.FusedMultiplyAdd(c67, z2, c45);
+        var z4 = TLanes.Multiply(z2, z2);
+        var c48 = TLanes.FusedMultiplyAdd(z4, TLanes.Create(1.0 / 17), c47);
+        var lnM = TLanes.Multiply(TLanes.Add(s, s), TLanes.FusedMultiplyAdd(c48, z4, c03));
 
         // k as a float64 without a 64-bit integer conversion instruction (AVX2 has none).
-        var kd = Vector.AsVectorDouble(Vector.AsVectorInt64(new Vector<double>(IntegerShift)) + k) - new Vector<double>(IntegerShift);
-        return Vector.FusedMultiplyAdd(kd, new Vector<double>(Ln2High), Vector.FusedMultiplyAdd(kd, new Vector<double>(Ln2Low), lnM));
+        var kd = TLanes.Subtract(TLanes.IntegerAdd(k, IntegerShiftBits), TLanes.Create(IntegerShift));
+        return TLanes.FusedMultiplyAdd(kd, TLanes.Create(Ln2High), TLanes.FusedMultiplyAdd(kd, TLanes.Create(Ln2Low), lnM));
     }
 
-    /// <summary>The 512-bit twin of <see cref="Log(Vector{double})"/>, lane for lane the same value.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Vector512<double> Log(Vector512<double> x)
-    {
-        var bits = Vector512.AsInt64(x);
-        var k = Vector512.ShiftRightArithmetic(bits - Vector512.Create(SqrtHalfBits), 52);
-        var m = Vector512.AsDouble(bits - Vector512.ShiftLeft(k, 52));
-        var f = m - Vector512<double>.One;
-        var s = f / (f + Vector512.Create(2.0));
-        var z = s * s;
-        var z2 = z * z;
-        var c01 = Vector512.FusedMultiplyAdd(z, Vector512.Create(1.0 / 3), Vector512<double>.One);
-        var c23 = Vector512.FusedMultiplyAdd(z, Vector512.Create(1.0 / 7), Vector512.Create(1.0 / 5));
-        var c45 = Vector512.FusedMultiplyAdd(z, Vector512.Create(1.0 / 11), Vector512.Create(1.0 / 9));
-        var c67 = Vector512.FusedMultiplyAdd(z, Vector512.Create(1.0 / 15), Vector512.Create(1.0 / 13));
-        var c03 = Vector512.FusedMultiplyAdd(c23, z2, c01);
-        var c47 = Vector512.FusedMultiplyAdd(c67, z2, c45);
-        var z4 = z2 * z2;
-        var c48 = Vector512.FusedMultiplyAdd(z4, Vector512.Create(1.0 / 17), c47);
-        var lnM = (s + s) * Vector512.FusedMultiplyAdd(c48, z4, c03);
-
-        var kd = Vector512.AsDouble(Vector512.AsInt64(Vector512.Create(IntegerShift)) + k) - Vector512.Create(IntegerShift);
-        return Vector512.FusedMultiplyAdd(kd, Vector512.Create(Ln2High), Vector512.FusedMultiplyAdd(kd, Vector512.Create(Ln2Low), lnM));
-    }
-
-    /// <summary>The same value as a lane of <see cref="Log(Vector{double})"/>, for a row's tail.</summary>
-    public static double Log(double x) => Log(new Vector<double>(x))[0];
+    /// <summary>The same value as a lane of <see cref="Log{TLanes, TVector}(TVector)"/>, for a row's tail.</summary>
+    public static double Log(double x) => Log<VectorLanes, Vector<double>>(new Vector<double>(x))[0];
 }

@@ -8,6 +8,9 @@ namespace GpuSelfLabel.Backends.Cpu;
 /// width: <typeparamref name="TLanes"/> supplies the operations on <typeparamref name="TVector"/>
 /// (<see cref="IDoubleLanes{TVector}"/>). The row loops stop before a logit row's last partial pair of
 /// vectors, for a narrower instantiation or the scalar tail of <see cref="SelfClassifierRowMath"/> to finish.
+/// The loops are compiled fully optimised from their first call: unoptimised code would call every
+/// <typeparamref name="TLanes"/> member, not inline it, and run many times slower until the runtime
+/// recompiles it (seconds into a run of the passes).
 /// </summary>
 /// <typeparam name="TLanes">The operations on the vector type.</typeparam>
 /// <typeparam name="TVector">The vector type.</typeparam>
@@ -19,6 +22,7 @@ internal static class SelfClassifierRowLoops<TLanes, TVector>
     /// The whole vectors of <see cref="SelfClassifierRowMath.ExpOfShifted"/>
     /// from <paramref name="start"/> on, advancing it past them; returns their Σ e.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double ExpOfShifted(ReadOnlySpan<float> s, float shift, double scale, Span<double> e, ref int start)
     {
         ref float sr = ref MemoryMarshal.GetReference(s);
@@ -41,6 +45,7 @@ internal static class SelfClassifierRowLoops<TLanes, TVector>
         return TLanes.Sum(sum);
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AddScaled(ReadOnlySpan<double> e, double w, Span<double> sums)
     {
         ref double er = ref MemoryMarshal.GetReference(e);
@@ -53,6 +58,7 @@ internal static class SelfClassifierRowLoops<TLanes, TVector>
     }
 
     /// <summary>The whole vectors of <see cref="SelfClassifierRowMath.AddExpOfShifted"/> from <paramref name="start"/> on, advancing it past them.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void AddExpOfShifted(ReadOnlySpan<float> s, ReadOnlySpan<double> shift, double scale, Span<double> sums, ref int start)
     {
         ref float sr = ref MemoryMarshal.GetReference(s);
@@ -75,6 +81,7 @@ internal static class SelfClassifierRowLoops<TLanes, TVector>
     }
 
     /// <summary>The whole vectors of <see cref="SelfClassifierRowMath.SampleView"/> from <paramref name="start"/> on, advancing it past them; returns their Σ A.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double SampleView(
         ReadOnlySpan<float> s,
         double inverseTauCol,
@@ -132,6 +139,7 @@ internal static class SelfClassifierRowLoops<TLanes, TVector>
     /// at a time (lane 0 of a broadcast, so each value is the one a vector would give); returns
     /// <paramref name="sum"/> + their A, added in order.
     /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static double SampleViewElements(
         ReadOnlySpan<float> s,
         double inverseTauCol,
@@ -178,6 +186,7 @@ internal static class SelfClassifierRowLoops<TLanes, TVector>
         return (a, r, DoubleLog.Log<TLanes, TVector>(shifted), TLanes.Divide(scaled, shifted));
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void LossColumns(
         int views,
         int global,
@@ -224,6 +233,7 @@ internal static class SelfClassifierRowLoops<TLanes, TVector>
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void GradientColumns(
         int views,
         int global,
@@ -274,6 +284,7 @@ internal static class SelfClassifierRowLoops<TLanes, TVector>
         }
     }
 
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     public static void GradientRow(
         ReadOnlySpan<double> a,
         ReadOnlySpan<double> gt,

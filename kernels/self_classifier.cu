@@ -78,117 +78,6 @@ DEVICE_INLINE void sc_set_pair(GLOBAL float* pairs, GSL_INDEX lo_offset, GSL_IND
     pairs[lo_offset + i] = (float)(value - (double)hi);
 }
 
-/* Online log-sum-exp state in double: max = max z, sum = sum exp((z - max)*scale). Empty: (-inf, 0). */
-typedef struct
-{
-    double max;
-    double sum;
-} sc_lse;
-
-DEVICE_INLINE sc_lse sc_lse_empty(void)
-{
-    sc_lse p;
-    p.max = (double)GSL_NEG_INFINITY;
-    p.sum = 0.0;
-    return p;
-}
-
-DEVICE_INLINE sc_lse sc_lse_add(sc_lse p, double z, double scale)
-{
-    if (z > p.max)
-    {
-        p.sum = p.sum * DEXP((p.max - z) * scale) + 1.0;
-        p.max = z;
-    }
-    else
-    {
-        p.sum += DEXP((z - p.max) * scale);
-    }
-    return p;
-}
-
-DEVICE_INLINE sc_lse sc_lse_merge(sc_lse a, sc_lse b, double scale)
-{
-    sc_lse r;
-    r.max = DFMAX(a.max, b.max);
-    if (r.max == (double)GSL_NEG_INFINITY)
-    {
-        r.sum = 0.0;
-        return r;
-    }
-    r.sum = a.sum * DEXP((a.max - r.max) * scale) + b.sum * DEXP((b.max - r.max) * scale);
-    return r;
-}
-
-#ifdef GSL_CUDA
-DEVICE_INLINE sc_lse sc_warp_lse(sc_lse p, double scale)
-{
-    for (int offset = GSL_WARP_SIZE / 2; offset > 0; offset >>= 1)
-    {
-        sc_lse other;
-        other.max = __shfl_xor_sync(GSL_FULL_MASK, p.max, offset);
-        other.sum = __shfl_xor_sync(GSL_FULL_MASK, p.sum, offset);
-        /* Merge in lane order so that both partners compute the same expression on the same operands. */
-        p = (LOCAL_ID() & offset) ? sc_lse_merge(other, p, scale) : sc_lse_merge(p, other, scale);
-    }
-    return p;
-}
-#endif
-
-/* The group's log-sum-exp state from each work-item's own. scratch_max, scratch_sum: LOCAL_SIZE() doubles. */
-DEVICE_INLINE sc_lse sc_block_lse(LOCAL_PTR double* scratch_max, LOCAL_PTR double* scratch_sum, sc_lse p, double scale)
-{
-    int t = LOCAL_ID();
-#ifdef GSL_CUDA
-    if (LOCAL_SIZE() >= GSL_WARP_SIZE)
-    {
-        int lane = t % GSL_WARP_SIZE;
-        p = sc_warp_lse(p, scale);
-        if (lane == 0)
-        {
-            scratch_max[t / GSL_WARP_SIZE] = p.max;
-            scratch_sum[t / GSL_WARP_SIZE] = p.sum;
-        }
-        BARRIER();
-        if (lane < LOCAL_SIZE() / GSL_WARP_SIZE)
-        {
-            p.max = scratch_max[lane];
-            p.sum = scratch_sum[lane];
-        }
-        else
-        {
-            p = sc_lse_empty();
-        }
-        p = sc_warp_lse(p, scale);
-        BARRIER();
-        return p;
-    }
-#endif
-    scratch_max[t] = p.max;
-    scratch_sum[t] = p.sum;
-    BARRIER();
-    for (int s = LOCAL_SIZE() / 2; s > 0; s >>= 1)
-    {
-        if (t < s)
-        {
-            sc_lse a;
-            sc_lse b;
-            a.max = scratch_max[t];
-            a.sum = scratch_sum[t];
-            b.max = scratch_max[t + s];
-            b.sum = scratch_sum[t + s];
-            a = sc_lse_merge(a, b, scale);
-            scratch_max[t] = a.max;
-            scratch_sum[t] = a.sum;
-        }
-        BARRIER();
-    }
-    p.max = scratch_max[0];
-    p.sum = scratch_sum[0];
-    BARRIER();
-    return p;
-}
-
 /* ln A^v_ny = (S - col_max)/tau_c - col_log_sum, from the float64 logit. */
 DEVICE_INLINE double sc_log_a(double s, const GLOBAL float* col_max, const GLOBAL float* col_log_sum, GSL_INDEX views,
                               GSL_INDEX classes, GSL_INDEX v, GSL_INDEX y, double inv_tau_col)
@@ -274,12 +163,12 @@ KERNEL void self_classifier_row_statistics(const GLOBAL float* RESTRICT logits, 
     for (GSL_INDEX row = GROUP_ID(); row < rows; row += NUM_GROUPS())
     {
         const GLOBAL float* s = logits + row * classes;
-        sc_lse p = sc_lse_empty();
+        gsl_softmax_pair_f64 p = gsl_softmax_pair_f64_empty();
         for (GSL_INDEX y = LOCAL_ID(); y < classes; y += LOCAL_SIZE())
         {
-            p = sc_lse_add(p, (double)s[y], inv_tau_row);
+            p = gsl_softmax_pair_f64_add(p, (double)s[y], inv_tau_row);
         }
-        p = sc_block_lse(scratch_max, scratch_sum, p, inv_tau_row);
+        p = gsl_softmax_pair_f64_block(scratch_max, scratch_sum, p, inv_tau_row);
         if (LOCAL_ID() == 0)
         {
             /* The max of float logits is itself a float: the shift is exact. */
@@ -307,13 +196,13 @@ KERNEL void self_classifier_column_partials(const GLOBAL float* RESTRICT logits,
             continue;
         }
         GSL_INDEX end = (b + 1) * rows_per_block < samples ? (b + 1) * rows_per_block : samples;
-        sc_lse a = sc_lse_empty();
+        gsl_softmax_pair_f64 a = gsl_softmax_pair_f64_empty();
         double sum_r = 0.0;
         for (GSL_INDEX n = b * rows_per_block; n < end; n++)
         {
             GSL_INDEX row = v * samples + n;
             double s = (double)logits[row * classes + y];
-            a = sc_lse_add(a, s, inv_tau_col);
+            a = gsl_softmax_pair_f64_add(a, s, inv_tau_col);
             sum_r += DEXP((s - (double)row_max[row]) * inv_tau_row - sc_pair(row_log_sum, views * samples, row));
         }
         GSL_INDEX at = (v * blocks + b) * classes + y;
@@ -332,15 +221,15 @@ KERNEL void self_classifier_column_merge(const GLOBAL double* RESTRICT partials,
     {
         GSL_INDEX v = i / classes;
         GSL_INDEX y = i % classes;
-        sc_lse a = sc_lse_empty();
+        gsl_softmax_pair_f64 a = gsl_softmax_pair_f64_empty();
         double sum_r = 0.0;
         for (GSL_INDEX b = 0; b < blocks; b++)
         {
             GSL_INDEX at = (v * blocks + b) * classes + y;
-            sc_lse part;
+            gsl_softmax_pair_f64 part;
             part.max = partials[at];
             part.sum = partials[count + at];
-            a = sc_lse_merge(a, part, inv_tau_col);
+            a = gsl_softmax_pair_f64_merge(a, part, inv_tau_col);
             sum_r += partials[2 * count + at];
         }
         col_max[i] = (float)a.max;
@@ -362,12 +251,12 @@ KERNEL void self_classifier_sample_rows(SC_CONTEXT_PARAMS, GLOBAL float* row_log
         for (GSL_INDEX v = 0; v < views; v++)
         {
             const GLOBAL float* s = logits + (v * samples + n) * classes;
-            sc_lse p = sc_lse_empty();
+            gsl_softmax_pair_f64 p = gsl_softmax_pair_f64_empty();
             for (GSL_INDEX y = LOCAL_ID(); y < classes; y += LOCAL_SIZE())
             {
-                p = sc_lse_add(p, sc_log_a((double)s[y], col_max, col_log_sum, views, classes, v, y, inv_tau_col), 1.0);
+                p = gsl_softmax_pair_f64_add(p, sc_log_a((double)s[y], col_max, col_log_sum, views, classes, v, y, inv_tau_col), 1.0);
             }
-            p = sc_block_lse(scratch_max, scratch_sum, p, 1.0);
+            p = gsl_softmax_pair_f64_block(scratch_max, scratch_sum, p, 1.0);
             if (LOCAL_ID() == 0)
             {
                 sc_set_pair(row_log_sum_a, views * samples, v * samples + n, p.max + DLOG(p.sum));

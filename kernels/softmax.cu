@@ -30,7 +30,7 @@ KERNEL void softmax_forward_rows(const GLOBAL float* RESTRICT z, GLOBAL float* R
         {
             p = gsl_softmax_pair_add(p, zr[k], inverse_temperature);
         }
-        p = gsl_block_softmax_pair(scratch_max, scratch_sum, p, inverse_temperature);
+        p = gsl_softmax_pair_block(scratch_max, scratch_sum, p, inverse_temperature);
         if (logarithm)
         {
             float log_sum = LOG(p.sum);

@@ -14,51 +14,6 @@
 
 #include "common/gsl_portable.h"
 
-/* The online-softmax state of a set of values z: max = max z, sum = sum exp((z - max)*scale).
- * An empty set is (-inf, 0). */
-typedef struct
-{
-    float max;
-    float sum;
-} gsl_softmax_pair;
-
-DEVICE_INLINE gsl_softmax_pair gsl_softmax_pair_empty(void)
-{
-    gsl_softmax_pair p;
-    p.max = GSL_NEG_INFINITY;
-    p.sum = 0.0f;
-    return p;
-}
-
-/* Adds one finite value: one exponential per element, rescaling the sum only when the max moves. */
-DEVICE_INLINE gsl_softmax_pair gsl_softmax_pair_add(gsl_softmax_pair p, float z, float scale)
-{
-    if (z > p.max)
-    {
-        p.sum = p.sum * EXP((p.max - z) * scale) + 1.0f;
-        p.max = z;
-    }
-    else
-    {
-        p.sum += EXP((z - p.max) * scale);
-    }
-    return p;
-}
-
-/* Merges two states; the guard keeps (-inf) - (-inf) = NaN out when both sets are empty. */
-DEVICE_INLINE gsl_softmax_pair gsl_softmax_pair_merge(gsl_softmax_pair a, gsl_softmax_pair b, float scale)
-{
-    gsl_softmax_pair r;
-    r.max = FMAX(a.max, b.max);
-    if (r.max == GSL_NEG_INFINITY)
-    {
-        r.sum = 0.0f;
-        return r;
-    }
-    r.sum = a.sum * EXP((a.max - r.max) * scale) + b.sum * EXP((b.max - r.max) * scale);
-    return r;
-}
-
 /* The sum and max reductions, written once and instantiated per element type: a kernel calls
  * gsl_block_sum / gsl_block_max (float, below) or gsl_block_sum_f64 / gsl_block_max_f64 (double,
  * reductions_f64.h). scratch: LOCAL_SIZE() elements of the type. OpenCL C has no templates, so the
@@ -124,74 +79,134 @@ DEVICE_INLINE gsl_softmax_pair gsl_softmax_pair_merge(gsl_softmax_pair a, gsl_so
 GSL_DEFINE_BLOCK_REDUCTION(float, gsl_block_sum, gsl_warp_sum, GSL_ADD, 0.0f)
 GSL_DEFINE_BLOCK_REDUCTION(float, gsl_block_max, gsl_warp_max, FMAX, GSL_NEG_INFINITY)
 
+/* The online-softmax state of a set of values z, generated per element type like the reductions
+ * above: a struct `pair` {max, sum} with max = max z and sum = sum exp((z - max)*scale) (an empty set
+ * is (-inf, 0)), and
+ *   pair##_empty(), pair##_add(p, z, scale)   one finite value: one exponential per element,
+ *                                             rescaling the sum only when the max moves;
+ *   pair##_merge(a, b, scale)                 the guard keeps (-inf) - (-inf) = NaN out when both
+ *                                             sets are empty;
+ *   pair##_block(scratch_max, scratch_sum, p, scale)   the group's state from each work-item's own;
+ *                                             scratch_*: LOCAL_SIZE() elements of the type each.
+ * gsl_softmax_pair (float) is below, gsl_softmax_pair_f64 (double) in reductions_f64.h. */
 #ifdef GSL_CUDA
-DEVICE_INLINE gsl_softmax_pair gsl_warp_softmax_pair(gsl_softmax_pair p, float scale)
-{
-    for (int offset = GSL_WARP_SIZE / 2; offset > 0; offset >>= 1)
-    {
-        gsl_softmax_pair other;
-        other.max = __shfl_xor_sync(GSL_FULL_MASK, p.max, offset);
-        other.sum = __shfl_xor_sync(GSL_FULL_MASK, p.sum, offset);
-        /* Merge in lane order so both partners compute the same expression on the same operands. */
-        p = (LOCAL_ID() & offset) ? gsl_softmax_pair_merge(other, p, scale) : gsl_softmax_pair_merge(p, other, scale);
+/* Butterfly over one warp, merging in lane order so both partners compute the same expression on the
+ * same operands. */
+#define GSL_DEFINE_WARP_SOFTMAX_PAIR(pair, T)                                                           \
+    DEVICE_INLINE pair pair##_warp(pair p, T scale)                                                    \
+    {                                                                                                  \
+        for (int offset = GSL_WARP_SIZE / 2; offset > 0; offset >>= 1)                                 \
+        {                                                                                              \
+            pair other;                                                                                \
+            other.max = __shfl_xor_sync(GSL_FULL_MASK, p.max, offset);                                 \
+            other.sum = __shfl_xor_sync(GSL_FULL_MASK, p.sum, offset);                                 \
+            p = (LOCAL_ID() & offset) ? pair##_merge(other, p, scale) : pair##_merge(p, other, scale); \
+        }                                                                                              \
+        return p;                                                                                      \
     }
-    return p;
-}
+
+#define GSL_WARP_SOFTMAX_PAIR_PATH(pair)                                                               \
+    if (LOCAL_SIZE() >= GSL_WARP_SIZE)                                                                 \
+    {                                                                                                  \
+        int lane = t % GSL_WARP_SIZE;                                                                  \
+        p = pair##_warp(p, scale);                                                                     \
+        if (lane == 0)                                                                                 \
+        {                                                                                              \
+            scratch_max[t / GSL_WARP_SIZE] = p.max;                                                    \
+            scratch_sum[t / GSL_WARP_SIZE] = p.sum;                                                    \
+        }                                                                                              \
+        BARRIER();                                                                                     \
+        if (lane < LOCAL_SIZE() / GSL_WARP_SIZE)                                                       \
+        {                                                                                              \
+            p.max = scratch_max[lane];                                                                 \
+            p.sum = scratch_sum[lane];                                                                 \
+        }                                                                                              \
+        else                                                                                           \
+        {                                                                                              \
+            p = pair##_empty();                                                                        \
+        }                                                                                              \
+        p = pair##_warp(p, scale);                                                                     \
+        BARRIER();                                                                                     \
+        return p;                                                                                      \
+    }
+#else
+#define GSL_DEFINE_WARP_SOFTMAX_PAIR(pair, T)
+#define GSL_WARP_SOFTMAX_PAIR_PATH(pair)
 #endif
 
-/* The group's online-softmax state from each work-item's own. scratch_max, scratch_sum: LOCAL_SIZE() floats each. */
-DEVICE_INLINE gsl_softmax_pair gsl_block_softmax_pair(LOCAL_PTR float* scratch_max, LOCAL_PTR float* scratch_sum,
-                                                      gsl_softmax_pair p, float scale)
-{
-    int t = LOCAL_ID();
-#ifdef GSL_CUDA
-    if (LOCAL_SIZE() >= GSL_WARP_SIZE)
-    {
-        int lane = t % GSL_WARP_SIZE;
-        p = gsl_warp_softmax_pair(p, scale);
-        if (lane == 0)
-        {
-            scratch_max[t / GSL_WARP_SIZE] = p.max;
-            scratch_sum[t / GSL_WARP_SIZE] = p.sum;
-        }
-        BARRIER();
-        if (lane < LOCAL_SIZE() / GSL_WARP_SIZE)
-        {
-            p.max = scratch_max[lane];
-            p.sum = scratch_sum[lane];
-        }
-        else
-        {
-            p = gsl_softmax_pair_empty();
-        }
-        p = gsl_warp_softmax_pair(p, scale);
-        BARRIER();
-        return p;
+#define GSL_DEFINE_SOFTMAX_PAIR(pair, T, exp_of, max_of)                                               \
+    typedef struct                                                                                     \
+    {                                                                                                  \
+        T max;                                                                                         \
+        T sum;                                                                                         \
+    } pair;                                                                                            \
+                                                                                                       \
+    DEVICE_INLINE pair pair##_empty(void)                                                              \
+    {                                                                                                  \
+        pair p;                                                                                        \
+        p.max = (T)GSL_NEG_INFINITY;                                                                   \
+        p.sum = (T)0;                                                                                  \
+        return p;                                                                                      \
+    }                                                                                                  \
+                                                                                                       \
+    DEVICE_INLINE pair pair##_add(pair p, T z, T scale)                                                \
+    {                                                                                                  \
+        if (z > p.max)                                                                                 \
+        {                                                                                              \
+            p.sum = p.sum * exp_of((p.max - z) * scale) + (T)1;                                        \
+            p.max = z;                                                                                 \
+        }                                                                                              \
+        else                                                                                           \
+        {                                                                                              \
+            p.sum += exp_of((z - p.max) * scale);                                                      \
+        }                                                                                              \
+        return p;                                                                                      \
+    }                                                                                                  \
+                                                                                                       \
+    DEVICE_INLINE pair pair##_merge(pair a, pair b, T scale)                                           \
+    {                                                                                                  \
+        pair r;                                                                                        \
+        r.max = max_of(a.max, b.max);                                                                  \
+        if (r.max == (T)GSL_NEG_INFINITY)                                                              \
+        {                                                                                              \
+            r.sum = (T)0;                                                                              \
+            return r;                                                                                  \
+        }                                                                                              \
+        r.sum = a.sum * exp_of((a.max - r.max) * scale) + b.sum * exp_of((b.max - r.max) * scale);     \
+        return r;                                                                                      \
+    }                                                                                                  \
+                                                                                                       \
+    GSL_DEFINE_WARP_SOFTMAX_PAIR(pair, T)                                                              \
+                                                                                                       \
+    DEVICE_INLINE pair pair##_block(LOCAL_PTR T* scratch_max, LOCAL_PTR T* scratch_sum, pair p, T scale) \
+    {                                                                                                  \
+        int t = LOCAL_ID();                                                                            \
+        GSL_WARP_SOFTMAX_PAIR_PATH(pair)                                                               \
+        scratch_max[t] = p.max;                                                                        \
+        scratch_sum[t] = p.sum;                                                                        \
+        BARRIER();                                                                                     \
+        for (int s = LOCAL_SIZE() / 2; s > 0; s >>= 1)                                                 \
+        {                                                                                              \
+            if (t < s)                                                                                 \
+            {                                                                                          \
+                pair a;                                                                                \
+                pair b;                                                                                \
+                a.max = scratch_max[t];                                                                \
+                a.sum = scratch_sum[t];                                                                \
+                b.max = scratch_max[t + s];                                                            \
+                b.sum = scratch_sum[t + s];                                                            \
+                a = pair##_merge(a, b, scale);                                                         \
+                scratch_max[t] = a.max;                                                                \
+                scratch_sum[t] = a.sum;                                                                \
+            }                                                                                          \
+            BARRIER();                                                                                 \
+        }                                                                                              \
+        p.max = scratch_max[0];                                                                        \
+        p.sum = scratch_sum[0];                                                                        \
+        BARRIER();                                                                                     \
+        return p;                                                                                      \
     }
-#endif
-    scratch_max[t] = p.max;
-    scratch_sum[t] = p.sum;
-    BARRIER();
-    for (int s = LOCAL_SIZE() / 2; s > 0; s >>= 1)
-    {
-        if (t < s)
-        {
-            gsl_softmax_pair a;
-            gsl_softmax_pair b;
-            a.max = scratch_max[t];
-            a.sum = scratch_sum[t];
-            b.max = scratch_max[t + s];
-            b.sum = scratch_sum[t + s];
-            a = gsl_softmax_pair_merge(a, b, scale);
-            scratch_max[t] = a.max;
-            scratch_sum[t] = a.sum;
-        }
-        BARRIER();
-    }
-    p.max = scratch_max[0];
-    p.sum = scratch_sum[0];
-    BARRIER();
-    return p;
-}
+
+GSL_DEFINE_SOFTMAX_PAIR(gsl_softmax_pair, float, EXP, FMAX)
 
 #endif /* GSL_REDUCTIONS_H */

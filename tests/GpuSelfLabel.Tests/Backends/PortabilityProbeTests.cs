@@ -28,7 +28,7 @@ public sealed class PortabilityProbeTests
             float m = gsl_block_max(scratch, v);
             gsl_softmax_pair p = gsl_softmax_pair_add(gsl_softmax_pair_empty(), v, 1.0f);
             p = gsl_softmax_pair_merge(p, gsl_softmax_pair_empty(), 1.0f);
-            p = gsl_block_softmax_pair(scratch, scratch2, p, 1.0f);
+            p = gsl_softmax_pair_block(scratch, scratch2, p, 1.0f);
             if (i < n)
             {
                 y[i] = EXP(v) + LOG(FABS(v) + 1.0f) + LOG1P(FABS(v)) + SQRT(FABS(v)) + FMAX(v, s) + FMIN(v, m)

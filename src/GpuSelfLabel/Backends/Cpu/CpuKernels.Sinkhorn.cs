@@ -19,15 +19,7 @@ internal sealed partial class CpuKernels
         CpuRows.ForBlocks(matrix.Rows, k, (start, end) =>
         {
             using var scratch = new RowScratch(k);
-            var v = scratch.Doubles;
-            if (columnShift is null)
-            {
-                v.Clear();
-            }
-            else
-            {
-                TensorPrimitives.Negate(Doubles(columnShift), v);
-            }
+            var v = NegatedShift(columnShift, scratch.Doubles);
 
             var x = ArrayPool<double>.Shared.Rent(k);
             try
@@ -214,15 +206,7 @@ internal sealed partial class CpuKernels
         CpuRows.ForBlocks(matrix.Rows, k, (start, end) =>
         {
             using var scratch = new RowScratch(k);
-            var v = scratch.Doubles;
-            if (columnShift is null)
-            {
-                v.Clear();
-            }
-            else
-            {
-                TensorPrimitives.Negate(Doubles(columnShift), v);
-            }
+            var v = NegatedShift(columnShift, scratch.Doubles);
 
             var rowsShift = Doubles(rowShift);
             for (long i = start; i < end; i++)
@@ -392,6 +376,21 @@ internal sealed partial class CpuKernels
         {
             ArrayPool<double>.Shared.Return(partials);
         }
+    }
+
+    /// <summary>v = −columnShift, or 0 without one: the per-column term the row passes add to scale·z.</summary>
+    private static Span<double> NegatedShift(Tensor? columnShift, Span<double> v)
+    {
+        if (columnShift is null)
+        {
+            v.Clear();
+        }
+        else
+        {
+            TensorPrimitives.Negate(Doubles(columnShift), v);
+        }
+
+        return v;
     }
 
     /// <summary>Rows per tile of the column log-sum-exp: about 64 KB of float32, 4 to 32 rows.</summary>

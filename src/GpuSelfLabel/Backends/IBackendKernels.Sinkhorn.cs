@@ -71,12 +71,20 @@ internal partial interface IBackendKernels
     /// The SwAV codes in the linear domain start here: output_ik = exp(scale·s_ik − m_i) with
     /// m_i = max_k scale·s_ik (float64 exponentials, rounded to float32), rowMax_i = m_i and
     /// rowSpread_i = m_i − min_k scale·s_ik; a row with a NaN or infinite score gets a NaN or infinite
-    /// m_i or spread (the solver's finiteness screen). When <paramref name="columnSums"/> is given,
-    /// also columnSums_k = Σ_i output_ik·exp(m_i − max_i m_i) in float64: the column sums of
-    /// exp(scale·S) up to one factor, which the first column step needs. Reads scores (B×K float32);
-    /// writes output (B×K float32), rowMax and rowSpread (B float64) and columnSums (K float64).
+    /// m_i or spread (the solver's finiteness screen). A backend that can do so in the same read also
+    /// writes columnSums_k = Σ_i output_ik·exp(m_i − max_i m_i) in float64 (the column sums of
+    /// exp(scale·S) up to one factor, which the first column step needs) and returns true; one that
+    /// returns false leaves them to <see cref="SwavColumnSums"/>, which the caller then runs only if it
+    /// takes the linear path. Reads scores (B×K float32); writes output (B×K float32), rowMax and
+    /// rowSpread (B float64) and perhaps columnSums (K float64).
     /// </summary>
-    void SwavExpRows(Tensor scores, double scale, Tensor rowMax, Tensor rowSpread, Tensor output, Tensor? columnSums);
+    bool SwavExpRows(Tensor scores, double scale, Tensor rowMax, Tensor rowSpread, Tensor output, Tensor columnSums);
+
+    /// <summary>
+    /// columnSums_k = Σ_i e_ik·rowWeights_i in float64, over fixed row blocks. Reads e (B×K float32) and
+    /// rowWeights (B float64); writes columnSums (K float64).
+    /// </summary>
+    void SwavColumnSums(Tensor e, Tensor rowWeights, Tensor columnSums);
 
     /// <summary>
     /// A row normalisation fused with the next column sums, one read of e: rowWeights_i = rowTarget /

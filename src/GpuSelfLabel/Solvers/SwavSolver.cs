@@ -43,7 +43,7 @@ internal static class SwavSolver
             using var rowMax = HostVectors.Allocate(backend, rows);
             using var rowSpread = HostVectors.Allocate(backend, rows);
             using var columnSums = HostVectors.Allocate(backend, k);
-            kernels.SwavExpRows(scores, scale, rowMax, rowSpread, codes, options.Iterations > 0 ? columnSums : null);
+            bool haveColumnSums = kernels.SwavExpRows(scores, scale, rowMax, rowSpread, codes, columnSums);
             var maxima = new double[rows];
             var spreads = new double[rows];
             HostVectors.Read(rowMax, maxima);
@@ -58,7 +58,7 @@ internal static class SwavSolver
 
             if (spreads.Max() <= MaxLinearSpread && maxima.Max() - maxima.Min() <= MaxRowMaximumRange)
             {
-                Linear(kernels, codes, maxima, rowMax, columnSums, options.Iterations);
+                Linear(kernels, codes, maxima, rowMax, columnSums, haveColumnSums, options.Iterations);
             }
             else
             {
@@ -75,24 +75,24 @@ internal static class SwavSolver
     }
 
     /// <summary>
-    /// E is in <paramref name="codes"/> and, when there are iterations, Σ_i E_ik·e^{m_i − max m} in
-    /// <paramref name="columnSums"/>; <paramref name="rowWeights"/> is free scratch of B float64.
+    /// E is in <paramref name="codes"/>; <paramref name="rowWeights"/> is free scratch of B float64.
+    /// Every column step reads its sums from <paramref name="columnSums"/>; the first pass has already
+    /// put Σ_i E_ik·e^{m_i − max m} there when <paramref name="haveColumnSums"/>.
     /// </summary>
-    private static void Linear(IBackendKernels kernels, Tensor codes, double[] maxima, Tensor rowWeights, Tensor columnSums, int iterations)
+    private static void Linear(IBackendKernels kernels, Tensor codes, double[] maxima, Tensor rowWeights, Tensor columnSums, bool haveColumnSums, int iterations)
     {
         var backend = codes.Backend;
         long rows = codes.Rows;
         int k = checked((int)codes.Columns);
         using var columnWeights = HostVectors.Allocate(backend, k);
         var columns = new double[k];
+        var weights = new double[rows];
 
         // u_i ∝ e^{m_i}, so that E·diag(u) is exp(S/ε) up to one factor. Before a column step that factor
-        // cancels (the first column sums came with E); with no iteration at all it is the total mass,
-        // Σ_i e^{m_i}·Σ_k E_ik.
+        // cancels; with no iteration at all it is the total mass, Σ_i e^{m_i}·Σ_k E_ik.
+        double top = maxima.Max();
         if (iterations == 0)
         {
-            var weights = new double[rows];
-            double top = maxima.Max();
             Array.Fill(columns, 1);
             HostVectors.Write(columnWeights, columns);
             kernels.SwavRowStep(codes, columnWeights, 1, rowWeights, null);
@@ -112,6 +112,17 @@ internal static class SwavSolver
             HostVectors.Write(rowWeights, weights);
             kernels.SwavScale(codes, rowWeights, columnWeights, rows);
             return;
+        }
+
+        if (!haveColumnSums)
+        {
+            for (long i = 0; i < rows; i++)
+            {
+                weights[i] = Math.Exp(maxima[i] - top);
+            }
+
+            HostVectors.Write(rowWeights, weights);
+            kernels.SwavColumnSums(codes, rowWeights, columnSums);
         }
 
         for (int t = 0; t < iterations; t++)

@@ -228,11 +228,11 @@ internal sealed partial class CpuKernels
             }
         });
 
-    public void SwavExpRows(Tensor scores, double scale, Tensor rowMax, Tensor rowSpread, Tensor output, Tensor? columnSums)
+    public bool SwavExpRows(Tensor scores, double scale, Tensor rowMax, Tensor rowSpread, Tensor output, Tensor columnSums)
     {
         int k = checked((int)scores.Columns);
         var (blocks, rowsPerBlock) = ReductionBlocks(scores.Rows, k);
-        var partials = columnSums is null ? [] : ArrayPool<double>.Shared.Rent(blocks * k);
+        var partials = ArrayPool<double>.Shared.Rent(blocks * k);
         var references = new double[blocks];
         try
         {
@@ -241,7 +241,7 @@ internal sealed partial class CpuKernels
                 using var scratch = new RowScratch(k);
                 var max = Doubles(rowMax);
                 var spread = Doubles(rowSpread);
-                var partial = columnSums is null ? [] : partials.AsSpan(b * k, k);
+                var partial = partials.AsSpan(b * k, k);
                 partial.Clear();
                 for (long i = start; i < end; i++)
                 {
@@ -258,40 +258,31 @@ internal sealed partial class CpuKernels
                         references[b] = m;
                     }
 
-                    var e = CpuRows.Row(output, i);
-                    if (columnSums is null)
-                    {
-                        PreciseExpOfScaled(z, scale, m, e);
-                    }
-                    else
-                    {
-                        // Row weights e^{m_i} relative to the block's first row: within e^±400 of 1
-                        // wherever the solver keeps these sums (it checks the range of the m_i).
-                        PreciseExpOfScaledAdd(z, scale, m, e, Math.Exp(m - references[b]), partial);
-                    }
+                    // Row weights e^{m_i} relative to the block's first row: within e^±400 of 1 wherever
+                    // the solver keeps these sums (it checks the range of the m_i).
+                    PreciseExpOfScaledAdd(z, scale, m, CpuRows.Row(output, i), Math.Exp(m - references[b]), partial);
                 }
             });
 
-            if (columnSums is not null)
+            // Blocks are combined in block order, each rescaled to e^{m_i − max m}.
+            double top = TensorPrimitives.Max<double>(Doubles(rowMax));
+            var result = Doubles(columnSums);
+            result.Clear();
+            for (int b = 0; b < blocks; b++)
             {
-                // Blocks are combined in block order, each rescaled to e^{m_i − max m}.
-                double top = TensorPrimitives.Max<double>(Doubles(rowMax));
-                var result = Doubles(columnSums);
-                result.Clear();
-                for (int b = 0; b < blocks; b++)
-                {
-                    TensorPrimitives.MultiplyAdd(partials.AsSpan(b * k, k), Math.Exp(references[b] - top), result, result);
-                }
+                TensorPrimitives.MultiplyAdd(partials.AsSpan(b * k, k), Math.Exp(references[b] - top), result, result);
             }
+
+            return true;
         }
         finally
         {
-            if (columnSums is not null)
-            {
-                ArrayPool<double>.Shared.Return(partials);
-            }
+            ArrayPool<double>.Shared.Return(partials);
         }
     }
+
+    public void SwavColumnSums(Tensor e, Tensor rowWeights, Tensor columnSums) =>
+        RowWeightedColumnSums(e, columnSums, (row, i) => Doubles(rowWeights)[checked((int)i)]);
 
     public void SwavRowStep(Tensor e, Tensor columnWeights, double rowTarget, Tensor rowWeights, Tensor? columnSums)
     {

@@ -132,31 +132,10 @@ internal static class SinkhornRowMath
 
     /// <summary>
     /// e_k = exp(scale·z_k − shift) in float32 to two units in the last place whatever the argument's
-    /// size: d = scale·z_k − shift is formed in float64 and split into its float32 rounding h and the
-    /// remainder l, and e^d = e^h·(1 + l) to 1e-14. For passes that run once (the SwAV start), where
-    /// the cheaper rounded argument's 6e-8·|d| would be the largest error left.
-    /// </summary>
-    internal static void PreciseExpOfScaled(ReadOnlySpan<float> z, double scale, double shift, Span<float> e)
-    {
-        ref float zr = ref MemoryMarshal.GetReference(z);
-        ref float er = ref MemoryMarshal.GetReference(e);
-        var s = new Vector<double>(scale);
-        var c = new Vector<double>(-shift);
-        int k = 0;
-        for (; k <= z.Length - Width; k += Width)
-        {
-            PreciseExp(Vector.LoadUnsafe(ref zr, (nuint)k), s, c).StoreUnsafe(ref er, (nuint)k);
-        }
-
-        for (; k < z.Length; k++)
-        {
-            e[k] = PreciseExp(z[k], scale, shift);
-        }
-    }
-
-    /// <summary>
-    /// <see cref="PreciseExpOfScaled"/> and, in the same loop, sums_k += w·e_k in float64: the SwAV start
-    /// exponentiates a row and adds it to the first column sums while the row is in registers.
+    /// size, and in the same loop sums_k += w·e_k in float64: the SwAV start exponentiates a row and adds
+    /// it to the first column sums while the row is in registers. d = scale·z_k − shift is formed in
+    /// float64 and split into its float32 rounding h and the remainder l, and e^d = e^h·(1 + l) to
+    /// 1e-14: this pass runs once, so the cheaper rounded argument's 6e-8·|d| would be the largest error left.
     /// </summary>
     internal static void PreciseExpOfScaledAdd(ReadOnlySpan<float> z, double scale, double shift, Span<float> e, double w, Span<double> sums)
     {
@@ -225,7 +204,7 @@ internal static class SinkhornRowMath
         return float.IsNaN(bad) ? (float.NaN, float.NaN) : (hi, lo);
     }
 
-    /// <summary>One vector of <see cref="PreciseExpOfScaled"/>: c is −shift.</summary>
+    /// <summary>One vector of <see cref="PreciseExpOfScaledAdd"/>'s exponentials: c is −shift.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static Vector<float> PreciseExp(Vector<float> z, Vector<double> scale, Vector<double> c)
     {

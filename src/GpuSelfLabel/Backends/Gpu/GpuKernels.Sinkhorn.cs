@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using static GpuSelfLabel.Backends.Gpu.SinkhornLaunches;
 
 namespace GpuSelfLabel.Backends.Gpu;
@@ -26,32 +25,22 @@ internal abstract partial class GpuKernels
         Launch(kernel, RowGroups(matrix.Rows), RowGroupSize(kernel, matrix.Columns), AddBias(matrix, bias));
     }
 
-    void IBackendKernels.SwavExpRows(Tensor scores, double scale, Tensor rowMax, Tensor rowSpread, Tensor output, Tensor? columnSums)
+    // The column sums would be a second read of the codes here: they are left to SwavColumnSums, which
+    // the solver runs only on the linear path (the CPU backend fuses them into its exponential pass).
+    bool IBackendKernels.SwavExpRows(Tensor scores, double scale, Tensor rowMax, Tensor rowSpread, Tensor output, Tensor columnSums)
     {
         var kernel = Kernel(KernelFile, "swav_exp_rows");
         Launch(kernel, RowGroups(scores.Rows), RowGroupSize(kernel, scores.Columns), SwavExpRows(scores, scale, rowMax, rowSpread, output));
-        if (columnSums is null)
-        {
-            return;
-        }
+        return false;
+    }
 
-        // A second read of the codes, weighted by e^{m_i − max m}: at a batch's B rows the weights are
-        // computed on the host (one B-vector each way); the CPU backend fuses this sum into the pass above.
-        var maxima = new double[scores.Rows];
-        Device.Download(rowMax.Buffer, rowMax.ByteOffset, MemoryMarshal.AsBytes(maxima.AsSpan()));
-        double top = maxima.Max();
-        for (int i = 0; i < maxima.Length; i++)
-        {
-            maxima[i] = Math.Exp(maxima[i] - top);
-        }
-
-        using var rowWeights = Device.Allocate(DType.Float64, scores.Rows);
-        Device.Upload(rowWeights.Buffer, rowWeights.ByteOffset, MemoryMarshal.AsBytes(maxima.AsSpan()));
+    void IBackendKernels.SwavColumnSums(Tensor e, Tensor rowWeights, Tensor columnSums)
+    {
         var partial = Kernel(KernelFile, "swav_column_sums_partial");
-        long cols = output.Columns;
-        var (groups, rowsPerGroup) = ReductionGroups(output.Rows, overrides.MaxGroups);
+        long cols = e.Columns;
+        var (groups, rowsPerGroup) = ReductionGroups(e.Rows, overrides.MaxGroups);
         using var partials = Device.Allocate(DType.Float64, groups * cols);
-        Launch(partial, groups, RowGroupSize(partial, cols), SwavColumnSumsPartial(output, rowsPerGroup, rowWeights, partials));
+        Launch(partial, groups, RowGroupSize(partial, cols), SwavColumnSumsPartial(e, rowsPerGroup, rowWeights, partials));
         ReduceColumnSums(partials, groups, cols, columnSums);
     }
 

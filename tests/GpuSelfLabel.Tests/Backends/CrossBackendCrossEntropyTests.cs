@@ -15,15 +15,8 @@ namespace GpuSelfLabel.Tests.Backends;
 /// </summary>
 public abstract class CrossBackendCrossEntropyTestsBase : BackendTestBase
 {
-    /// <summary>(N, K) pairs around every boundary of the one-group-per-row launch.</summary>
-    public static TheoryData<int, int> EdgeShapes() => new()
-    {
-        { 1, 2 }, { 7, 2 }, { 257, 3 }, { 33, 10 }, { 2, 31 }, { 2, 32 }, { 2, 33 }, { 5, 255 }, { 5, 256 },
-        { 5, 257 }, { 4, 513 }, { 3, 3000 }, { 1, 10000 }, { 2, 10000 }, { 1000, 33 },
-    };
-
     [SkippableTheory]
-    [MemberData(nameof(EdgeShapes))]
+    [MemberData(nameof(RowLaunchShapes.Edges), MemberType = typeof(RowLaunchShapes))]
     public void Collision_matches_cpu_and_reference(int n, int k)
     {
         var z = TestData.Logits(n, k, seed: 2000 + (n * 7) + k);
@@ -32,7 +25,7 @@ public abstract class CrossBackendCrossEntropyTestsBase : BackendTestBase
     }
 
     [SkippableTheory]
-    [MemberData(nameof(EdgeShapes))]
+    [MemberData(nameof(RowLaunchShapes.Edges), MemberType = typeof(RowLaunchShapes))]
     public void Shannon_matches_cpu_and_reference(int n, int k)
     {
         var z = TestData.Logits(n, k, seed: 4000 + (n * 7) + k);

@@ -13,15 +13,8 @@ namespace GpuSelfLabel.Tests.Backends;
 /// </summary>
 public abstract class CrossBackendSoftmaxTestsBase : BackendTestBase
 {
-    /// <summary>(N, K) pairs around every boundary of the one-group-per-row launch.</summary>
-    public static TheoryData<int, int> EdgeShapes() => new()
-    {
-        { 1, 2 }, { 7, 2 }, { 257, 3 }, { 33, 10 }, { 2, 31 }, { 2, 32 }, { 2, 33 }, { 5, 255 }, { 5, 256 },
-        { 5, 257 }, { 4, 513 }, { 3, 3000 }, { 1, 10000 }, { 2, 10000 }, { 1000, 33 },
-    };
-
     [SkippableTheory]
-    [MemberData(nameof(EdgeShapes))]
+    [MemberData(nameof(RowLaunchShapes.Edges), MemberType = typeof(RowLaunchShapes))]
     public void Forward_and_log_forward_match_cpu_and_reference(int n, int k)
     {
         var z = TestData.Logits(n, k, seed: 1000 + (n * 7) + k);
@@ -38,7 +31,7 @@ public abstract class CrossBackendSoftmaxTestsBase : BackendTestBase
     }
 
     [SkippableTheory]
-    [MemberData(nameof(EdgeShapes))]
+    [MemberData(nameof(RowLaunchShapes.Edges), MemberType = typeof(RowLaunchShapes))]
     public void Backward_matches_cpu(int n, int k)
     {
         var p = Float64.Softmax(Float64.Widen(TestData.Logits(n, k, seed: k)), n, k).Select(v => (float)v).ToArray();

@@ -16,7 +16,7 @@ namespace GpuSelfLabel.Tests.Backends;
 public abstract class CrossBackendCrossEntropyTestsBase : BackendTestBase
 {
     [SkippableTheory]
-    [MemberData(nameof(RowLaunchShapes.Edges), MemberType = typeof(RowLaunchShapes))]
+    [MemberData(nameof(LaunchCases.RowEdges), MemberType = typeof(LaunchCases))]
     public void Collision_matches_cpu_and_reference(int n, int k)
     {
         var z = TestData.Logits(n, k, seed: 2000 + (n * 7) + k);
@@ -25,7 +25,7 @@ public abstract class CrossBackendCrossEntropyTestsBase : BackendTestBase
     }
 
     [SkippableTheory]
-    [MemberData(nameof(RowLaunchShapes.Edges), MemberType = typeof(RowLaunchShapes))]
+    [MemberData(nameof(LaunchCases.RowEdges), MemberType = typeof(LaunchCases))]
     public void Shannon_matches_cpu_and_reference(int n, int k)
     {
         var z = TestData.Logits(n, k, seed: 4000 + (n * 7) + k);
@@ -44,13 +44,7 @@ public abstract class CrossBackendCrossEntropyTestsBase : BackendTestBase
     }
 
     [SkippableTheory]
-    [InlineData(1, null)]
-    [InlineData(2, null)]
-    [InlineData(16, null)]
-    [InlineData(32, null)]
-    [InlineData(64, 5L)]
-    [InlineData(256, null)]
-    [InlineData(null, 3L)]
+    [MemberData(nameof(LaunchCases.Overrides), MemberType = typeof(LaunchCases))]
     public void Every_group_size_and_grid_stride_give_the_same_results(int? groupSize, long? maxGroups)
     {
         _ = Backend;

@@ -60,13 +60,7 @@ public abstract class CrossBackendSelfClassifierTestsBase : BackendTestBase
     }
 
     [SkippableTheory]
-    [InlineData(1, null)]
-    [InlineData(2, null)]
-    [InlineData(16, null)]
-    [InlineData(32, null)]
-    [InlineData(64, 5L)]
-    [InlineData(256, null)]
-    [InlineData(null, 3L)]
+    [MemberData(nameof(LaunchCases.Overrides), MemberType = typeof(LaunchCases))]
     public void Every_group_size_and_grid_stride_give_the_same_results(int? groupSize, long? maxGroups)
     {
         _ = Backend;

@@ -14,7 +14,7 @@ namespace GpuSelfLabel.Tests.Backends;
 public abstract class CrossBackendSoftmaxTestsBase : BackendTestBase
 {
     [SkippableTheory]
-    [MemberData(nameof(RowLaunchShapes.Edges), MemberType = typeof(RowLaunchShapes))]
+    [MemberData(nameof(LaunchCases.RowEdges), MemberType = typeof(LaunchCases))]
     public void Forward_and_log_forward_match_cpu_and_reference(int n, int k)
     {
         var z = TestData.Logits(n, k, seed: 1000 + (n * 7) + k);
@@ -31,7 +31,7 @@ public abstract class CrossBackendSoftmaxTestsBase : BackendTestBase
     }
 
     [SkippableTheory]
-    [MemberData(nameof(RowLaunchShapes.Edges), MemberType = typeof(RowLaunchShapes))]
+    [MemberData(nameof(LaunchCases.RowEdges), MemberType = typeof(LaunchCases))]
     public void Backward_matches_cpu(int n, int k)
     {
         var p = Float64.Softmax(Float64.Widen(TestData.Logits(n, k, seed: k)), n, k).Select(v => (float)v).ToArray();
@@ -74,13 +74,7 @@ public abstract class CrossBackendSoftmaxTestsBase : BackendTestBase
     }
 
     [SkippableTheory]
-    [InlineData(1, null)]
-    [InlineData(2, null)]
-    [InlineData(16, null)]
-    [InlineData(32, null)]
-    [InlineData(64, 5L)]
-    [InlineData(256, null)]
-    [InlineData(null, 3L)]
+    [MemberData(nameof(LaunchCases.Overrides), MemberType = typeof(LaunchCases))]
     public void Every_group_size_and_grid_stride_give_the_same_results(int? groupSize, long? maxGroups)
     {
         _ = Backend;

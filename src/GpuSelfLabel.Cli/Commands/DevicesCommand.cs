@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using GpuSelfLabel.Backends;
+using GpuSelfLabel.Cli.Json;
 
 namespace GpuSelfLabel.Cli.Commands;
 
@@ -18,8 +19,8 @@ internal static class DevicesCommand
             var statuses = BackendRegistry.Probe();
             if (parse.GetValue(json))
             {
-                var payload = new { backends = statuses.Select(s => new { name = s.Name, available = s.Available, detail = s.Detail }) };
-                output.WriteLine(JsonSerializer.Serialize(payload));
+                var payload = new DevicesPayload([.. statuses.Select(s => new BackendEntry(s.Name, s.Available, s.Detail))]);
+                output.WriteLine(JsonSerializer.Serialize(payload, CliJsonContext.Default.DevicesPayload));
                 return ExitCodes.Success;
             }
 
@@ -32,4 +33,12 @@ internal static class DevicesCommand
         }));
         return command;
     }
+
+    // The --json object; keys are these names in snake_case (CliJsonContext).
+
+    /// <summary>The whole object: <c>{"backends":[…]}</c>.</summary>
+    internal sealed record DevicesPayload(IReadOnlyList<BackendEntry> Backends);
+
+    /// <summary>One backend: <c>name</c>, <c>available</c>, <c>detail</c>.</summary>
+    internal sealed record BackendEntry(string Name, bool Available, string Detail);
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need (PoCL for the OpenCL backend, NVRTC for the CUDA compile tests),
-# builds, runs every test, and ends with the plain line "N passed, N failed, N skipped".
+# builds, runs every test, checks the trimmed self-contained gsl (one more test in the count), and
+# ends with the plain line "N passed, N failed, N skipped".
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -37,6 +38,66 @@ if [ "${CI:-}" = "true" ]; then
     export GSL_REQUIRE_BACKENDS="${GSL_REQUIRE_BACKENDS:-opencl,nvrtc}"
 fi
 
+# Writes a 2×3 float32 .npy (version 1.0, rows 0 1 2 and 2 1 0) to $1, without NumPy.
+write_small_npy() {
+    local header="{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }"
+    # Magic (6) + version (2) + length (2) + header + newline: a multiple of 64 bytes.
+    local pad=$(( (64 - (10 + ${#header} + 1) % 64) % 64 ))
+    local length=$(( ${#header} + pad + 1 ))
+    {
+        printf '\x93NUMPY\x01\x00'
+        printf "\\x$(printf %02x $((length % 256)))\\x$(printf %02x $((length / 256)))"
+        printf '%s%*s\n' "$header" "$pad" ""
+        # 0, 1, 2, 2, 1, 0 as little-endian float32.
+        printf '\x00\x00\x00\x00\x00\x00\x80\x3f\x00\x00\x00\x40'
+        printf '\x00\x00\x00\x40\x00\x00\x80\x3f\x00\x00\x00\x00'
+    } > "$1"
+}
+
+# The gsl that travels to GPU machines is the trimmed self-contained publish. Trimming breaks what the
+# untrimmed tests above cannot see (reflection: JSON, command-line binding, resources read by name),
+# at publish time (IL2026 and friends, errors here) or only at run time; so publish it as
+# documented and run it: gsl devices, gsl devices --json, and gsl op softmax on the CPU (and on
+# OpenCL where that is available, which reads the kernel sources embedded in the assembly).
+trimmed_publish_check() {
+    local work
+    work=$(mktemp -d)
+    local log="$work/log" gsl="$work/publish/gsl"
+    # Why it failed goes to stderr; the caller counts one failed test.
+    trimmed_failed() {
+        cat "$log" >&2
+        echo "test.sh: trimmed publish check failed: $1" >&2
+        rm -rf "$work"
+        return 1
+    }
+    # Built apart (--artifacts-path), so that restoring for linux-x64 does not make the next dotnet test
+    # rebuild the tree. Analyzers, documentation and symbols are off for speed: the analyzers ran in the
+    # build above, and ILLink itself reports trim problems (IL2xxx, IL3xxx) as errors.
+    if ! timeout 300 dotnet publish src/GpuSelfLabel.Cli -c Release -r linux-x64 --self-contained -p:PublishTrimmed=true \
+        -p:RunAnalyzers=false -p:GenerateDocumentationFile=false -p:DebugType=none \
+        --artifacts-path "$work/artifacts" --nologo -o "$work/publish" >"$log" 2>&1; then
+        trimmed_failed "dotnet publish -p:PublishTrimmed=true (its output above)"
+        return 1
+    fi
+    timeout 60 "$gsl" devices >"$log" 2>&1 || { trimmed_failed "gsl devices"; return 1; }
+    local backends=(cpu)
+    if grep -Eq '^opencl +available' "$log"; then
+        backends+=(opencl)
+    fi
+    timeout 60 "$gsl" devices --json >"$log" 2>&1 && grep -q '^{"backends":\[{"name":"cpu","available":true,' "$log" \
+        || { trimmed_failed "gsl devices --json"; return 1; }
+    write_small_npy "$work/logits.npy"
+    local backend
+    for backend in "${backends[@]}"; do
+        rm -rf "$work/out"
+        timeout 60 "$gsl" op softmax --backend "$backend" --logits "$work/logits.npy" --out "$work/out" >"$log" 2>&1 \
+            && [ -s "$work/out/probs.npy" ] \
+            || { trimmed_failed "gsl op softmax --backend $backend"; return 1; }
+    done
+    echo "test.sh: trimmed publish check passed ($(du -sm "$work/publish" | cut -f1) MiB; gsl op softmax on ${backends[*]})"
+    rm -rf "$work"
+}
+
 log=$(mktemp)
 set +e
 dotnet test GpuSelfLabel.sln -c Release --nologo 2>&1 | tee "$log"
@@ -44,14 +105,22 @@ status=${PIPESTATUS[0]}
 set -e
 
 # dotnet test prints "Passed!  - Failed: F, Passed: P, Skipped: S, ..." per test assembly; add them up.
-summary=$(grep -E "(Passed|Failed)! +- Failed: +[0-9]+, Passed: +[0-9]+, Skipped: +[0-9]+" "$log" \
+read -r passed failed skipped < <(grep -E "(Passed|Failed)! +- Failed: +[0-9]+, Passed: +[0-9]+, Skipped: +[0-9]+" "$log" \
     | sed -E 's/.*Failed: +([0-9]+), Passed: +([0-9]+), Skipped: +([0-9]+).*/\1 \2 \3/' \
-    | awk '{f+=$1; p+=$2; s+=$3} END {printf "%d passed, %d failed, %d skipped\n", p, f, s}')
+    | awk '{f+=$1; p+=$2; s+=$3} END {printf "%d %d %d\n", p, f, s}')
 rm -f "$log"
-if [ -z "$summary" ] || [ "$summary" = "0 passed, 0 failed, 0 skipped" ]; then
+if [ $((passed + failed + skipped)) = 0 ]; then
     echo "0 passed, 1 failed, 0 skipped"
     echo "test.sh: no test results were found (build failure?)" >&2
     exit 1
 fi
-echo "$summary"
+
+# One more test: the trimmed publish, after dotnet test so that a compile error shows there first.
+if trimmed_publish_check; then
+    passed=$((passed + 1))
+else
+    failed=$((failed + 1))
+    status=1
+fi
+echo "$passed passed, $failed failed, $skipped skipped"
 exit "$status"

@@ -6,9 +6,11 @@
  *   sigma = exp((z - m)/tau) / s, or with logarithm != 0, ln sigma = (z - m)/tau - ln s.
  *   The max is taken over z rather than z/tau so that z - m is exact near the max (Sterbenz) and the
  *   exponent carries no rounding of a large z/tau: max(z/tau) = max(z)/tau for tau > 0.
- * softmax_backward_rows(probs, grad, dlogits, rows, cols, inverse_temperature)
- *   reads sigma and g (rows x cols) for the row dot sum g sigma, reads them again and writes
- *   dlogits (rows x cols) = sigma (g - sum g sigma) / tau.
+ * softmax_backward_rows(probs, grad, dlogits, rows, cols, inverse_temperature, logarithm)
+ *   reads sigma and g = dL/dsigma (rows x cols) for the row dot sum g sigma, reads them again and
+ *   writes dlogits (rows x cols) = sigma (g - sum g sigma) / tau. With logarithm != 0, probs holds
+ *   ln sigma (the log-softmax output) and g = dL/d(ln sigma): the row sum is sum g (probs is not
+ *   read for it), and dlogits = (g - exp(ln sigma) sum g) / tau.
  *
  * One work-group per row (grid-stride over rows when there are more rows than groups), a
  * block-stride loop over K so that any K >= 1 works; the launchers pick a power-of-two group size
@@ -52,7 +54,7 @@ KERNEL void softmax_forward_rows(const GLOBAL float* RESTRICT z, GLOBAL float* R
 
 KERNEL void softmax_backward_rows(const GLOBAL float* RESTRICT probs, const GLOBAL float* RESTRICT grad,
                                   GLOBAL float* RESTRICT dlogits, GSL_INDEX rows, GSL_INDEX cols,
-                                  float inverse_temperature)
+                                  float inverse_temperature, int logarithm)
 {
     LOCAL float scratch[GSL_MAX_LOCAL_SIZE];
     for (GSL_INDEX row = GROUP_ID(); row < rows; row += NUM_GROUPS())
@@ -63,12 +65,24 @@ KERNEL void softmax_backward_rows(const GLOBAL float* RESTRICT probs, const GLOB
         float partial = 0.0f;
         for (GSL_INDEX k = LOCAL_ID(); k < cols; k += LOCAL_SIZE())
         {
-            partial += g[k] * p[k];
+            partial += logarithm ? g[k] : g[k] * p[k];
         }
-        float dot = gsl_block_sum(scratch, partial);
-        for (GSL_INDEX k = LOCAL_ID(); k < cols; k += LOCAL_SIZE())
+        /* The reduction stays outside the branch on logarithm: PoCL corrupts memory on a barrier under a
+         * branch, even one every work-item takes (kernels/README.md). */
+        float sum = gsl_block_sum(scratch, partial);
+        if (logarithm)
         {
-            d[k] = (g[k] - dot) * p[k] * inverse_temperature;
+            for (GSL_INDEX k = LOCAL_ID(); k < cols; k += LOCAL_SIZE())
+            {
+                d[k] = (g[k] - EXP(p[k]) * sum) * inverse_temperature;
+            }
+        }
+        else
+        {
+            for (GSL_INDEX k = LOCAL_ID(); k < cols; k += LOCAL_SIZE())
+            {
+                d[k] = (g[k] - sum) * p[k] * inverse_temperature;
+            }
         }
     }
 }

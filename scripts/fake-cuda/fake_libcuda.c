@@ -219,13 +219,20 @@ static int backward(void **params)
     float *p = ARG(float *, 0), *g = ARG(float *, 1), *d = ARG(float *, 2);
     long long rows = ARG(long long, 3), cols = ARG(long long, 4);
     float scale = ARG(float, 5);
+    int logarithm = ARG(int, 6);
     size_t bytes = (size_t)(rows * cols * 4);
     if (!in_allocation((CUdeviceptr)p, bytes) || !in_allocation((CUdeviceptr)g, bytes) || !in_allocation((CUdeviceptr)d, bytes)) return FAILED;
+    if (logarithm != 0 && logarithm != 1) return complain("softmax_backward_rows: logarithm is neither 0 nor 1");
+    /* With logarithm, p holds ln sigma and g = dL/d(ln sigma): d = (g - exp(ln sigma) sum g) / tau. */
     for (long long r = 0; r < rows; r++)
     {
         double dot = 0;
-        for (long long k = 0; k < cols; k++) dot += (double)g[r * cols + k] * p[r * cols + k];
-        for (long long k = 0; k < cols; k++) d[r * cols + k] = (float)((g[r * cols + k] - dot) * p[r * cols + k] * scale);
+        for (long long k = 0; k < cols; k++) dot += logarithm ? (double)g[r * cols + k] : (double)g[r * cols + k] * p[r * cols + k];
+        for (long long k = 0; k < cols; k++)
+        {
+            double gk = g[r * cols + k], pk = p[r * cols + k];
+            d[r * cols + k] = (float)((logarithm ? gk - exp(pk) * dot : (gk - dot) * pk) * scale);
+        }
     }
     return OK;
 }

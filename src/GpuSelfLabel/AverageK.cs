@@ -64,6 +64,33 @@ public static class AverageK
     public static Tensor PseudoLabels(Tensor probs, int[] labels, double k, AverageKRule rule = AverageKRule.TruePlusTop)
     {
         Guard.Matrix(probs, nameof(probs));
+        var output = probs.Backend.Allocate(DType.Float32, probs.Rows, probs.Columns);
+        try
+        {
+            PseudoLabelsInto(probs, labels, k, output, rule);
+            return output;
+        }
+        catch
+        {
+            output.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// <see cref="PseudoLabels"/> written into <paramref name="output"/>, a destination the caller owns
+    /// (memory wrapped with <see cref="Backend.Wrap"/>, say). Every argument, the destination included,
+    /// is checked before anything is written.
+    /// </summary>
+    /// <param name="probs">B×L float32 probabilities, each row a distribution.</param>
+    /// <param name="labels">B true class indices in [0, L).</param>
+    /// <param name="k">The average set size K: round(K·B) positives in all.</param>
+    /// <param name="output">Destination of the 0/1 targets: B×L float32 on the probabilities' backend, sharing no memory with them.</param>
+    /// <param name="rule">How the true labels combine with the budget.</param>
+    /// <exception cref="GslArgumentException">An argument breaks a rule; the message names it and, for data, the first bad row.</exception>
+    public static void PseudoLabelsInto(Tensor probs, int[] labels, double k, Tensor output, AverageKRule rule = AverageKRule.TruePlusTop)
+    {
+        Guard.Matrix(probs, nameof(probs));
         LabelGuard.ClassIndices(labels, probs.Rows, probs.Columns, nameof(labels));
         if (!Enum.IsDefined(rule))
         {
@@ -71,9 +98,10 @@ public static class AverageK
         }
 
         long positives = Positives(k, probs.Rows, probs.Columns, rule);
+        Guard.Output(output, nameof(output), probs, probs.Shape, (probs, nameof(probs)));
         Guard.Distributions(probs, nameof(probs));
         using var labelTensor = ClassIndexTensor.Upload(probs.Backend, labels);
-        return Select(probs, labelTensor, positives, rule);
+        Select(probs, labelTensor, positives, rule, output);
     }
 
     /// <summary>
@@ -83,12 +111,53 @@ public static class AverageK
     public static TwoHeadLossResult TwoHeadLoss(Tensor logitsSoftmax, Tensor logitsMultilabel, int[] labels, double k, double mu = 1)
     {
         Guard.Matrix(logitsSoftmax, "logits-softmax");
+        var backend = logitsSoftmax.Backend;
+        Tensor? dsoftmax = null;
+        Tensor? dmultilabel = null;
+        try
+        {
+            dsoftmax = backend.Allocate(DType.Float32, logitsSoftmax.Rows, logitsSoftmax.Columns);
+            dmultilabel = backend.Allocate(DType.Float32, logitsSoftmax.Rows, logitsSoftmax.Columns);
+            double loss = TwoHeadLossInto(logitsSoftmax, logitsMultilabel, labels, k, mu, dsoftmax, dmultilabel);
+            return new TwoHeadLossResult(loss, dsoftmax, dmultilabel);
+        }
+        catch
+        {
+            dsoftmax?.Dispose();
+            dmultilabel?.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// <see cref="TwoHeadLoss"/> with ∂L/∂a and ∂L/∂b written into destinations the caller owns (memory
+    /// wrapped with <see cref="Backend.Wrap"/>, say). Every argument, the destinations included, is
+    /// checked before anything is written.
+    /// </summary>
+    /// <param name="logitsSoftmax">B×L float32 logits a of the softmax head, every value finite.</param>
+    /// <param name="logitsMultilabel">B×L float32 logits b of the multi-label head, every value finite.</param>
+    /// <param name="labels">B true class indices in [0, L).</param>
+    /// <param name="k">The average set size K of the pseudo-labels Z.</param>
+    /// <param name="mu">μ ≥ 0, the weight of the multi-label head.</param>
+    /// <param name="dsoftmax">Destination of ∂L/∂a: B×L float32 on the logits' backend.</param>
+    /// <param name="dmultilabel">Destination of ∂L/∂b: B×L float32 on the logits' backend.</param>
+    /// <returns>The loss L.</returns>
+    /// <exception cref="GslArgumentException">
+    /// An argument breaks a rule; the message names it and, for data, the first bad row. A destination
+    /// must be float32, B×L, on the logits' backend, and share no memory with either logits or the other
+    /// destination (no in-place calls).
+    /// </exception>
+    public static double TwoHeadLossInto(Tensor logitsSoftmax, Tensor logitsMultilabel, int[] labels, double k, double mu, Tensor dsoftmax, Tensor dmultilabel)
+    {
+        Guard.Matrix(logitsSoftmax, "logits-softmax");
         Guard.Matrix(logitsMultilabel, "logits-multilabel");
         Guard.SameShape(logitsSoftmax, "logits-softmax", logitsMultilabel, "logits-multilabel");
         long batch = logitsSoftmax.Rows;
         LabelGuard.ClassIndices(labels, batch, logitsSoftmax.Columns, nameof(labels));
         long positives = Positives(k, batch, logitsSoftmax.Columns, AverageKRule.TruePlusTop);
         Guard.NonNegative(mu, nameof(mu));
+        Guard.Output(dsoftmax, nameof(dsoftmax), logitsSoftmax, logitsSoftmax.Shape, (logitsSoftmax, "logits-softmax"), (logitsMultilabel, "logits-multilabel"));
+        Guard.Output(dmultilabel, nameof(dmultilabel), logitsSoftmax, logitsSoftmax.Shape, (logitsSoftmax, "logits-softmax"), (logitsMultilabel, "logits-multilabel"), (dsoftmax, nameof(dsoftmax)));
         Guard.Finite(logitsSoftmax, "logits-softmax");
         Guard.Finite(logitsMultilabel, "logits-multilabel");
 
@@ -96,21 +165,11 @@ public static class AverageK
         var kernels = backend.Kernels;
         using var labelTensor = ClassIndexTensor.Upload(backend, labels);
         using var probs = backend.Allocate(DType.Float32, batch, logitsSoftmax.Columns);
-        var dsoftmax = backend.Allocate(DType.Float32, batch, logitsSoftmax.Columns);
-        var dmultilabel = backend.Allocate(DType.Float32, batch, logitsSoftmax.Columns);
-        try
-        {
-            double crossEntropy = kernels.TwoHeadSoftmaxHead(logitsSoftmax, labelTensor, probs, dsoftmax, 1.0 / batch);
-            using var targets = Select(probs, labelTensor, positives, AverageKRule.TruePlusTop);
-            double binary = kernels.TwoHeadMultilabelHead(logitsMultilabel, targets, dmultilabel, mu / batch);
-            return new TwoHeadLossResult((crossEntropy + (mu * binary)) / batch, dsoftmax, dmultilabel);
-        }
-        catch
-        {
-            dsoftmax.Dispose();
-            dmultilabel.Dispose();
-            throw;
-        }
+        using var targets = backend.Allocate(DType.Float32, batch, logitsSoftmax.Columns);
+        double crossEntropy = kernels.TwoHeadSoftmaxHead(logitsSoftmax, labelTensor, probs, dsoftmax, 1.0 / batch);
+        Select(probs, labelTensor, positives, AverageKRule.TruePlusTop, targets);
+        double binary = kernels.TwoHeadMultilabelHead(logitsMultilabel, targets, dmultilabel, mu / batch);
+        return (crossEntropy + (mu * binary)) / batch;
     }
 
     /// <summary>round(K·count), half to even (the rounding of .NET's and NumPy's round); K must be finite.</summary>
@@ -144,8 +203,9 @@ public static class AverageK
     /// Takes the top candidates by (value descending, flat index ascending) and marks them with the
     /// true labels: the q-th largest key is selected, every larger key is taken, and the tie quota
     /// q − (number above) is handed out to rows in order, each row taking its first tied columns.
+    /// Writes the 0/1 targets into <paramref name="targets"/> (B×L float32).
     /// </summary>
-    private static Tensor Select(Tensor probs, Tensor labels, long positives, AverageKRule rule)
+    private static void Select(Tensor probs, Tensor labels, long positives, AverageKRule rule, Tensor targets)
     {
         var kernels = probs.Backend.Kernels;
         bool exclude = rule == AverageKRule.TruePlusTop;
@@ -176,16 +236,6 @@ public static class AverageK
             }
         }
 
-        var targets = probs.Backend.Allocate(DType.Float32, probs.Rows, probs.Columns);
-        try
-        {
-            kernels.AverageKMarkTargets(probs, labels, exclude, key, quota, targets);
-            return targets;
-        }
-        catch
-        {
-            targets.Dispose();
-            throw;
-        }
+        kernels.AverageKMarkTargets(probs, labels, exclude, key, quota, targets);
     }
 }

@@ -23,19 +23,17 @@ public static class CollisionCrossEntropy
     /// <exception cref="GslArgumentException">An argument breaks a rule; the message names it and the first bad row.</exception>
     public static CollisionCrossEntropyResult Compute(Tensor logits, Tensor targets)
     {
-        Validate(logits, targets);
+        Guard.Matrix(logits, nameof(logits));
         var backend = logits.Backend;
-        long n = logits.Rows;
         Tensor? losses = null;
         Tensor? dlogits = null;
         Tensor? dtargets = null;
         try
         {
-            losses = backend.Allocate(DType.Float32, n);
-            dlogits = backend.Allocate(DType.Float32, n, logits.Columns);
-            dtargets = backend.Allocate(DType.Float32, n, logits.Columns);
-            backend.Kernels.CollisionCrossEntropyForwardBackward(logits, targets, losses, dlogits, dtargets);
-            double loss = backend.Kernels.Sum(losses) / n;
+            losses = backend.Allocate(DType.Float32, logits.Rows);
+            dlogits = backend.Allocate(DType.Float32, logits.Rows, logits.Columns);
+            dtargets = backend.Allocate(DType.Float32, logits.Rows, logits.Columns);
+            double loss = ComputeInto(logits, targets, losses, dlogits, dtargets);
             return new CollisionCrossEntropyResult(loss, losses, dlogits, dtargets);
         }
         catch
@@ -45,6 +43,34 @@ public static class CollisionCrossEntropy
             dtargets?.Dispose();
             throw;
         }
+    }
+
+    /// <summary>
+    /// <see cref="Compute"/> into destinations the caller owns (memory wrapped with
+    /// <see cref="Backends.Backend.Wrap"/>, say). Every argument, the destinations included, is checked
+    /// before anything is written.
+    /// </summary>
+    /// <param name="logits">N×K float32 logits z, K ≥ 2, every value finite.</param>
+    /// <param name="targets">N×K float32 targets y: entries finite and ≥ 0, each row summing to 1 within 1e-3.</param>
+    /// <param name="losses">Destination of the N per-sample losses H2(y_i, σ_i): float32 vector of N on the logits' backend.</param>
+    /// <param name="dlogits">Destination of ∂L/∂z: N×K float32 on the logits' backend.</param>
+    /// <param name="dtargets">Destination of ∂L/∂y: N×K float32 on the logits' backend.</param>
+    /// <returns>The mean loss L.</returns>
+    /// <exception cref="GslArgumentException">
+    /// An argument breaks a rule; the message names it and the first bad row. A destination must be
+    /// float32, of its exact shape, on the logits' backend, and share no memory with an input or another
+    /// destination (no in-place calls).
+    /// </exception>
+    public static double ComputeInto(Tensor logits, Tensor targets, Tensor losses, Tensor dlogits, Tensor dtargets)
+    {
+        Validate(logits, targets);
+        long n = logits.Rows;
+        Guard.Output(losses, nameof(losses), logits, [n], (logits, nameof(logits)), (targets, nameof(targets)));
+        Guard.Output(dlogits, nameof(dlogits), logits, logits.Shape, (logits, nameof(logits)), (targets, nameof(targets)), (losses, nameof(losses)));
+        Guard.Output(dtargets, nameof(dtargets), logits, logits.Shape, (logits, nameof(logits)), (targets, nameof(targets)), (losses, nameof(losses)), (dlogits, nameof(dlogits)));
+        var kernels = logits.Backend.Kernels;
+        kernels.CollisionCrossEntropyForwardBackward(logits, targets, losses, dlogits, dtargets);
+        return kernels.Sum(losses) / n;
     }
 
     private static void Validate(Tensor logits, Tensor targets)

@@ -16,6 +16,32 @@ public static class SelfClassifier
     /// </summary>
     public static SelfClassifierResult Compute(Tensor logits, SelfClassifierOptions? options = null)
     {
+        Guard.Float32(logits, nameof(logits), 3);
+        var dlogits = logits.Backend.Allocate(DType.Float32, logits.Shape[0], logits.Shape[1], logits.Shape[2]);
+        try
+        {
+            double loss = ComputeInto(logits, dlogits, options);
+            return new SelfClassifierResult(loss, dlogits);
+        }
+        catch
+        {
+            dlogits.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Compute"/> with ∂Loss/∂S written into <paramref name="dlogits"/>, a destination the
+    /// caller owns (memory wrapped with <see cref="Backend.Wrap"/>, say). Every argument, the
+    /// destination included, is checked before anything is written.
+    /// </summary>
+    /// <param name="logits">V×N×C float32 logits of V ≥ 2 views, C ≥ 2, every value finite.</param>
+    /// <param name="dlogits">Destination of ∂Loss/∂S: V×N×C float32 on the logits' backend, sharing no memory with them.</param>
+    /// <param name="options">Temperatures and the number of global views.</param>
+    /// <returns>The loss.</returns>
+    /// <exception cref="GslArgumentException">An argument breaks a rule; the message names it and, for data, the view and sample.</exception>
+    public static double ComputeInto(Tensor logits, Tensor dlogits, SelfClassifierOptions? options = null)
+    {
         options ??= new SelfClassifierOptions();
         Guard.Float32(logits, nameof(logits), 3);
         long views = logits.Shape[0];
@@ -35,6 +61,7 @@ public static class SelfClassifier
 
         Guard.Positive(options.TauRow, "tau-row");
         Guard.Positive(options.TauCol, "tau-col");
+        Guard.Output(dlogits, nameof(dlogits), logits, logits.Shape, (logits, nameof(logits)));
         long badRow = logits.Backend.Kernels.FindInvalidRow(logits, RowCheck.Finite, out var problem);
         if (badRow >= 0)
         {
@@ -43,19 +70,10 @@ public static class SelfClassifier
 
         var kernels = logits.Backend.Kernels;
         using var workspace = new SelfClassifierWorkspace(logits.Backend, (int)views, samples, classes, globalViews, options.TauRow, options.TauCol);
-        var dlogits = logits.Backend.Allocate(DType.Float32, views, samples, classes);
-        try
-        {
-            kernels.SelfClassifierRowStatistics(logits, workspace);
-            kernels.SelfClassifierColumnStatistics(logits, workspace);
-            double loss = kernels.SelfClassifierLoss(logits, workspace);
-            kernels.SelfClassifierGradient(logits, workspace, dlogits);
-            return new SelfClassifierResult(loss, dlogits);
-        }
-        catch
-        {
-            dlogits.Dispose();
-            throw;
-        }
+        kernels.SelfClassifierRowStatistics(logits, workspace);
+        kernels.SelfClassifierColumnStatistics(logits, workspace);
+        double loss = kernels.SelfClassifierLoss(logits, workspace);
+        kernels.SelfClassifierGradient(logits, workspace, dlogits);
+        return loss;
     }
 }

@@ -75,6 +75,35 @@ public static class Sinkhorn
     /// </summary>
     public static Tensor Swav(Tensor scores, SwavOptions? options = null)
     {
+        Guard.Matrix(scores, nameof(scores));
+        var output = scores.Backend.Allocate(DType.Float32, scores.Rows, scores.Columns);
+        try
+        {
+            SwavInto(scores, output, options);
+            return output;
+        }
+        catch
+        {
+            output.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// <see cref="Swav"/> written into <paramref name="output"/>, a destination the caller owns (memory
+    /// wrapped with <see cref="Backend.Wrap"/>, say). The solver works in it from the first pass on
+    /// and makes the final codes there in place, so there is no extra copy.
+    /// </summary>
+    /// <param name="scores">B×K float32 scores S, K ≥ 2, every value finite.</param>
+    /// <param name="output">Destination of the B×K codes: float32 on the scores' backend, sharing no memory with them.</param>
+    /// <param name="options">ε and the number of iterations.</param>
+    /// <exception cref="GslArgumentException">
+    /// An argument breaks a rule (the message names it). Finiteness is screened by the solver's first
+    /// pass, so for a non-finite score the error comes after <paramref name="output"/> was written; every
+    /// other rule is checked before anything is.
+    /// </exception>
+    public static void SwavInto(Tensor scores, Tensor output, SwavOptions? options = null)
+    {
         options ??= new SwavOptions();
         Guard.Matrix(scores, nameof(scores));
         Guard.Positive(options.Epsilon, "epsilon");
@@ -84,9 +113,10 @@ public static class Sinkhorn
         }
 
         Guard.AtLeast(options.Iterations, 0, "iters");
+        Guard.Output(output, nameof(output), scores, scores.Shape, (scores, nameof(scores)));
 
         // Finiteness is checked by the solver's first pass over the scores, which reads them anyway.
-        return SwavSolver.Solve(scores, options);
+        SwavSolver.Solve(scores, options, output);
     }
 
     private static void CheckOptions(SinkhornOptions options)

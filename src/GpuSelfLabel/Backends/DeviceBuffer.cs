@@ -25,6 +25,13 @@ public abstract class DeviceBuffer : IDisposable
     /// </summary>
     public abstract nint Handle { get; }
 
+    /// <summary>
+    /// True where <see cref="Handle"/> is an address (host or device pointer), so that two buffers,
+    /// such as two views of one foreign block, overlap exactly when their address ranges do; false for
+    /// opaque handles (cl_mem), which only say whether two views are of the same object.
+    /// </summary>
+    internal virtual bool HandleIsAddress => false;
+
     /// <summary>Releases owned memory; views release nothing.</summary>
     public void Dispose()
     {

@@ -10,8 +10,11 @@ internal partial interface IBackendKernels
     bool SoftmaxForward(Tensor logits, Tensor output, float temperature, bool logarithm);
 
     /// <summary>
-    /// ops.md §1: ∂L/∂z = σ (g − Σ g σ) / τ. Returns true when the pass saw every Σ g σ finite, which
-    /// every non-finite σ or g would spoil; false when it did not look or the caller must check.
+    /// ops.md §1: ∂L/∂z = σ (g − Σ g σ) / τ given σ in <paramref name="probs"/> and g = ∂L/∂σ; with
+    /// <paramref name="logarithm"/>, <paramref name="probs"/> holds ln σ (the log-softmax output), g is
+    /// ∂L/∂(ln σ) and ∂L/∂z = (g − exp(ln σ) Σ g) / τ. Returns true when the pass saw every row sum
+    /// finite (Σ g σ, or Σ g and Σ ln σ with <paramref name="logarithm"/>), which every non-finite input
+    /// would spoil; false when it did not look or the caller must check.
     /// </summary>
-    bool SoftmaxBackward(Tensor probs, Tensor grad, Tensor dlogits, float temperature);
+    bool SoftmaxBackward(Tensor probs, Tensor grad, Tensor dlogits, float temperature, bool logarithm);
 }

@@ -29,48 +29,40 @@ internal static class SwavSolver
     /// </summary>
     private const double MaxRowMaximumRange = 400;
 
-    public static Tensor Solve(Tensor scores, SwavOptions options)
+    /// <summary>
+    /// Writes the B×K codes into <paramref name="codes"/>, which also holds E on the linear path: the
+    /// final codes are made in place, with no copy.
+    /// </summary>
+    public static void Solve(Tensor scores, SwavOptions options, Tensor codes)
     {
         var backend = scores.Backend;
         var kernels = backend.Kernels;
         long rows = scores.Rows;
         int k = checked((int)scores.Columns);
         double scale = 1 / options.Epsilon;
+        using var rowMax = HostVectors.Allocate(backend, rows);
+        using var rowSpread = HostVectors.Allocate(backend, rows);
+        using var columnSums = HostVectors.Allocate(backend, k);
+        bool haveColumnSums = kernels.SwavExpRows(scores, scale, rowMax, rowSpread, codes, columnSums);
+        var maxima = new double[rows];
+        var spreads = new double[rows];
+        HostVectors.Read(rowMax, maxima);
+        HostVectors.Read(rowSpread, spreads);
 
-        var codes = backend.Allocate(DType.Float32, rows, k);
-        try
+        // The finiteness check rides on the first pass (a bad row has a non-finite maximum or
+        // spread); only then is the input scanned again, to name the first bad row.
+        if (!AllFinite(maxima) || !AllFinite(spreads))
         {
-            using var rowMax = HostVectors.Allocate(backend, rows);
-            using var rowSpread = HostVectors.Allocate(backend, rows);
-            using var columnSums = HostVectors.Allocate(backend, k);
-            bool haveColumnSums = kernels.SwavExpRows(scores, scale, rowMax, rowSpread, codes, columnSums);
-            var maxima = new double[rows];
-            var spreads = new double[rows];
-            HostVectors.Read(rowMax, maxima);
-            HostVectors.Read(rowSpread, spreads);
-
-            // The finiteness check rides on the first pass (a bad row has a non-finite maximum or
-            // spread); only then is the input scanned again, to name the first bad row.
-            if (!AllFinite(maxima) || !AllFinite(spreads))
-            {
-                Guard.Finite(scores, "scores");
-            }
-
-            if (spreads.Max() <= MaxLinearSpread && maxima.Max() - maxima.Min() <= MaxRowMaximumRange)
-            {
-                Linear(kernels, codes, maxima, rowMax, columnSums, haveColumnSums, options.Iterations);
-            }
-            else
-            {
-                LogDomain(kernels, scores, scale, options.Iterations, codes);
-            }
-
-            return codes;
+            Guard.Finite(scores, "scores");
         }
-        catch
+
+        if (spreads.Max() <= MaxLinearSpread && maxima.Max() - maxima.Min() <= MaxRowMaximumRange)
         {
-            codes.Dispose();
-            throw;
+            Linear(kernels, codes, maxima, rowMax, columnSums, haveColumnSums, options.Iterations);
+        }
+        else
+        {
+            LogDomain(kernels, scores, scale, options.Iterations, codes);
         }
     }
 

@@ -95,6 +95,42 @@ internal static class Guard
         }
     }
 
+    /// <summary>
+    /// A destination the caller hands in for an output (the <c>…Into</c> methods): on the backend of
+    /// <paramref name="like"/> (the input it is computed from), float32, of exactly
+    /// <paramref name="shape"/>, and sharing no byte with any tensor of <paramref name="distinctFrom"/>
+    /// (the inputs, and the outputs already checked): an in-place call is refused. Views of one buffer
+    /// overlap when their byte ranges do; on backends whose handles are addresses, so do two wraps of
+    /// overlapping foreign memory. Called before anything is written, so a refused destination keeps
+    /// its contents.
+    /// </summary>
+    public static void Output(Tensor output, string argument, Tensor like, IReadOnlyList<long> shape, params ReadOnlySpan<(Tensor Tensor, string Name)> distinctFrom)
+    {
+        NotNull(output, argument);
+        if (!ReferenceEquals(output.Backend, like.Backend))
+        {
+            throw new GslArgumentException(argument, $"lives on backend '{output.Backend.Name}' but the inputs on '{like.Backend.Name}'; the destination must be on the inputs' backend");
+        }
+
+        if (output.DType != DType.Float32)
+        {
+            throw new GslArgumentException(argument, $"must be float32, got {output.DType}");
+        }
+
+        if (!output.Shape.SequenceEqual(shape))
+        {
+            throw new GslArgumentException(argument, $"has shape {output.ShapeText} but must have ({string.Join(", ", shape)})");
+        }
+
+        foreach (var (other, name) in distinctFrom)
+        {
+            if (Overlap(output, other))
+            {
+                throw new GslArgumentException(argument, $"shares memory with '{name}'; in-place calls are not supported, so the destination must be separate memory");
+            }
+        }
+    }
+
     /// <summary>Every value finite (no NaN, no ±∞).</summary>
     public static void Finite(Tensor tensor, string argument) => Rows(tensor, argument, RowCheck.Finite);
 
@@ -129,6 +165,31 @@ internal static class Guard
         {
             throw new GslArgumentException(argument, $"must be ≥ {minimum}, got {value}");
         }
+    }
+
+    /// <summary>Whether two tensors of one backend share a byte.</summary>
+    private static bool Overlap(Tensor first, Tensor second)
+    {
+        nint firstHandle = first.Buffer.Handle;
+        nint secondHandle = second.Buffer.Handle;
+        long firstStart;
+        long secondStart;
+        if (firstHandle == secondHandle)
+        {
+            firstStart = first.ByteOffset;
+            secondStart = second.ByteOffset;
+        }
+        else if (first.Buffer.HandleIsAddress && second.Buffer.HandleIsAddress)
+        {
+            firstStart = firstHandle + first.ByteOffset;
+            secondStart = secondHandle + second.ByteOffset;
+        }
+        else
+        {
+            return false;
+        }
+
+        return firstStart < secondStart + second.SizeInBytes && secondStart < firstStart + first.SizeInBytes;
     }
 
     private static void Rows(Tensor tensor, string argument, RowCheck check)

@@ -46,6 +46,55 @@ public abstract class CrossBackendSoftmaxTestsBase : BackendTestBase
         CloseToCpu(cpuD.ToArray(), d.ToArray(), "dlogits");
     }
 
+    [SkippableTheory]
+    [MemberData(nameof(LaunchCases.RowEdges), MemberType = typeof(LaunchCases))]
+    public void Log_backward_matches_cpu_and_reference(int n, int k)
+    {
+        foreach (var temperature in new[] { 1.0, 0.5 })
+        {
+            var logSigma = Float64.LogSoftmax(Float64.Widen(TestData.Logits(n, k, seed: k + 3)), n, k, temperature);
+            var l = logSigma.Select(v => (float)v).ToArray();
+            var g = TestData.Logits(n, k, seed: n + 2, scale: 1.0);
+            using var logProbs = Upload(l, n, k);
+            using var grad = Upload(g, n, k);
+            using var cpuLogProbs = Backend.Cpu.FromArray(l, n, k);
+            using var cpuGrad = Backend.Cpu.FromArray(g, n, k);
+            var options = new SoftmaxOptions(temperature);
+            using var d = Softmax.LogBackward(logProbs, grad, options);
+            using var cpuD = Softmax.LogBackward(cpuLogProbs, cpuGrad, options);
+            CloseToCpu(cpuD.ToArray(), d.ToArray(), $"dlogits τ={temperature}");
+            Approx.Elementwise(LogBackwardReference(l, g, n, k, temperature), d.ToArray(), $"dlogits τ={temperature}");
+        }
+    }
+
+    [SkippableFact]
+    public void Log_backward_at_extreme_logits_matches_cpu_and_reference()
+    {
+        const int K = 3000;
+        var z = new float[3 * K];
+        for (int j = 0; j < K; j++)
+        {
+            z[j] = j % 2 == 0 ? 80f : -80f;
+            z[K + j] = j == 1234 ? 80f : -80f;
+            z[(2 * K) + j] = 7.5f;
+        }
+
+        var g = TestData.Logits(3, K, seed: 5, scale: 1.0);
+        foreach (var temperature in new[] { 1.0, 0.5 })
+        {
+            var l = Float64.LogSoftmax(Float64.Widen(z), 3, K, temperature).Select(v => (float)v).ToArray();
+            using var logProbs = Upload(l, 3, K);
+            using var grad = Upload(g, 3, K);
+            using var cpuLogProbs = Backend.Cpu.FromArray(l, 3, K);
+            using var cpuGrad = Backend.Cpu.FromArray(g, 3, K);
+            var options = new SoftmaxOptions(temperature);
+            using var d = Softmax.LogBackward(logProbs, grad, options);
+            using var cpuD = Softmax.LogBackward(cpuLogProbs, cpuGrad, options);
+            CloseToCpu(cpuD.ToArray(), d.ToArray(), $"dlogits τ={temperature}");
+            Approx.Elementwise(LogBackwardReference(l, g, 3, K, temperature), d.ToArray(), $"dlogits τ={temperature}");
+        }
+    }
+
     [SkippableFact]
     public void Extreme_logits_match_cpu_without_NaN()
     {
@@ -91,10 +140,13 @@ public abstract class CrossBackendSoftmaxTestsBase : BackendTestBase
             using var grad = backend.FromArray(z, n, k);
             using var d = Softmax.Backward(probs, grad);
             using var cpuD = Softmax.Backward(cpuProbs, cpuLogits);
+            using var logD = Softmax.LogBackward(logProbs, grad, new SoftmaxOptions(2.0));
+            using var cpuLogD = Softmax.LogBackward(cpuLogProbs, cpuLogits, new SoftmaxOptions(2.0));
             string shape = $"({n}, {k}) group {groupSize}, max groups {maxGroups}";
             CloseToCpu(cpuProbs.ToArray(), probs.ToArray(), "probs " + shape);
             CloseToCpu(cpuLogProbs.ToArray(), logProbs.ToArray(), "logprobs " + shape);
             CloseToCpu(cpuD.ToArray(), d.ToArray(), "dlogits " + shape);
+            CloseToCpu(cpuLogD.ToArray(), logD.ToArray(), "log dlogits " + shape);
         }
     }
 
@@ -167,6 +219,27 @@ public abstract class CrossBackendSoftmaxTestsBase : BackendTestBase
         using var cpuResult = operation(cpuLogits);
         Assert.Same(Backend, result.Backend);
         return (result.ToArray(), cpuResult.ToArray());
+    }
+
+    /// <summary>(g − exp(ln σ) Σ g)/τ in float64 on the float32 inputs.</summary>
+    private static double[] LogBackwardReference(float[] logProbs, float[] g, int n, int k, double temperature)
+    {
+        var reference = new double[n * k];
+        for (int i = 0; i < n; i++)
+        {
+            double sum = 0;
+            for (int j = 0; j < k; j++)
+            {
+                sum += g[(i * k) + j];
+            }
+
+            for (int j = 0; j < k; j++)
+            {
+                reference[(i * k) + j] = (g[(i * k) + j] - (Math.Exp(logProbs[(i * k) + j]) * sum)) / temperature;
+            }
+        }
+
+        return reference;
     }
 
     /// <summary>Both backends are within the contract of float64, so within twice it of each other.</summary>

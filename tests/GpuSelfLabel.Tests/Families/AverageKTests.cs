@@ -329,6 +329,51 @@ public abstract class AverageKTestsBase : BackendTestBase
         Approx.Elementwise(ds, gotDs.ToArray(), "dsoftmax");
         Approx.Elementwise(dm, gotDm.ToArray(), "dmultilabel");
     }
+
+    [SkippableTheory]
+    [InlineData(1, 2, 1.0, 1.0)]
+    [InlineData(33, 10, 3.0, 2.5)]
+    [InlineData(33, 1000, 12.0, 0.5)]
+    public void Into_methods_write_the_allocating_results_bit_for_bit_into_caller_memory(int b, int l, double k, double mu)
+    {
+        var labels = TestData.Labels(b, l, seed: b);
+        using var softmaxLogits = Upload(TestData.Logits(b, l, seed: b + l), b, l);
+        using var multilabelLogits = Upload(TestData.Logits(b, l, seed: b + l + 1), b, l);
+        using var expected = AverageK.TwoHeadLoss(softmaxLogits, multilabelLogits, labels, k, mu);
+        using var dsoftmax = Destination.Create(Backend, [b, l]);
+        using var dmultilabel = Destination.Create(Backend, [b, l]);
+        double loss = AverageK.TwoHeadLossInto(softmaxLogits, multilabelLogits, labels, k, mu, dsoftmax.Tensor, dmultilabel.Tensor);
+        Assert.Equal(BitConverter.DoubleToInt64Bits(expected.Loss), BitConverter.DoubleToInt64Bits(loss));
+        Destination.AssertBitwise(expected.DSoftmax.ToArray(), dsoftmax.Read(), "dsoftmax");
+        Destination.AssertBitwise(expected.DMultilabel.ToArray(), dmultilabel.Read(), "dmultilabel");
+
+        using var probs = Upload(TestData.Distributions(b, l, seed: b + l), b, l);
+        foreach (var rule in new[] { AverageKRule.TruePlusTop, AverageKRule.TopThenTrue })
+        {
+            using var targets = AverageK.PseudoLabels(probs, labels, k, rule);
+            using var output = Destination.Create(Backend, [b, l]);
+            AverageK.PseudoLabelsInto(probs, labels, k, output.Tensor, rule);
+            Destination.AssertBitwise(targets.ToArray(), output.Read(), $"pseudo-labels ({rule})");
+        }
+    }
+
+    [SkippableFact]
+    public void Into_destinations_are_refused_before_anything_is_written()
+    {
+        const int b = 5, l = 4;
+        const double k = 1.8;
+        var labels = TestData.Labels(b, l, seed: 1);
+        using var softmaxLogits = Upload(TestData.Logits(b, l, seed: 2), b, l);
+        using var multilabelLogits = Upload(TestData.Logits(b, l, seed: 3), b, l);
+        using var dsoftmax = Destination.Create(Backend, [b, l]);
+        using var dmultilabel = Destination.Create(Backend, [b, l]);
+        Tensor[] logits = [softmaxLogits, multilabelLogits];
+        DestinationRules.Enforced(Backend, "dsoftmax", [b, l], d => AverageK.TwoHeadLossInto(softmaxLogits, multilabelLogits, labels, k, 1, d, dmultilabel.Tensor), logits, [dmultilabel]);
+        DestinationRules.Enforced(Backend, "dmultilabel", [b, l], d => AverageK.TwoHeadLossInto(softmaxLogits, multilabelLogits, labels, k, 1, dsoftmax.Tensor, d), logits, [dsoftmax], earlier: 1);
+
+        using var probs = Upload(TestData.Distributions(b, l, seed: 4), b, l);
+        DestinationRules.Enforced(Backend, "output", [b, l], d => AverageK.PseudoLabelsInto(probs, labels, k, d), [probs], []);
+    }
 }
 
 public sealed class CpuAverageKTests : AverageKTestsBase

@@ -174,6 +174,40 @@ public abstract class CollisionCrossEntropyTestsBase : TargetLossRulesTestsBase
         using var targets = Upload(y, n, k);
         return CollisionCrossEntropy.Compute(logits, targets);
     }
+
+    [SkippableTheory]
+    [InlineData(1, 2)]
+    [InlineData(33, 10)]
+    [InlineData(3, 1000)]
+    public void Into_writes_the_allocating_results_bit_for_bit_into_caller_memory(int n, int k)
+    {
+        using var logits = Upload(TestData.Logits(n, k, seed: n + k), n, k);
+        using var targets = Upload(TestData.Distributions(n, k, seed: n + k + 1), n, k);
+        using var expected = CollisionCrossEntropy.Compute(logits, targets);
+        using var losses = Destination.Create(Backend, [n]);
+        using var dlogits = Destination.Create(Backend, [n, k]);
+        using var dtargets = Destination.Create(Backend, [n, k]);
+        double loss = CollisionCrossEntropy.ComputeInto(logits, targets, losses.Tensor, dlogits.Tensor, dtargets.Tensor);
+        Assert.Equal(BitConverter.DoubleToInt64Bits(expected.Loss), BitConverter.DoubleToInt64Bits(loss));
+        Destination.AssertBitwise(expected.Losses.ToArray(), losses.Read(), "losses");
+        Destination.AssertBitwise(expected.DLogits.ToArray(), dlogits.Read(), "dlogits");
+        Destination.AssertBitwise(expected.DTargets.ToArray(), dtargets.Read(), "dtargets");
+    }
+
+    [SkippableFact]
+    public void Into_destinations_are_refused_before_anything_is_written()
+    {
+        const int n = 4, k = 6;
+        using var logits = Upload(TestData.Logits(n, k, seed: 1), n, k);
+        using var targets = Upload(TestData.Distributions(n, k, seed: 2), n, k);
+        using var losses = Destination.Create(Backend, [n], capacity: n * k);
+        using var dlogits = Destination.Create(Backend, [n, k]);
+        using var dtargets = Destination.Create(Backend, [n, k]);
+        Tensor[] inputs = [logits, targets];
+        DestinationRules.Enforced(Backend, "losses", [n], d => CollisionCrossEntropy.ComputeInto(logits, targets, d, dlogits.Tensor, dtargets.Tensor), inputs, [dlogits, dtargets]);
+        DestinationRules.Enforced(Backend, "dlogits", [n, k], d => CollisionCrossEntropy.ComputeInto(logits, targets, losses.Tensor, d, dtargets.Tensor), inputs, [losses, dtargets], earlier: 1);
+        DestinationRules.Enforced(Backend, "dtargets", [n, k], d => CollisionCrossEntropy.ComputeInto(logits, targets, losses.Tensor, dlogits.Tensor, d), inputs, [losses, dlogits], earlier: 2);
+    }
 }
 
 public sealed class CpuCollisionCrossEntropyTests : CollisionCrossEntropyTestsBase

@@ -84,6 +84,35 @@ public abstract class CrossEntropyTestsBase : TargetLossRulesTestsBase
         using var targets = Upload(y, n, k);
         return CrossEntropy.Compute(logits, targets);
     }
+
+    [SkippableTheory]
+    [InlineData(1, 2)]
+    [InlineData(33, 10)]
+    [InlineData(3, 1000)]
+    public void Into_writes_the_allocating_results_bit_for_bit_into_caller_memory(int n, int k)
+    {
+        using var logits = Upload(TestData.Logits(n, k, seed: n + k), n, k);
+        using var targets = Upload(TestData.Distributions(n, k, seed: n + k + 1), n, k);
+        using var expected = CrossEntropy.Compute(logits, targets);
+        using var losses = Destination.Create(Backend, [n]);
+        using var dlogits = Destination.Create(Backend, [n, k]);
+        double loss = CrossEntropy.ComputeInto(logits, targets, losses.Tensor, dlogits.Tensor);
+        Assert.Equal(BitConverter.DoubleToInt64Bits(expected.Loss), BitConverter.DoubleToInt64Bits(loss));
+        Destination.AssertBitwise(expected.Losses.ToArray(), losses.Read(), "losses");
+        Destination.AssertBitwise(expected.DLogits.ToArray(), dlogits.Read(), "dlogits");
+    }
+
+    [SkippableFact]
+    public void Into_destinations_are_refused_before_anything_is_written()
+    {
+        const int n = 4, k = 6;
+        using var logits = Upload(TestData.Logits(n, k, seed: 1), n, k);
+        using var targets = Upload(TestData.Distributions(n, k, seed: 2), n, k);
+        using var losses = Destination.Create(Backend, [n], capacity: n * k);
+        using var dlogits = Destination.Create(Backend, [n, k]);
+        DestinationRules.Enforced(Backend, "losses", [n], d => CrossEntropy.ComputeInto(logits, targets, d, dlogits.Tensor), [logits, targets], [dlogits]);
+        DestinationRules.Enforced(Backend, "dlogits", [n, k], d => CrossEntropy.ComputeInto(logits, targets, losses.Tensor, d), [logits, targets], [losses], earlier: 1);
+    }
 }
 
 public sealed class CpuCrossEntropyTests : CrossEntropyTestsBase

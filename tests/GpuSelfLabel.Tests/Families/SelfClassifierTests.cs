@@ -197,6 +197,28 @@ public abstract class SelfClassifierTestsBase : BackendTestBase
         Assert.Equal(6, e.Row);
         Assert.Contains("view 1, sample 2", e.Message, StringComparison.Ordinal);
     }
+
+    [SkippableTheory]
+    [InlineData(2, 3, 2, 2)]
+    [InlineData(3, 33, 1000, 2)]
+    [InlineData(4, 100, 33, 1)]
+    public void Into_writes_the_allocating_result_bit_for_bit_into_caller_memory(int views, int n, int c, int g)
+    {
+        using var logits = Upload(TestData.Logits(views * n, c, seed: n + c, scale: 1.0), views, n, c);
+        var options = new SelfClassifierOptions(GlobalViews: g);
+        using var expected = SelfClassifier.Compute(logits, options);
+        using var dlogits = Destination.Create(Backend, [views, n, c]);
+        double loss = SelfClassifier.ComputeInto(logits, dlogits.Tensor, options);
+        Assert.Equal(BitConverter.DoubleToInt64Bits(expected.Loss), BitConverter.DoubleToInt64Bits(loss));
+        Destination.AssertBitwise(expected.DLogits.ToArray(), dlogits.Read(), "dlogits");
+    }
+
+    [SkippableFact]
+    public void Into_destination_is_refused_before_anything_is_written()
+    {
+        using var logits = Upload(TestData.Logits(3 * 4, 5, seed: 1, scale: 1.0), 3, 4, 5);
+        DestinationRules.Enforced(Backend, "dlogits", [3, 4, 5], d => SelfClassifier.ComputeInto(logits, d), [logits], []);
+    }
 }
 
 public sealed class CpuSelfClassifierTests : SelfClassifierTestsBase

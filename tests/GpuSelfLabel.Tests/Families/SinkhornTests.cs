@@ -444,6 +444,30 @@ public abstract class SinkhornTestsBase : BackendTestBase
 
     private static void Write(Tensor vector, double[] values) =>
         vector.Backend.Upload(vector.Buffer, vector.ByteOffset, System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
+
+    [SkippableTheory]
+    [InlineData(1, 2, 1.0, 3)]
+    [InlineData(33, 10, 1.0, 0)]
+    [InlineData(257, 1000, 1.0, 3)]
+    [InlineData(17, 5, 80.0, 3)]
+    public void Swav_into_writes_the_allocating_codes_bit_for_bit_into_caller_memory(int b, int k, double scale, int iterations)
+    {
+        // scale 80 sends the solver down its log-domain path, the others down the linear one.
+        var s = TestData.Logits(b, k, seed: b + k, scale: 1.0).Select(v => (float)(scale * Math.Tanh(v))).ToArray();
+        using var scores = Upload(s, b, k);
+        var options = new SwavOptions(Iterations: iterations);
+        using var expected = Sinkhorn.Swav(scores, options);
+        using var output = Destination.Create(Backend, [b, k]);
+        Sinkhorn.SwavInto(scores, output.Tensor, options);
+        Destination.AssertBitwise(expected.ToArray(), output.Read(), "codes");
+    }
+
+    [SkippableFact]
+    public void Swav_into_destination_is_refused_before_anything_is_written()
+    {
+        using var scores = Upload(TestData.Logits(6, 5, seed: 1, scale: 1.0), 6, 5);
+        DestinationRules.Enforced(Backend, "output", [6, 5], d => Sinkhorn.SwavInto(scores, d), [scores], []);
+    }
 }
 
 public sealed class CpuSinkhornTests : SinkhornTestsBase

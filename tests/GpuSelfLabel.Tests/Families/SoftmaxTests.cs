@@ -147,6 +147,210 @@ public abstract class SoftmaxTestsBase : BackendTestBase
         Assert.Equal(argument == "log-logits" ? "logits" : argument, e.Argument);
         Assert.Equal(2, e.Row);
     }
+
+    /// <summary>(N, K, τ, extreme): K = 2, 3, 1000, τ = 1 and 0.5, one row and several, Gaussian or ±80 logits.</summary>
+    public static TheoryData<int, int, double, bool> LogBackwardCases()
+    {
+        var data = new TheoryData<int, int, double, bool>();
+        foreach (var k in new[] { 2, 3, 1000 })
+        {
+            foreach (var temperature in new[] { 1.0, 0.5 })
+            {
+                foreach (var n in new[] { 1, 7 })
+                {
+                    data.Add(n, k, temperature, false);
+                    data.Add(n, k, temperature, true);
+                }
+            }
+        }
+
+        return data;
+    }
+
+    [SkippableTheory]
+    [MemberData(nameof(LogBackwardCases))]
+    public void Log_backward_matches_float64_reference(int n, int k, double temperature, bool extreme)
+    {
+        var (logProbs, g) = LogBackwardInputs(n, k, temperature, extreme);
+        using var input = Upload(logProbs, n, k);
+        using var grad = Upload(g, n, k);
+        using var dz = Softmax.LogBackward(input, grad, new SoftmaxOptions(temperature));
+
+        // (g − exp(ln σ) Σ g)/τ in float64 on the same float32 inputs.
+        var reference = new double[n * k];
+        for (int i = 0; i < n; i++)
+        {
+            double sum = 0;
+            for (int j = 0; j < k; j++)
+            {
+                sum += g[(i * k) + j];
+            }
+
+            for (int j = 0; j < k; j++)
+            {
+                reference[(i * k) + j] = (g[(i * k) + j] - (Math.Exp(logProbs[(i * k) + j]) * sum)) / temperature;
+            }
+        }
+
+        Approx.Elementwise(reference, dz.ToArray(), "dlogits");
+    }
+
+    [SkippableTheory]
+    [InlineData(1, 2, 1.0, false)]
+    [InlineData(1, 2, 0.5, true)]
+    [InlineData(7, 3, 1.0, true)]
+    [InlineData(7, 3, 0.5, false)]
+    [InlineData(3, 1000, 1.0, false)]
+    [InlineData(1, 1000, 0.5, true)]
+    [InlineData(1, 1000, 1.0, true)]
+    public void Log_backward_matches_finite_differences(int n, int k, double temperature, bool extreme)
+    {
+        var z = Logits(n, k, extreme);
+        var w = TestData.Logits(n, k, seed: 13, scale: 1.0);
+
+        // L(z) = Σ w·ln σ + ½c Σ (ln σ)², ln σ = log_softmax(z/τ): g = ∂L/∂(ln σ) = w + c·ln σ.
+        const double C = 1e-3;
+        var logSigma = Float64.LogSoftmax(Float64.Widen(z), n, k, temperature);
+        var g = logSigma.Select((l, i) => (float)(w[i] + (C * l))).ToArray();
+        using var logProbs = Upload(logSigma.Select(v => (float)v).ToArray(), n, k);
+        using var grad = Upload(g, n, k);
+        using var dz = Softmax.LogBackward(logProbs, grad, new SoftmaxOptions(temperature));
+
+        double Loss(double[] x) => Float64.LogSoftmax(x, n, k, temperature).Select((l, i) => (w[i] * l) + (0.5 * C * l * l)).Sum();
+        var reference = FiniteDifference.Gradient(Loss, Float64.Widen(z));
+        Approx.Elementwise(reference, dz.ToArray(), "dlogits", relative: 1e-4, absolute: 1e-5);
+    }
+
+    [SkippableFact]
+    public void Log_backward_equals_backward_through_softmax()
+    {
+        // ∂L/∂(ln σ) = g·σ when g = ∂L/∂σ: the two backward passes give the same gradient.
+        const int n = 5, k = 37;
+        var logSigma = Float64.LogSoftmax(Float64.Widen(TestData.Logits(n, k, seed: 2)), n, k, 0.5);
+        var g = TestData.Logits(n, k, seed: 3, scale: 1.0);
+        using var probs = Upload(logSigma.Select(v => (float)Math.Exp(v)).ToArray(), n, k);
+        using var logProbs = Upload(logSigma.Select(v => (float)v).ToArray(), n, k);
+        using var grad = Upload(g, n, k);
+        using var logGrad = Upload(g.Select((v, i) => (float)(v * Math.Exp(logSigma[i]))).ToArray(), n, k);
+        using var viaProbs = Softmax.Backward(probs, grad, new SoftmaxOptions(0.5));
+        using var viaLogProbs = Softmax.LogBackward(logProbs, logGrad, new SoftmaxOptions(0.5));
+        Approx.Elementwise(Approx.Widen(viaProbs.ToArray()), viaLogProbs.ToArray(), "dlogits", 2 * Approx.Relative, 2 * Approx.Absolute);
+    }
+
+    [SkippableTheory]
+    [InlineData("logProbs", float.NaN, 3)]
+    [InlineData("logProbs", float.NegativeInfinity, 36)]
+    [InlineData("logProbs", float.PositiveInfinity, 0)]
+    [InlineData("grad", float.NegativeInfinity, 1)]
+    [InlineData("grad", float.NaN, 36)]
+    public void Log_backward_names_non_finite_inputs_at_their_row(string argument, float bad, int column)
+    {
+        const int n = 6, k = 37;
+        var data = Float64.LogSoftmax(Float64.Widen(TestData.Logits(n, k, seed: 3)), n, k).Select(v => (float)v).ToArray();
+        using var clean = Upload(data, n, k);
+        data[(2 * k) + column] = bad;
+        data[(4 * k) + column] = bad;
+        using var dirty = Upload(data, n, k);
+        using var zero = Upload(new float[n * k], n, k);
+        var e = Assert.Throws<GslArgumentException>(() => argument == "grad" ? Softmax.LogBackward(clean, dirty) : Softmax.LogBackward(dirty, zero));
+        Assert.Equal(argument, e.Argument);
+        Assert.Equal(2, e.Row);
+    }
+
+    [SkippableTheory]
+    [InlineData(1, 2, 1.0)]
+    [InlineData(7, 3, 0.5)]
+    [InlineData(33, 1000, 2.0)]
+    public void Into_methods_write_the_allocating_results_bit_for_bit_into_caller_memory(int n, int k, double temperature)
+    {
+        var options = new SoftmaxOptions(temperature);
+        using var logits = Upload(TestData.Logits(n, k, seed: n + k), n, k);
+        using var grad = Upload(TestData.Logits(n, k, seed: n + k + 1, scale: 1.0), n, k);
+        using var probs = Softmax.Forward(logits, options);
+        using var logProbs = Softmax.LogForward(logits, options);
+        using var dlogits = Softmax.Backward(probs, grad, options);
+        using var logDlogits = Softmax.LogBackward(logProbs, grad, options);
+
+        void Check(Tensor expected, Action<Tensor> into, string what)
+        {
+            using var destination = Destination.Create(Backend, [n, k]);
+            into(destination.Tensor);
+            Destination.AssertBitwise(expected.ToArray(), destination.Read(), what);
+        }
+
+        Check(probs, output => Softmax.ForwardInto(logits, output, options), "ForwardInto");
+        Check(logProbs, output => Softmax.LogForwardInto(logits, output, options), "LogForwardInto");
+        Check(dlogits, output => Softmax.BackwardInto(probs, grad, output, options), "BackwardInto");
+        Check(logDlogits, output => Softmax.LogBackwardInto(logProbs, grad, output, options), "LogBackwardInto");
+    }
+
+    [SkippableFact]
+    public void Into_destinations_are_refused_before_anything_is_written()
+    {
+        const int n = 4, k = 6;
+        using var logits = Upload(TestData.Logits(n, k, seed: 1), n, k);
+        using var grad = Upload(TestData.Logits(n, k, seed: 2, scale: 1.0), n, k);
+        using var probs = Softmax.Forward(logits);
+        using var logProbs = Softmax.LogForward(logits);
+        long[] shape = [n, k];
+        DestinationRules.Enforced(Backend, "output", shape, d => Softmax.ForwardInto(logits, d), [logits], []);
+        DestinationRules.Enforced(Backend, "output", shape, d => Softmax.LogForwardInto(logits, d), [logits], []);
+        DestinationRules.Enforced(Backend, "dlogits", shape, d => Softmax.BackwardInto(probs, grad, d), [probs, grad], []);
+        DestinationRules.Enforced(Backend, "dlogits", shape, d => Softmax.LogBackwardInto(logProbs, grad, d), [logProbs, grad], []);
+    }
+
+    [SkippableFact]
+    public void A_destination_overlapping_an_input_by_one_element_is_refused()
+    {
+        // 4 × 256 floats are 4096 bytes: the touching view below starts where OpenCL may begin a sub-buffer.
+        const int n = 4, k = 256;
+        using var block = Backend.Allocate(DType.Float32, 2 * n * k);
+        var z = TestData.Logits(n, k, seed: 4);
+        var input = new Tensor(Backend, block.Buffer, DType.Float32, [n, k], 0, ownsBuffer: false);
+        Backend.CopyFromHost(z, input);
+        long last = ((n * k) - 1) * sizeof(float);
+        var overlapping = new Tensor(Backend, block.Buffer, DType.Float32, [n, k], last, ownsBuffer: false);
+        Assert.Equal("output", Assert.Throws<GslArgumentException>(() => Softmax.ForwardInto(input, overlapping)).Argument);
+        Assert.Equal(z, input.ToArray());
+
+        if (Backend.Name == "cpu")
+        {
+            // Two wraps of the caller's memory are two buffers: their addresses say that they overlap.
+            var pointer = block.Buffer.Handle;
+            using var wrappedInput = Backend.Wrap(pointer, DType.Float32, [n, k]);
+            using var wrappedOutput = Backend.Wrap(pointer + (nint)last, DType.Float32, [n, k]);
+            Assert.Equal("output", Assert.Throws<GslArgumentException>(() => Softmax.ForwardInto(wrappedInput, wrappedOutput)).Argument);
+            Assert.Equal(z, wrappedInput.ToArray());
+        }
+
+        // Views of one buffer that only touch are separate memory.
+        using var expected = Softmax.Forward(input);
+        var touching = new Tensor(Backend, block.Buffer, DType.Float32, [n, k], n * k * sizeof(float), ownsBuffer: false);
+        Softmax.ForwardInto(input, touching);
+        Destination.AssertBitwise(expected.ToArray(), touching.ToArray(), "output");
+        Assert.Equal(z, input.ToArray());
+    }
+
+    private static float[] Logits(int n, int k, bool extreme)
+    {
+        var z = TestData.Logits(n, k, seed: (n * 19) + k);
+        if (extreme)
+        {
+            var random = new Random(k);
+            for (int i = 0; i < z.Length; i++)
+            {
+                z[i] = random.Next(2) == 0 ? -80f : 80f;
+            }
+        }
+
+        return z;
+    }
+
+    private static (float[] LogProbs, float[] Grad) LogBackwardInputs(int n, int k, double temperature, bool extreme)
+    {
+        var logSigma = Float64.LogSoftmax(Float64.Widen(Logits(n, k, extreme)), n, k, temperature);
+        return (logSigma.Select(v => (float)v).ToArray(), TestData.Logits(n, k, seed: (n * 23) + k, scale: 1.0));
+    }
 }
 
 public sealed class CpuSoftmaxTests : SoftmaxTestsBase

@@ -35,6 +35,8 @@ internal sealed class CpuBuffer : DeviceBuffer
         }
     }
 
+    internal override bool HandleIsAddress => true;
+
     public static CpuBuffer Allocate(long bytes)
     {
         var handle = NativeMemoryHandle.Allocate(bytes);

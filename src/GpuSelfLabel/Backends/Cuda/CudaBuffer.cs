@@ -31,6 +31,8 @@ internal sealed class CudaBuffer : DeviceBuffer
         }
     }
 
+    internal override bool HandleIsAddress => true;
+
     public static CudaBuffer Allocate(CudaBackend backend, CudaPrimaryContextHandle context, long bytes)
     {
         var memory = CudaDeviceMemoryHandle.Allocate(context, bytes);

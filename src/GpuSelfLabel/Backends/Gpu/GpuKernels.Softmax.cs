@@ -10,9 +10,9 @@ internal abstract partial class GpuKernels
         return false;
     }
 
-    bool IBackendKernels.SoftmaxBackward(Tensor probs, Tensor grad, Tensor dlogits, float temperature)
+    bool IBackendKernels.SoftmaxBackward(Tensor probs, Tensor grad, Tensor dlogits, float temperature, bool logarithm)
     {
-        LaunchSoftmaxBackward(probs, grad, dlogits, temperature);
+        LaunchSoftmaxBackward(probs, grad, dlogits, temperature, logarithm);
         return false;
     }
 
@@ -25,12 +25,12 @@ internal abstract partial class GpuKernels
             .Buffer(logits).Buffer(output).Index(rows).Index(cols).Float(1f / temperature).Int(logarithm ? 1 : 0));
     }
 
-    private void LaunchSoftmaxBackward(Tensor probs, Tensor grad, Tensor dlogits, float temperature)
+    private void LaunchSoftmaxBackward(Tensor probs, Tensor grad, Tensor dlogits, float temperature, bool logarithm)
     {
         var kernel = Kernel("softmax.cu", "softmax_backward_rows");
         long rows = probs.Rows;
         long cols = probs.Columns;
         Launch(kernel, RowGroups(rows), RowGroupSize(kernel, cols), new KernelArguments()
-            .Buffer(probs).Buffer(grad).Buffer(dlogits).Index(rows).Index(cols).Float(1f / temperature));
+            .Buffer(probs).Buffer(grad).Buffer(dlogits).Index(rows).Index(cols).Float(1f / temperature).Int(logarithm ? 1 : 0));
     }
 }

@@ -108,6 +108,33 @@ public abstract class Backend : IDisposable
         Upload(destination.Buffer, destination.ByteOffset, MemoryMarshal.AsBytes(source));
     }
 
+    /// <summary>
+    /// Copies every element of the float32 tensor <paramref name="source"/> into
+    /// <paramref name="destination"/> on this backend's device (same element count, any shapes, no
+    /// overlap): how a result reaches memory another framework owns without a trip through the host.
+    /// </summary>
+    public void Copy(Tensor source, Tensor destination)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(destination);
+        CheckOwn(source, nameof(source));
+        CheckOwn(destination, nameof(destination));
+        if (source.DType != DType.Float32 || destination.DType != DType.Float32)
+        {
+            throw new GslArgumentException(source.DType != DType.Float32 ? nameof(source) : nameof(destination), "must be float32");
+        }
+
+        if (source.Length != destination.Length)
+        {
+            throw new GslArgumentException(nameof(destination), $"has {destination.Length} elements but source has {source.Length}");
+        }
+
+        if (source.Length > 0)
+        {
+            Kernels.Copy(source, destination);
+        }
+    }
+
     /// <summary>Allocates <paramref name="bytes"/> of device memory.</summary>
     protected internal abstract DeviceBuffer AllocateBuffer(long bytes);
 

@@ -84,7 +84,20 @@ public sealed class CudaBackend : Backend
     /// (tests sweep them); null lets the launchers choose. Throws <see cref="BackendUnavailableException"/> saying
     /// "no driver", "no device" or "no library" when CUDA cannot run here.
     /// </summary>
-    internal static unsafe CudaBackend Open(LaunchOverrides? overrides = null)
+    internal static CudaBackend Open(LaunchOverrides? overrides = null) => Open(RequestedOrdinal(), overrides);
+
+    /// <summary>
+    /// Opens device <paramref name="ordinal"/> in its primary context: how another framework's tensors
+    /// on that device reach the library (their pointers are valid there). Throws
+    /// <see cref="BackendUnavailableException"/> saying "no driver", "no device" or "no library".
+    /// </summary>
+    public static CudaBackend OpenDevice(int ordinal)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(ordinal);
+        return Open(ordinal, overrides: null);
+    }
+
+    private static unsafe CudaBackend Open(int ordinal, LaunchOverrides? overrides)
     {
         if (!NativeLibraries.TryLoad(NativeLibraryKind.Cuda, out _, out var missing))
         {
@@ -106,12 +119,11 @@ public sealed class CudaBackend : Backend
 
             int count;
             CudaApi.Check(CudaApi.cuDeviceGetCount(&count), "cuDeviceGetCount");
-            int ordinal = RequestedOrdinal();
             if (count == 0 || ordinal >= count)
             {
                 throw new BackendUnavailableException(count == 0
                     ? "no device: the CUDA driver sees no GPU"
-                    : $"no device: GSL_CUDA_DEVICE={ordinal} but the driver sees {count} GPU(s)");
+                    : $"no device: device {ordinal} was asked for but the driver sees {count} GPU(s)");
             }
 
             if (!NvrtcCompiler.TryLoad(out var nvrtcMissing))

@@ -1,0 +1,235 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using GpuSelfLabel;
+using GpuSelfLabel.TorchSharp;
+using TorchSharp;
+using Tensor = TorchSharp.torch.Tensor;
+
+// Our autograd ops against the same loss written with TorchSharp ops, forward + backward, in one
+// process with one thread count, plus the interop overhead: the public function against the
+// library's fused pass alone on the same (already wrapped) memory.
+//
+//   dotnet run -c Release --project bench/GpuSelfLabel.TorchSharp.Bench -- [--rows 65536] [--classes 3000]
+//       [--repeat 3] [--threads N] [--out bench/results/torchsharp-cpu.md]
+TorchSharpLoader.EnsureLoaded();
+var options = BenchOptions.Parse(args);
+torch.set_num_threads(options.Threads);
+torch.manual_seed(0);
+Console.Error.WriteLine($"TorchSharp interop benchmark: {options.Rows}x{options.Classes}, {options.Threads} threads, {options.Repeat} timed runs each");
+
+var rows = new List<string[]>();
+void Compare(string name, Func<double> ours, Func<double> composed, string note)
+{
+    var a = Measure(ours, options.Repeat);
+    var b = Measure(composed, options.Repeat);
+    rows.Add([name, Seconds(a), Seconds(b), (b / a).ToString("F1", CultureInfo.InvariantCulture) + "×", note]);
+    Console.Error.WriteLine($"{name}: ours {a:F3} s, TorchSharp {b:F3} s");
+}
+
+long n = options.Rows;
+long k = options.Classes;
+var logits = (torch.randn(n, k) * 3).requires_grad_(true);
+var targets = torch.softmax(torch.randn(n, k) * 3, 1);
+
+Compare("collision CE, forward + backward",
+    () => Time(() => { logits.grad?.zero_(); GslFunctional.collision_cross_entropy(logits, targets).backward(); }),
+    () => Time(() =>
+    {
+        logits.grad?.zero_();
+        using var scope = torch.NewDisposeScope();
+        (torch.logsumexp(logits, 1) - torch.logsumexp(logits + torch.log(targets), 1)).mean().backward();
+    }),
+    "LSE(z) − LSE(z + ln y), mean");
+
+var overhead = InteropOverhead(logits, targets, options.Repeat);
+
+var views = (torch.randn(2, n, k) * 3).requires_grad_(true);
+Compare("Self-Classifier loss (V = 2), forward + backward",
+    () => Time(() => { views.grad?.zero_(); GslFunctional.self_classifier_loss(views).backward(); }),
+    () => Time(() =>
+    {
+        views.grad?.zero_();
+        using var scope = torch.NewDisposeScope();
+        ComposedSelfClassifier(views, 0.1, 0.05).backward();
+    }),
+    "ops.md §7 term by term");
+views.Dispose();
+
+using (torch.no_grad())
+{
+    var probs = torch.softmax(logits.detach(), 1);
+    int emIterations = options.EmIterations;
+    Compare($"EM pseudo-labels, {emIterations} iterations",
+        () => Time(() => GslPseudoLabels.em(probs, lambda: 1.0, tol: 1e-30, max_iters: emIterations).Dispose()),
+        () => Time(() => { using var scope = torch.NewDisposeScope(); ComposedEm(probs, 1.0, emIterations); }),
+        "ops.md §4 step, all rows at once");
+
+    int selaIterations = options.SelaIterations;
+    Compare($"SeLa Sinkhorn, {selaIterations} iterations (λ = 25)",
+        () => Time(() => GslPseudoLabels.sela(logits.detach(), lambda: 25, tol: 1e-30, max_iters: selaIterations).Dispose()),
+        () => Time(() => { using var scope = torch.NewDisposeScope(); ComposedSela(logits.detach(), 25, selaIterations); }),
+        "log domain, two logsumexps per iteration");
+}
+
+var report = new StringBuilder();
+report.AppendLine("# TorchSharp interop: our autograd ops against TorchSharp's composed ops (CPU)");
+report.AppendLine();
+report.AppendLine($"Command: `dotnet run -c Release --project bench/GpuSelfLabel.TorchSharp.Bench -- --rows {n} --classes {k} --repeat {options.Repeat} --threads {options.Threads}`");
+report.AppendLine();
+report.AppendLine($"Machine: {Environment.ProcessorCount} cores ({options.Threads} threads for both sides: `torch.set_num_threads` and the library's own parallelism share the cores), .NET {Environment.Version}, TorchSharp 0.107.0 (LibTorch 2.10 CPU), load average at start {LoadAverage()}. Times are medians of {options.Repeat} runs after one warm-up; inputs {n}×{k} float32.");
+report.AppendLine();
+report.AppendLine("| workload | GpuSelfLabel (s) | TorchSharp composed (s) | speed-up | composed as |");
+report.AppendLine("|---|---:|---:|---:|---|");
+foreach (var row in rows)
+{
+    report.AppendLine("| " + string.Join(" | ", row) + " |");
+}
+
+report.AppendLine();
+report.AppendLine($"Interop overhead of `collision_cross_entropy` + `backward()` at {n}×{k}: {overhead.Public:F4} s through the public function against {overhead.Core:F4} s for the library's fused pass alone on the same memory (`CollisionCrossEntropy.ComputeInto` on views wrapped once): {overhead.Percent:F1} %.");
+Console.Write(report.ToString());
+if (options.Out is { } path)
+{
+    File.WriteAllText(path, report.ToString());
+    Console.Error.WriteLine($"wrote {path}");
+}
+
+static double Time(Action action)
+{
+    var watch = Stopwatch.StartNew();
+    action();
+    return watch.Elapsed.TotalSeconds;
+}
+
+static double Measure(Func<double> run, int repeat)
+{
+    run();
+    var times = Enumerable.Range(0, repeat).Select(_ => run()).Order().ToArray();
+    return times[times.Length / 2];
+}
+
+static string Seconds(double value) => value.ToString("F3", CultureInfo.InvariantCulture);
+
+static (double Public, double Core, double Percent) InteropOverhead(Tensor logits, Tensor targets, int repeat)
+{
+    var z = logits.detach();
+    long n = z.shape[0];
+    long k = z.shape[1];
+    var leaf = z.clone().requires_grad_(true);
+    double viaPublic = Measure(() => Time(() => { leaf.grad?.zero_(); GslFunctional.collision_cross_entropy(leaf, targets).backward(); }), repeat);
+
+    // The same pass on memory wrapped once, outputs preallocated: what the interop adds is the rest.
+    var losses = torch.empty(n);
+    var dlogits = torch.empty(n, k);
+    var dtargets = torch.empty(n, k);
+    using var zv = Wrap(z);
+    using var yv = Wrap(targets);
+    using var lv = Wrap(losses);
+    using var dzv = Wrap(dlogits);
+    using var dyv = Wrap(dtargets);
+    double core = Measure(() => Time(() => CollisionCrossEntropy.ComputeInto(zv, yv, lv, dzv, dyv)), repeat);
+    return (viaPublic, core, 100 * (viaPublic - core) / core);
+}
+
+static GpuSelfLabel.Tensor Wrap(Tensor tensor) =>
+    GpuSelfLabel.Backends.Backend.Cpu.Wrap(tensor.storage<float>().data_ptr() + (nint)(tensor.storage_offset() * 4), DType.Float32, tensor.shape);
+
+static Tensor ComposedSelfClassifier(Tensor s, double tauRow, double tauCol)
+{
+    const double epsilon = 1e-12;
+    long views = s.shape[0];
+    long n = s.shape[1];
+    long c = s.shape[2];
+    Tensor? total = null;
+    int pairs = 0;
+    for (long i = 0; i < views; i++)
+    {
+        var a = torch.softmax(s[i] / tauCol, 0);
+        var t = a / a.sum(1, keepdim: true).clamp_min(epsilon);
+        for (long j = 0; j < views; j++)
+        {
+            if (i == j)
+            {
+                continue;
+            }
+
+            var r = torch.softmax(s[j] / tauRow, 1);
+            var p = r / r.sum(0, keepdim: true).clamp_min(epsilon);
+            var term = -(t * torch.log(((double)n / c * p) + epsilon)).sum() / n;
+            total = total is null ? term : total + term;
+            pairs++;
+        }
+    }
+
+    return total! / pairs;
+}
+
+static void ComposedEm(Tensor sigma, double lambda, int iterations)
+{
+    long n = sigma.shape[0];
+    double u = 1.0 / sigma.shape[1];
+    var y = sigma.clone();
+    for (int t = 0; t < iterations; t++)
+    {
+        // Each iteration's temporaries are freed with it, as a Python loop's would be.
+        using var step = torch.NewDisposeScope();
+        var s = y.sum(0, keepdim: true);
+        var d = (sigma * y).sum(1, keepdim: true);
+        var ti = (u * y / s).sum(1, keepdim: true);
+        y = (((sigma * y / d) + (lambda * n * u * y / s)) / (1 + (lambda * n * ti))).MoveToOuterDisposeScope();
+    }
+}
+
+static void ComposedSela(Tensor z, double lambda, int iterations)
+{
+    long n = z.shape[0];
+    long k = z.shape[1];
+    var logP = lambda * (z - torch.logsumexp(z, 1, keepdim: true));
+    var logC = torch.full(n, -Math.Log(n));
+    var logR = torch.zeros(k);
+    for (int t = 0; t < iterations; t++)
+    {
+        using var step = torch.NewDisposeScope();
+        logR = (-Math.Log(k) - torch.logsumexp(logP + logC.unsqueeze(1), 0)).MoveToOuterDisposeScope();
+        logC = (-Math.Log(n) - torch.logsumexp(logP + logR.unsqueeze(0), 1)).MoveToOuterDisposeScope();
+    }
+
+    _ = (logP + logR.unsqueeze(0)).argmax(1);
+}
+
+static string LoadAverage()
+{
+    try
+    {
+        return File.ReadAllText("/proc/loadavg").Split(' ')[0];
+    }
+    catch (IOException)
+    {
+        return "unknown";
+    }
+}
+
+internal sealed record BenchOptions(long Rows, long Classes, int Repeat, int Threads, int EmIterations, int SelaIterations, string? Out)
+{
+    public static BenchOptions Parse(string[] args)
+    {
+        var o = new BenchOptions(65536, 3000, 3, Environment.ProcessorCount, 10, 30, null);
+        for (int i = 0; i + 1 < args.Length; i += 2)
+        {
+            o = args[i] switch
+            {
+                "--rows" => o with { Rows = long.Parse(args[i + 1], CultureInfo.InvariantCulture) },
+                "--classes" => o with { Classes = long.Parse(args[i + 1], CultureInfo.InvariantCulture) },
+                "--repeat" => o with { Repeat = int.Parse(args[i + 1], CultureInfo.InvariantCulture) },
+                "--threads" => o with { Threads = int.Parse(args[i + 1], CultureInfo.InvariantCulture) },
+                "--em-iters" => o with { EmIterations = int.Parse(args[i + 1], CultureInfo.InvariantCulture) },
+                "--sela-iters" => o with { SelaIterations = int.Parse(args[i + 1], CultureInfo.InvariantCulture) },
+                "--out" => o with { Out = args[i + 1] },
+                _ => throw new ArgumentException($"unknown option {args[i]}"),
+            };
+        }
+
+        return o;
+    }
+}

@@ -71,6 +71,11 @@ internal static class ClusterCommand
                 ClusterMethods.Parse(methodName);
             }
 
+            if (parse.GetValue(output) is { } target)
+            {
+                OutputSet.CheckTarget(target.FullName);
+            }
+
             var gemm = ParseBlas(parse.GetValue(blas)!);
             var device = BackendChoice.Open(parse.GetValue(backend)!);
             var input = ClusterInput.Load(parse.GetValue(features), parse.GetValue(dataset), parse.GetValue(split)!, parse.GetValue(datasetDir), parse.GetValue(labels));

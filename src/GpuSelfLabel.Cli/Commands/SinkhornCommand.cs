@@ -53,6 +53,11 @@ internal static class SinkhornCommand
         {
             var stdout = parse.InvocationConfiguration.Output;
             var stderr = parse.InvocationConfiguration.Error;
+            if (parse.GetValue(output) is { } target)
+            {
+                OutputSet.CheckTarget(target.FullName);
+            }
+
             bool wantCodes = parse.GetValue(codes);
             var options = new SinkhornOptions(
                 parse.GetValue(lambda), parse.GetValue(tolerance), parse.GetValue(checkEvery), parse.GetValue(maxIterations),

@@ -51,6 +51,7 @@ internal abstract class OpDefinition
             return ExitCodes.Run(error, () =>
             {
                 var directory = parse.GetValue(output) ?? throw new UsageException("argument 'out': is required (--out DIR)");
+                OutputSet.CheckTarget(directory.FullName);
                 foreach (var input in Inputs)
                 {
                     if (input.Required && parse.GetValue(files[input.Name]) is null)

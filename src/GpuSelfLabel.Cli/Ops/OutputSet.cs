@@ -22,12 +22,34 @@ internal sealed class OutputSet
     /// <summary>An array too large for one .NET array: <paramref name="write"/> writes the whole .npy file.</summary>
     public void AddStreamed(string name, Action<Stream> write) => streamed.Add((name, write));
 
+    /// <summary>
+    /// Refuses an <c>--out</c> that can never hold the outputs (an existing file such as /dev/null, or a
+    /// path under /proc, /sys or /dev), before any work is done.
+    /// </summary>
+    public static void CheckTarget(string directory)
+    {
+        string full = Path.GetFullPath(directory);
+        if (File.Exists(full))
+        {
+            throw new UsageException($"argument 'out': '{full}' is an existing file, not a directory");
+        }
+
+        foreach (var system in (string[])["/proc", "/sys", "/dev"])
+        {
+            if (full == system || full.StartsWith(system + "/", StringComparison.Ordinal))
+            {
+                throw new UsageException($"argument 'out': '{full}' lies under {system}, which holds no user files; choose another directory");
+            }
+        }
+    }
+
     public void Commit(string directory)
     {
-        Directory.CreateDirectory(directory);
+        CheckTarget(directory);
         var written = new List<string>();
         try
         {
+            Directory.CreateDirectory(directory);
             foreach (var (name, array) in arrays)
             {
                 string temporary = Path.Combine(directory, $".{name}.npy.{Environment.ProcessId}.tmp");
@@ -65,14 +87,30 @@ internal sealed class OutputSet
                 File.Move(written[arrays.Count + texts.Count + i], Path.Combine(directory, streamed[i].Name + ".npy"), overwrite: true);
             }
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Delete(written);
+            throw new UsageException($"argument 'out': cannot write to '{Path.GetFullPath(directory)}': {e.Message}", e);
+        }
         catch
         {
-            foreach (var path in written)
+            Delete(written);
+            throw;
+        }
+    }
+
+    private static void Delete(List<string> paths)
+    {
+        foreach (var path in paths)
+        {
+            try
             {
                 File.Delete(path);
             }
-
-            throw;
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                // Nothing more can be done about a file that cannot be removed; the first error is the one to report.
+            }
         }
     }
 }

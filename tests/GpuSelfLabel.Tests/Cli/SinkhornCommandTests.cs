@@ -143,7 +143,7 @@ public sealed class SinkhornCommandTests
 
         var labels = gsl.Output("labels");
         Assert.Equal([2L, 6000], labels.Shape);
-        Assert.Equal(0, gsl.Run(args));
+        Assert.Equal(0, gsl.Run([.. args, "--overwrite"]));
         Assert.Equal(labels.Integers, gsl.Output("labels").Integers);
     }
 

@@ -21,7 +21,7 @@ public static class Softmax
         Guard.Matrix(probs, nameof(probs));
         Guard.Matrix(grad, nameof(grad));
         Guard.SameShape(probs, nameof(probs), grad, nameof(grad));
-        Guard.Positive(options.Temperature, "temperature");
+        options.Validate();
         var dlogits = probs.Backend.Allocate(DType.Float32, probs.Rows, probs.Columns);
         try
         {
@@ -46,7 +46,7 @@ public static class Softmax
     {
         options ??= new SoftmaxOptions();
         Guard.Matrix(logits, nameof(logits));
-        Guard.Positive(options.Temperature, "temperature");
+        options.Validate();
         var output = logits.Backend.Allocate(DType.Float32, logits.Rows, logits.Columns);
         try
         {

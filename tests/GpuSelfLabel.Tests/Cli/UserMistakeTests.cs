@@ -63,6 +63,38 @@ public sealed class UserMistakeTests
         AssertMistake(gsl, Args(command, input, target), "out", null);
     }
 
+    [Fact]
+    public void An_unknown_operation_is_named_with_the_valid_ones()
+    {
+        using var gsl = new GslRunner();
+        Assert.Equal(2, gsl.Run("op", "frobnicate"));
+        Assert.StartsWith("gsl: unknown operation 'frobnicate'; valid operations: softmax, log-softmax,", gsl.Stderr, StringComparison.Ordinal);
+        Assert.Equal(2, gsl.Run("op"));
+        Assert.Contains("op needs an operation: softmax,", gsl.Stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_unknown_flag_points_at_the_help_of_its_full_command()
+    {
+        using var gsl = new GslRunner();
+        Assert.Equal(2, gsl.Run("op", "softmax", "--bogus", "1"));
+        Assert.Contains("(see 'gsl op softmax --help')", gsl.Stderr, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("cce-em")]
+    [InlineData("self-classifier")]
+    [InlineData("swav")]
+    public void Diverging_training_names_the_learning_rate_not_the_logits(string method)
+    {
+        using var gsl = new GslRunner();
+        string features = gsl.Input("x", TestData.Logits(60, 4, seed: 12, scale: 1.0), 60, 4);
+        Assert.Equal(2, gsl.Run("cluster", "--features", features, "--k", "3", "--lr", "1e30", "--epochs", "2", "--quiet", "--method", method, "--backend", "cpu"));
+        string line = Assert.Single(gsl.Stderr.Trim().Split('\n'));
+        Assert.StartsWith("gsl: argument 'lr': training diverged", line, StringComparison.Ordinal);
+        Assert.Contains("lower the learning rate", line, StringComparison.Ordinal);
+    }
+
     internal static string Argument(string command) => command switch
     {
         "cluster" => "features",

@@ -46,7 +46,7 @@ internal static class ClusterCommand
         var emIterations = new Option<int>("--em-iters") { Description = "EM iterations per pseudo-label refresh at most", DefaultValueFactory = _ => Defaults.EmIterations };
         var noise = new Option<double>("--noise") { Description = "self-classifier views: Gaussian noise, × feature std", DefaultValueFactory = _ => Defaults.NoiseStd };
         var dropout = new Option<double>("--dropout") { Description = "self-classifier views: feature dropout probability", DefaultValueFactory = _ => Defaults.FeatureDropout };
-        var restarts = new Option<int>("--restarts") { Description = "Heads trained from different seeds, the lowest final objective kept", DefaultValueFactory = _ => Defaults.Restarts };
+        var restarts = new Option<int>("--restarts") { Description = "Heads trained from different seeds; the run whose clusters agree best with the others (highest mean NMI) is kept", DefaultValueFactory = _ => Defaults.Restarts };
         var kmeansRestarts = new Option<int>("--kmeans-restarts") { Description = "k-means restarts (kmeans and --compare)", DefaultValueFactory = _ => 10 };
         var seed = new Option<int>("--seed") { Description = "Seed of every random draw: equal seeds, equal clusters", DefaultValueFactory = _ => Defaults.Seed };
         var standardize = new Option<bool>("--standardize") { Description = "Scale every feature to mean 0, variance 1 first" };

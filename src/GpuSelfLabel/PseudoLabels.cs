@@ -55,7 +55,7 @@ public static class PseudoLabels
     {
         Guard.Matrix(probs, nameof(probs));
         Guard.InRange(options.Lambda, 0, PseudoLabelOptions.MaxLambda, "lambda");
-        Guard.Positive(options.Tolerance, "tol");
+        Guard.NonNegative(options.Tolerance, "tol");
         Guard.AtLeast(options.MaxIterations, 1, "max-iters");
         var prior = Prior(options.Prior, probs.Columns);
         if (options.Init is { } init)

@@ -32,7 +32,7 @@ internal static class SinkhornCommand
         var seed = new Option<int>("--seed") { Description = "Synthetic problem: seed (equal seeds, equal matrices)", DefaultValueFactory = _ => 0 };
         var dtype = new Option<string?>("--dtype") { Description = "Storage type of the scores: float32, float16 or bfloat16 (synthetic default float32; a file's own type otherwise)" };
         var lambda = new Option<double>("--lambda") { Description = "λ > 0: P = σ^λ", DefaultValueFactory = _ => 25.0 };
-        var tolerance = new Option<double>("--tol") { Description = "Stop once Σ_i |c_i/c'_i − 1| ≤ tol", DefaultValueFactory = _ => 0.1 };
+        var tolerance = new Option<double>("--tol") { Description = "Stop once Σ_i |c_i/c'_i − 1| ≤ tol (0: never stop early, run exactly --max-iters)", DefaultValueFactory = _ => 0.1 };
         var checkEvery = new Option<int>("--check-every") { Description = "Evaluate the error every this many iterations", DefaultValueFactory = _ => 10 };
         var maxIterations = new Option<int>("--max-iters") { Description = "Iteration limit", DefaultValueFactory = _ => 1000 };
         var chunkRows = new Option<long?>("--chunk-rows") { Description = "Rows per chunk (default: the largest the memory budget allows)" };

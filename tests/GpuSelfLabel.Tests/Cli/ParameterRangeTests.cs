@@ -87,4 +87,16 @@ public sealed class ParameterRangeTests
             Assert.Equal(1.0, p.AsSpan(i * 7, 7).ToArray().Sum(), 5);
         }
     }
+
+    [Fact]
+    public void Tol_zero_runs_exactly_max_iters()
+    {
+        using var z = Backend.Cpu.FromArray(TestData.Logits(20, 4, seed: 13), 20, 4);
+        using var sela = Sinkhorn.SeLa(z, new SinkhornOptions(Tolerance: 0, CheckEvery: 1, MaxIterations: 37));
+        Assert.Equal(37, sela.Iterations[0]);
+        using var p = Backend.Cpu.FromArray(TestData.Distributions(20, 4, seed: 14), 20, 4);
+        var em = PseudoLabels.Em(p, new PseudoLabelOptions(Tolerance: 0, MaxIterations: 25));
+        using var labels = em.Labels;
+        Assert.Equal(25, em.Iterations);
+    }
 }

@@ -329,7 +329,7 @@ public abstract class SinkhornTestsBase : BackendTestBase
         Assert.Equal("lambda", Assert.Throws<GslArgumentException>(() => Sinkhorn.SeLa(ok, new SinkhornOptions(Lambda: -1))).Argument);
         Assert.Equal("lambda", Assert.Throws<GslArgumentException>(() => Sinkhorn.SeLa(ok, new SinkhornOptions(Lambda: double.NaN))).Argument);
         Assert.Equal("lambda", Assert.Throws<GslArgumentException>(() => Sinkhorn.SeLa(ok, new SinkhornOptions(Lambda: 1e31))).Argument);
-        Assert.Equal("tol", Assert.Throws<GslArgumentException>(() => Sinkhorn.SeLa(ok, new SinkhornOptions(Tolerance: 0))).Argument);
+        Assert.Equal("tol", Assert.Throws<GslArgumentException>(() => Sinkhorn.SeLa(ok, new SinkhornOptions(Tolerance: -0.1))).Argument);
         Assert.Equal("check-every", Assert.Throws<GslArgumentException>(() => Sinkhorn.SeLa(ok, new SinkhornOptions(CheckEvery: 0))).Argument);
         Assert.Equal("max-iters", Assert.Throws<GslArgumentException>(() => Sinkhorn.SeLa(ok, new SinkhornOptions(MaxIterations: 0))).Argument);
 

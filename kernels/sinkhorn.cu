@@ -42,6 +42,11 @@
  *   logc[i] = lse_i - state_i - log_rows (float32) and, with has_codes, codes = exp(x - state_i).
  * sinkhorn_exp_shifted(z, rows, cols, scale, col_shift, has_col_shift, row_shift, offset, out)
  *   one group per row; out_ik = exp(scale*z_ik - col_shift_k + (offset - row_shift_i)) (float32).
+ * swav_log_codes(z, rows, cols, scale, col_shift, out)
+ *   one group per row; the SwAV log domain's last row normalisation and its output in one read of z:
+ *   y_ik = scale*z_ik - col_shift_k, out_ik = exp(y_ik - m_i) / sum_k exp(y_ik - m_i), m_i = max_k y_ik.
+ *   The row's own maximum and sum normalise it, so every row sums to 1 even where |y| ~ 1e31 leaves a
+ *   float64 row shift no room for the O(1) terms (two tied scores of 1e30 each get 1/2).
  *
  * sinkhorn_add_bias(z, rows, cols, bias)
  *   one group per row; z_ik += bias_k in place (float32): the classifier bias on a chunk of scores
@@ -564,6 +569,40 @@ KERNEL void sinkhorn_exp_shifted(const GLOBAL float* RESTRICT z_base, GSL_INDEX 
                 x -= col_shift[k];
             }
             o[k] = (float)sk_exp(x + row_term);
+        }
+    }
+}
+
+KERNEL void swav_log_codes(const GLOBAL float* RESTRICT z_base, GSL_INDEX z_offset, GSL_INDEX rows, GSL_INDEX cols,
+                           double scale, const GLOBAL double* RESTRICT col_shift_base, GSL_INDEX col_shift_offset,
+                           GLOBAL float* RESTRICT out_base, GSL_INDEX out_offset)
+{
+    LOCAL double scratch[GSL_MAX_LOCAL_SIZE];
+    const GLOBAL float* z = z_base + z_offset;
+    const GLOBAL double* col_shift = col_shift_base + col_shift_offset;
+    GLOBAL float* out = out_base + out_offset;
+    for (GSL_INDEX row = GROUP_ID(); row < rows; row += NUM_GROUPS())
+    {
+        const GLOBAL float* zr = z + row * cols;
+        GLOBAL float* o = out + row * cols;
+        double m = -(double)GSL_INFINITY;
+        for (GSL_INDEX k = LOCAL_ID(); k < cols; k += LOCAL_SIZE())
+        {
+            m = DFMAX(m, scale * (double)zr[k] - col_shift[k]);
+        }
+        m = gsl_block_max_f64(scratch, m);
+
+        double s = 0.0;
+        for (GSL_INDEX k = LOCAL_ID(); k < cols; k += LOCAL_SIZE())
+        {
+            s += sk_exp(scale * (double)zr[k] - col_shift[k] - m);
+        }
+        s = gsl_block_sum_f64(scratch, s);
+
+        double inverse = 1.0 / s;
+        for (GSL_INDEX k = LOCAL_ID(); k < cols; k += LOCAL_SIZE())
+        {
+            o[k] = (float)(sk_exp(scale * (double)zr[k] - col_shift[k] - m) * inverse);
         }
     }
 }

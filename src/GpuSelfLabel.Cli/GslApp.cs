@@ -25,10 +25,37 @@ internal static class GslApp
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)
         {
-            error.WriteLine($"gsl: {parse.Errors[0].Message} (see 'gsl {string.Join(' ', parse.CommandResult.Command.Name)} --help')");
+            error.WriteLine($"gsl: {Describe(parse)}");
             return ExitCodes.Usage;
         }
 
         return parse.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+    }
+
+    /// <summary>
+    /// The first parse error in one line with the full command path to its help ("gsl op softmax --help");
+    /// under <c>gsl op</c> a missing or unknown operation is named and the valid ones listed.
+    /// </summary>
+    private static string Describe(ParseResult parse)
+    {
+        var path = new List<string>();
+        for (var result = parse.CommandResult; result is not null; result = result.Parent as System.CommandLine.Parsing.CommandResult)
+        {
+            if (result.Parent is not null)
+            {
+                path.Insert(0, result.Command.Name);
+            }
+        }
+
+        string command = string.Join(' ', ["gsl", .. path]);
+        if (path is ["op"])
+        {
+            string operations = string.Join(", ", Ops.OpCatalog.All.Select(o => o.Name));
+            return parse.UnmatchedTokens.Count > 0
+                ? $"unknown operation '{parse.UnmatchedTokens[0]}'; valid operations: {operations}"
+                : $"op needs an operation: {operations} (see 'gsl op NAME --help')";
+        }
+
+        return $"{parse.Errors[0].Message} (see '{command} --help')";
     }
 }

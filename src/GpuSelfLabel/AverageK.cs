@@ -105,8 +105,14 @@ public static class AverageK
     }
 
     /// <summary>
+    /// The largest μ of <see cref="TwoHeadLoss"/>: the gradient μ/B·(σ − z) stays a float32 (the CPU takes
+    /// a float64 path past μ/B = 1e30); beyond it the gradient leaves the float32 range.
+    /// </summary>
+    public const double MaxMu = 1e36;
+
+    /// <summary>
     /// L = (1/B) Σ_i −ln softmax(a_i)_{y_i} + μ (1/B) Σ_ij BCE(b_ij, Z_ij), Z the true-plus-top
-    /// pseudo-labels of softmax(a) (held constant), with ∂L/∂a and ∂L/∂b.
+    /// pseudo-labels of softmax(a) (held constant), with ∂L/∂a and ∂L/∂b; μ in [0, <see cref="MaxMu"/>].
     /// </summary>
     public static TwoHeadLossResult TwoHeadLoss(Tensor logitsSoftmax, Tensor logitsMultilabel, int[] labels, double k, double mu = 1)
     {
@@ -155,7 +161,7 @@ public static class AverageK
         long batch = logitsSoftmax.Rows;
         LabelGuard.ClassIndices(labels, batch, logitsSoftmax.Columns, nameof(labels));
         long positives = Positives(k, batch, logitsSoftmax.Columns, AverageKRule.TruePlusTop);
-        Guard.NonNegative(mu, nameof(mu));
+        Guard.InRange(mu, 0, MaxMu, nameof(mu));
         Guard.Output(dsoftmax, nameof(dsoftmax), logitsSoftmax, logitsSoftmax.Shape, (logitsSoftmax, "logits-softmax"), (logitsMultilabel, "logits-multilabel"));
         Guard.Output(dmultilabel, nameof(dmultilabel), logitsSoftmax, logitsSoftmax.Shape, (logitsSoftmax, "logits-softmax"), (logitsMultilabel, "logits-multilabel"), (dsoftmax, nameof(dsoftmax)));
         Guard.Finite(logitsSoftmax, "logits-softmax");

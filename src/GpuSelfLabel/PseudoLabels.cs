@@ -39,7 +39,7 @@ public static class PseudoLabels
         Guard.Matrix(probs, nameof(probs));
         Guard.Matrix(labels, nameof(labels));
         Guard.SameShape(probs, nameof(probs), labels, nameof(labels));
-        Guard.NonNegative(lambda, nameof(lambda));
+        Guard.InRange(lambda, 0, PseudoLabelOptions.MaxLambda, nameof(lambda));
         var u = Prior(prior, probs.Columns);
         Guard.Distributions(probs, nameof(probs));
         Guard.Distributions(labels, nameof(labels));
@@ -54,8 +54,8 @@ public static class PseudoLabels
     private static double[] Validate(Tensor probs, PseudoLabelOptions options)
     {
         Guard.Matrix(probs, nameof(probs));
-        Guard.NonNegative(options.Lambda, "lambda");
-        Guard.Positive(options.Tolerance, "tol");
+        Guard.InRange(options.Lambda, 0, PseudoLabelOptions.MaxLambda, "lambda");
+        Guard.NonNegative(options.Tolerance, "tol");
         Guard.AtLeast(options.MaxIterations, 1, "max-iters");
         var prior = Prior(options.Prior, probs.Columns);
         if (options.Init is { } init)

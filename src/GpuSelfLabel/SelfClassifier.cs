@@ -59,8 +59,7 @@ public static class SelfClassifier
             throw new GslArgumentException("global-views", $"must lie in [1, V = {views}], got {globalViews}");
         }
 
-        Guard.Positive(options.TauRow, "tau-row");
-        Guard.Positive(options.TauCol, "tau-col");
+        options.Validate();
         Guard.Output(dlogits, nameof(dlogits), logits, logits.Shape, (logits, nameof(logits)));
         long badRow = logits.Backend.Kernels.FindInvalidRow(logits, RowCheck.Finite, out var problem);
         if (badRow >= 0)

@@ -127,7 +127,7 @@ public static class Sinkhorn
             throw new GslArgumentException("lambda", $"must be ≤ {MaxScale:G3}, got {options.Lambda:G3} (λ·z would leave the float64 range)");
         }
 
-        Guard.Positive(options.Tolerance, "tol");
+        Guard.NonNegative(options.Tolerance, "tol");
         Guard.AtLeast(options.CheckEvery, 1, "check-every");
         Guard.AtLeast(options.MaxIterations, 1, "max-iters");
         if (options.ChunkRows is { } chunkRows)

@@ -103,7 +103,7 @@ public static class Softmax
         Guard.Matrix(probs, probsName);
         Guard.Matrix(grad, nameof(grad));
         Guard.SameShape(probs, probsName, grad, nameof(grad));
-        Guard.Positive(options.Temperature, "temperature");
+        options.Validate();
         Guard.Output(dlogits, nameof(dlogits), probs, probs.Shape, (probs, probsName), (grad, nameof(grad)));
 
         // Finiteness is checked after the pass, and only when the pass could not vouch for it: on
@@ -119,7 +119,7 @@ public static class Softmax
     {
         options ??= new SoftmaxOptions();
         Guard.Matrix(logits, nameof(logits));
-        Guard.Positive(options.Temperature, "temperature");
+        options.Validate();
         Guard.Output(output, nameof(output), logits, logits.Shape, (logits, nameof(logits)));
 
         // As in RunBackward: the CPU pass screens the logits itself.

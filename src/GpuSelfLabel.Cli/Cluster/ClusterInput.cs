@@ -96,20 +96,5 @@ internal sealed record ClusterInput(FeatureMatrix Features, int[]? Labels, strin
         return result;
     }
 
-    private static NpyArray Read(FileInfo file, string argument)
-    {
-        if (!file.Exists)
-        {
-            throw new UsageException($"argument '{argument}': file '{file.FullName}' does not exist");
-        }
-
-        try
-        {
-            return NpyReader.Read(file.FullName);
-        }
-        catch (NpyFormatException e)
-        {
-            throw new UsageException($"argument '{argument}': {file.Name}: {e.Message}", e);
-        }
-    }
+    private static NpyArray Read(FileInfo file, string argument) => InputFiles.Read(file, argument);
 }

@@ -28,7 +28,8 @@ internal static class ClusterCommand
         var k = new Option<int?>("--k") { Description = "Number of clusters K (default for --dataset: its number of classes)" };
         var method = new Option<string>("--method") { Description = $"{string.Join("|", ClusterMethods.All)}", DefaultValueFactory = _ => "cce-em" };
         var compare = new Option<bool>("--compare") { Description = "Also run k-means and every self-labeling method on the same data and print a table" };
-        var output = new Option<DirectoryInfo?>("--out") { Description = "Write clusters.npy, the head's weights (.npy) and report.json here" };
+        var output = new Option<DirectoryInfo?>("--out") { Description = $"Write clusters.npy, the head's weights (.npy) and report.json here; {OutputSet.Rule}" };
+        var overwrite = OutputSet.OverwriteOption();
         var epochs = new Option<int>("--epochs") { Description = "Training epochs", DefaultValueFactory = _ => Defaults.Epochs };
         var batch = new Option<int>("--batch-size") { Description = "Mini-batch size", DefaultValueFactory = _ => Defaults.BatchSize };
         var lr = new Option<double>("--lr") { Description = "Base learning rate", DefaultValueFactory = _ => Defaults.LearningRate };
@@ -45,7 +46,7 @@ internal static class ClusterCommand
         var emIterations = new Option<int>("--em-iters") { Description = "EM iterations per pseudo-label refresh at most", DefaultValueFactory = _ => Defaults.EmIterations };
         var noise = new Option<double>("--noise") { Description = "self-classifier views: Gaussian noise, × feature std", DefaultValueFactory = _ => Defaults.NoiseStd };
         var dropout = new Option<double>("--dropout") { Description = "self-classifier views: feature dropout probability", DefaultValueFactory = _ => Defaults.FeatureDropout };
-        var restarts = new Option<int>("--restarts") { Description = "Heads trained from different seeds, the lowest final objective kept", DefaultValueFactory = _ => Defaults.Restarts };
+        var restarts = new Option<int>("--restarts") { Description = "Heads trained from different seeds; the run whose clusters agree best with the others (highest mean NMI) is kept", DefaultValueFactory = _ => Defaults.Restarts };
         var kmeansRestarts = new Option<int>("--kmeans-restarts") { Description = "k-means restarts (kmeans and --compare)", DefaultValueFactory = _ => 10 };
         var seed = new Option<int>("--seed") { Description = "Seed of every random draw: equal seeds, equal clusters", DefaultValueFactory = _ => Defaults.Seed };
         var standardize = new Option<bool>("--standardize") { Description = "Scale every feature to mean 0, variance 1 first" };
@@ -57,7 +58,7 @@ internal static class ClusterCommand
 
         var command = new Command("cluster", "Self-labeled clustering of a feature matrix (the main job)")
         {
-            features, dataset, split, datasetDir, labels, k, method, compare, output, epochs, batch, lr, optimizer, momentum,
+            features, dataset, split, datasetDir, labels, k, method, compare, output, overwrite, epochs, batch, lr, optimizer, momentum,
             weightDecay, schedule, hidden, lambda, epsilon, init, initTemperature, initRestarts, emIterations, noise, dropout, restarts, kmeansRestarts,
             seed, standardize, normalize, blas, json, quiet, backend,
         };
@@ -69,6 +70,11 @@ internal static class ClusterCommand
             if (methodName != ClusterMethods.KMeans)
             {
                 ClusterMethods.Parse(methodName);
+            }
+
+            if (parse.GetValue(output) is { } target)
+            {
+                OutputSet.CheckTarget(target.FullName, parse.GetValue(overwrite));
             }
 
             var gemm = ParseBlas(parse.GetValue(blas)!);
@@ -125,7 +131,7 @@ internal static class ClusterCommand
             var report = ClusterReport.Build(input, clusters, main, device.Name, blasPath, comparison);
             if (parse.GetValue(output) is { } directory)
             {
-                Write(directory.FullName, clusters, main, report);
+                Write(directory.FullName, parse.GetValue(overwrite), clusters, main, report);
             }
 
             if (parse.GetValue(json))
@@ -191,7 +197,7 @@ internal static class ClusterCommand
         throw new GslArgumentException(argument, $"'{value}' is not one of {string.Join(", ", choices.Select(c => c.Name))}");
     }
 
-    private static void Write(string directory, int k, MethodOutcome main, System.Text.Json.Nodes.JsonObject report)
+    private static void Write(string directory, bool overwrite, int k, MethodOutcome main, System.Text.Json.Nodes.JsonObject report)
     {
         var outputs = new OutputSet();
         outputs.Add("clusters", NpyArray.OfIntegers(Array.ConvertAll(main.Clusters, c => (long)c), main.Clusters.Length));
@@ -212,7 +218,7 @@ internal static class ClusterCommand
         }
 
         outputs.AddText("report.json", ClusterReport.Indented(report));
-        outputs.Commit(directory);
+        outputs.Commit(directory, overwrite);
     }
 
     private static void Summarize(TextWriter stdout, ClusterInput input, int k, MethodOutcome main, IReadOnlyList<MethodOutcome>? comparison, string blasPath, string? directory)

@@ -32,12 +32,13 @@ internal static class SinkhornCommand
         var seed = new Option<int>("--seed") { Description = "Synthetic problem: seed (equal seeds, equal matrices)", DefaultValueFactory = _ => 0 };
         var dtype = new Option<string?>("--dtype") { Description = "Storage type of the scores: float32, float16 or bfloat16 (synthetic default float32; a file's own type otherwise)" };
         var lambda = new Option<double>("--lambda") { Description = "λ > 0: P = σ^λ", DefaultValueFactory = _ => 25.0 };
-        var tolerance = new Option<double>("--tol") { Description = "Stop once Σ_i |c_i/c'_i − 1| ≤ tol", DefaultValueFactory = _ => 0.1 };
+        var tolerance = new Option<double>("--tol") { Description = "Stop once Σ_i |c_i/c'_i − 1| ≤ tol (0: never stop early, run exactly --max-iters)", DefaultValueFactory = _ => 0.1 };
         var checkEvery = new Option<int>("--check-every") { Description = "Evaluate the error every this many iterations", DefaultValueFactory = _ => 10 };
         var maxIterations = new Option<int>("--max-iters") { Description = "Iteration limit", DefaultValueFactory = _ => 1000 };
         var chunkRows = new Option<long?>("--chunk-rows") { Description = "Rows per chunk (default: the largest the memory budget allows)" };
         var budget = new Option<string?>("--memory-budget") { Description = "Bytes the solver may allocate on the device, e.g. 512M or 8G (default: what the device reports)" };
-        var output = new Option<DirectoryInfo?>("--out") { Description = "Write labels.npy (int64), logr.npy, logc.npy, iterations.npy (and codes.npy) here" };
+        var output = new Option<DirectoryInfo?>("--out") { Description = $"Write labels.npy (int64), logr.npy, logc.npy, iterations.npy (and codes.npy) here; {OutputSet.Rule}" };
+        var overwrite = OutputSet.OverwriteOption();
         var codes = new Option<bool>("--codes") { Description = $"Also write the soft codes (N×K float32); refused above {SinkhornMemoryPlan.Bytes(CodesLimitBytes)} without --force" };
         var force = new Option<bool>("--force") { Description = "Write codes of any size" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object on stdout instead of the summary" };
@@ -47,12 +48,17 @@ internal static class SinkhornCommand
         var command = new Command("sinkhorn", "The large-N SeLa Sinkhorn-Knopp solver with a memory plan, progress and throughput")
         {
             logits, features, weights, bias, n, k, heads, seed, dtype, lambda, tolerance, checkEvery, maxIterations,
-            chunkRows, budget, output, codes, force, json, quiet, backend,
+            chunkRows, budget, output, overwrite, codes, force, json, quiet, backend,
         };
         command.SetAction(parse => ExitCodes.Run(parse.InvocationConfiguration.Error, () =>
         {
             var stdout = parse.InvocationConfiguration.Output;
             var stderr = parse.InvocationConfiguration.Error;
+            if (parse.GetValue(output) is { } target)
+            {
+                OutputSet.CheckTarget(target.FullName, parse.GetValue(overwrite));
+            }
+
             bool wantCodes = parse.GetValue(codes);
             var options = new SinkhornOptions(
                 parse.GetValue(lambda), parse.GetValue(tolerance), parse.GetValue(checkEvery), parse.GetValue(maxIterations),
@@ -95,7 +101,7 @@ internal static class SinkhornCommand
                 using var result = monitor.Run(progress => Sinkhorn.SeLa(input.Problem, options, progress, interrupt.Token));
                 double solveSeconds = solveClock.Elapsed.TotalSeconds;
                 var balance = Balance.Of(result.Labels, plan.Heads, plan.Rows, plan.Columns);
-                var outputs = Outputs(result, plan, parse.GetValue(output)?.FullName);
+                var outputs = Outputs(result, plan, parse.GetValue(output)?.FullName, parse.GetValue(overwrite));
                 var report = Report(input, plan, result, monitor, balance, solveSeconds, clock.Elapsed.TotalSeconds, outputs);
                 if (human)
                 {
@@ -210,7 +216,7 @@ internal static class SinkhornCommand
     }
 
     /// <summary>Files written (name → shape text); nothing is written before the solve has finished.</summary>
-    private static List<(string Name, string Shape)> Outputs(SinkhornResult result, SinkhornMemoryPlan plan, string? directory)
+    private static List<(string Name, string Shape)> Outputs(SinkhornResult result, SinkhornMemoryPlan plan, string? directory, bool overwrite)
     {
         var written = new List<(string, string)>();
         if (directory is null)
@@ -242,7 +248,7 @@ internal static class SinkhornCommand
             written.Add(("codes", "(" + string.Join(", ", shape) + ")"));
         }
 
-        set.Commit(directory);
+        set.Commit(directory, overwrite);
         return written;
     }
 

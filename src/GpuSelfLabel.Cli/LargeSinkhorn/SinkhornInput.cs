@@ -32,7 +32,8 @@ internal sealed class SinkhornInput : IDisposable
         var input = new SinkhornInput();
         try
         {
-            var mapped = input.Track(NpyMappedArray.Open(Existing(file, "logits"), declared));
+            string path = InputFiles.Existing(file, "logits");
+            var mapped = input.Track(InputFiles.Reading(file, "logits", () => NpyMappedArray.Open(path, declared)));
             if (declared is { } wanted && mapped.Tensor.DType != wanted)
             {
                 throw new UsageException($"--logits {file.Name} holds {Name(mapped.Tensor.DType)} but --dtype asks for {Name(wanted)}; convert the file (numpy: x.astype(...)) or drop --dtype");
@@ -123,13 +124,10 @@ internal sealed class SinkhornInput : IDisposable
         owned.Clear();
     }
 
-    private static string Existing(FileInfo file, string argument) =>
-        file.Exists ? file.FullName : throw new UsageException($"--{argument}: file not found: {file.FullName}");
-
     /// <summary>A float32 array: mapped when the file is float32 already, else read and converted.</summary>
     private Tensor Floats(FileInfo file, string argument)
     {
-        string path = Existing(file, argument);
+        string path = InputFiles.Existing(file, argument);
         try
         {
             var mapped = NpyMappedArray.Open(path, DType.Float32);
@@ -145,7 +143,7 @@ internal sealed class SinkhornInput : IDisposable
             // Not float32: NpyReader converts float64 and integers, and words any other dtype's error.
         }
 
-        var array = NpyReader.Read(path);
+        var array = InputFiles.Read(file, argument);
         var values = array.Floats ?? Array.ConvertAll(array.Integers!, v => (float)v);
         return Track(Backend.Cpu.FromArray(values, array.Shape));
     }

@@ -51,13 +51,7 @@ internal sealed unsafe class NpyMappedArray : IDisposable
         }
 
         var dtype = StorageType(descr, declared);
-        long count = 1;
-        foreach (var d in shape)
-        {
-            count = checked(count * d);
-        }
-
-        long bytes = checked(count * dtype.SizeInBytes());
+        long bytes = NpyReader.ElementCount(shape) * dtype.SizeInBytes();
         if (dataOffset + bytes > length)
         {
             throw new NpyFormatException($"the file holds {length - dataOffset:N0} bytes of data but its header announces {bytes:N0}");

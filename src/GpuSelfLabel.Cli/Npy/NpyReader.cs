@@ -28,15 +28,21 @@ internal static partial class NpyReader
             throw new NpyFormatException("the array is in Fortran order; save it in C order (numpy.ascontiguousarray)");
         }
 
-        long count = 1;
-        foreach (var d in shape)
-        {
-            count = checked(count * d);
-        }
-
+        long count = ElementCount(shape);
         if (count > Array.MaxLength)
         {
             throw new NpyFormatException($"the array has {count:N0} elements, more than fits in memory in one piece");
+        }
+
+        int itemSize = descr switch
+        {
+            "<f4" or "<i4" => 4,
+            "<f8" or "<i8" => 8,
+            _ => 0,
+        };
+        if (itemSize > 0 && stream.CanSeek && stream.Length - stream.Position < count * itemSize)
+        {
+            throw new NpyFormatException($"the file holds {stream.Length - stream.Position:N0} bytes of data but its header announces {count * itemSize:N0} (shape {ShapeText(shape)})");
         }
 
         return descr switch
@@ -70,8 +76,17 @@ internal static partial class NpyReader
         int headerLength = lengthBytes == 2
             ? BinaryPrimitives.ReadUInt16LittleEndian(lengthField)
             : checked((int)BinaryPrimitives.ReadUInt32LittleEndian(lengthField));
+        if (stream.CanSeek && headerLength > stream.Length - stream.Position)
+        {
+            throw new NpyFormatException($"bad header: it announces {headerLength:N0} bytes but only {stream.Length - stream.Position:N0} follow (damaged or not a .npy file)");
+        }
+
         var headerBytes = new byte[headerLength];
-        ReadExactly(stream, headerBytes);
+        if (stream.ReadAtLeast(headerBytes, headerLength, throwOnEndOfStream: false) < headerLength)
+        {
+            throw new NpyFormatException($"bad header: the file ends inside its {headerLength:N0}-byte header (damaged or not a .npy file)");
+        }
+
         string header = (major == 3 ? Encoding.UTF8 : Encoding.Latin1).GetString(headerBytes);
 
         var descr = DescrPattern().Match(header);
@@ -79,14 +94,51 @@ internal static partial class NpyReader
         var shape = ShapePattern().Match(header);
         if (!descr.Success || !fortran.Success || !shape.Success)
         {
-            throw new NpyFormatException($"header is not a NumPy array description: {header.Trim()}");
+            throw new NpyFormatException($"bad header: not a NumPy array description: {Printable(header)}");
         }
 
-        var dims = shape.Groups[1].Value
-            .Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(s => long.Parse(s.TrimEnd('L'), CultureInfo.InvariantCulture))
-            .ToArray();
+        var parts = shape.Groups[1].Value.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var dims = new long[parts.Length];
+        for (int i = 0; i < parts.Length; i++)
+        {
+            if (!long.TryParse(parts[i].TrimEnd('L'), NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out dims[i]) || dims[i] < 0)
+            {
+                throw new NpyFormatException($"bad header: shape ({shape.Groups[1].Value}) must list non-negative integers");
+            }
+        }
+
+        ElementCount(dims);
         return (descr.Groups[1].Value, fortran.Groups[1].Value == "True", dims);
+    }
+
+    /// <summary>
+    /// The number of elements of <paramref name="shape"/>; a shape whose byte count would not fit in a
+    /// file (2^40 × 2^40) is a bad header, not an arithmetic overflow.
+    /// </summary>
+    internal static long ElementCount(IReadOnlyList<long> shape)
+    {
+        const long MaxBytes = long.MaxValue / 8;
+        long count = 1;
+        foreach (var d in shape)
+        {
+            if (d != 0 && count > MaxBytes / d)
+            {
+                throw new NpyFormatException($"bad header: shape {ShapeText(shape)} has more elements than any file can hold");
+            }
+
+            count *= d;
+        }
+
+        return count;
+    }
+
+    private static string ShapeText(IReadOnlyList<long> shape) => "(" + string.Join(", ", shape) + (shape.Count == 1 ? ",)" : ")");
+
+    /// <summary>At most 80 characters of the header, control characters shown as '?', so the error stays one line.</summary>
+    private static string Printable(string header)
+    {
+        var text = new string([.. header.Trim().Take(80).Select(c => char.IsControl(c) ? '?' : c)]);
+        return header.Trim().Length > 80 ? text + "…" : text;
     }
 
     private static T[] ReadValues<T>(Stream stream, long count)

@@ -72,7 +72,7 @@ internal sealed class AverageKPseudoLabelsOp : OpDefinition
 internal sealed class TwoHeadLossOp : OpDefinition
 {
     private readonly Option<double?> k = AverageKParameters.K();
-    private readonly Option<double> mu = new("--mu") { Description = "μ ≥ 0, weight of the multi-label head", DefaultValueFactory = _ => 1.0 };
+    private readonly Option<double> mu = new("--mu") { Description = FormattableString.Invariant($"μ in [0, {AverageK.MaxMu:G3}], weight of the multi-label head"), DefaultValueFactory = _ => 1.0 };
 
     public override string Name => "two-head-loss";
 

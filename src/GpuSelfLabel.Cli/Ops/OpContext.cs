@@ -97,18 +97,6 @@ internal sealed class OpContext : IDisposable
     private NpyArray Read(string name)
     {
         var file = parse.GetValue(inputs[name]) ?? throw new UsageException($"argument '{name}': is required (--{name} FILE.npy)");
-        if (!file.Exists)
-        {
-            throw new UsageException($"argument '{name}': file '{file.FullName}' does not exist");
-        }
-
-        try
-        {
-            return NpyReader.Read(file.FullName);
-        }
-        catch (NpyFormatException e)
-        {
-            throw new UsageException($"argument '{name}': {file.Name}: {e.Message}", e);
-        }
+        return InputFiles.Read(file, name);
     }
 }

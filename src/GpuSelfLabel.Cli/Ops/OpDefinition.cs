@@ -42,15 +42,18 @@ internal abstract class OpDefinition
         }
 
         var backend = BackendChoice.CreateOption();
-        var output = new Option<DirectoryInfo?>("--out") { Description = "Directory for NAME.npy outputs (created if needed)" };
+        var output = new Option<DirectoryInfo?>("--out") { Description = $"Directory for NAME.npy outputs, created if needed; {OutputSet.Rule}" };
+        var overwrite = OutputSet.OverwriteOption();
         command.Options.Add(backend);
         command.Options.Add(output);
+        command.Options.Add(overwrite);
         command.SetAction(parse =>
         {
             var error = parse.InvocationConfiguration.Error;
             return ExitCodes.Run(error, () =>
             {
                 var directory = parse.GetValue(output) ?? throw new UsageException("argument 'out': is required (--out DIR)");
+                OutputSet.CheckTarget(directory.FullName, parse.GetValue(overwrite));
                 foreach (var input in Inputs)
                 {
                     if (input.Required && parse.GetValue(files[input.Name]) is null)
@@ -61,7 +64,7 @@ internal abstract class OpDefinition
 
                 using var context = new OpContext(parse, BackendChoice.Open(parse.GetValue(backend)!), files);
                 Execute(context);
-                context.Outputs.Commit(directory.FullName);
+                context.Outputs.Commit(directory.FullName, parse.GetValue(overwrite));
                 parse.InvocationConfiguration.Output.WriteLine(
                     $"{Name}: wrote {string.Join(", ", context.Outputs.Arrays.Select(a => $"{a.Name}.npy {a.Array.ShapeText}"))} to {directory.FullName}");
                 return ExitCodes.Success;

@@ -1,78 +1,179 @@
+using System.CommandLine;
 using GpuSelfLabel.Cli.Npy;
 
 namespace GpuSelfLabel.Cli.Ops;
 
 /// <summary>
-/// The files one command writes. Nothing touches the output folder until every result exists; then
-/// each file is written under a temporary name and renamed, so a failure leaves no partial output.
+/// The files one command writes, and cli.md's rule for <c>--out DIR</c>: DIR receives the whole output
+/// set of one run or nothing. DIR must be new or empty; <c>--overwrite</c> replaces a DIR that holds
+/// only gsl outputs (<c>*.npy</c>, <c>*.json</c>) as a whole, so no stale file of an earlier run (an old
+/// codes.npy) survives. Nothing is written until every result exists; then the files are written into
+/// a staging directory beside DIR and that directory is renamed to DIR. A failure removes the staging
+/// directory and leaves DIR as it was.
 /// </summary>
 internal sealed class OutputSet
 {
+    /// <summary>The rule in one sentence, for <c>--help</c>.</summary>
+    public const string Rule = "written whole or not at all; DIR must be new or empty unless --overwrite";
+
     private readonly List<(string Name, NpyArray Array)> arrays = [];
     private readonly List<(string FileName, string Text)> texts = [];
     private readonly List<(string Name, Action<Stream> Write)> streamed = [];
 
     public IReadOnlyList<(string Name, NpyArray Array)> Arrays => arrays;
 
+    /// <summary>The <c>--overwrite</c> flag of every command that writes outputs.</summary>
+    public static Option<bool> OverwriteOption() => new("--overwrite")
+    {
+        Description = "Replace an existing --out directory that holds only gsl outputs (*.npy, *.json) as a whole, old files included",
+    };
+
     public void Add(string name, NpyArray array) => arrays.Add((name, array));
 
     /// <summary>A text file (a JSON report) written with the arrays, under its full file name.</summary>
     public void AddText(string fileName, string text) => texts.Add((fileName, text));
 
-    /// <summary>An array too large for one .NET array: <paramref name="write"/> writes the whole .npy file.</summary>
+    /// <summary>An array written straight to its file by <paramref name="write"/> (a tensor too large to copy first).</summary>
     public void AddStreamed(string name, Action<Stream> write) => streamed.Add((name, write));
 
-    public void Commit(string directory)
+    /// <summary>
+    /// Refuses an <c>--out</c> that cannot take the outputs under the rule: an existing file (such as
+    /// /dev/null), a path under /proc, /sys or /dev, a non-empty directory without
+    /// <paramref name="overwrite"/>, or with it a directory holding anything gsl does not write. Called
+    /// before any work is done, and again when the outputs are committed.
+    /// </summary>
+    public static void CheckTarget(string directory, bool overwrite)
     {
-        Directory.CreateDirectory(directory);
-        var written = new List<string>();
+        string full = Path.GetFullPath(directory);
+        if (File.Exists(full))
+        {
+            throw new UsageException($"argument 'out': '{full}' is an existing file, not a directory");
+        }
+
+        foreach (var system in (string[])["/proc", "/sys", "/dev"])
+        {
+            if (full == system || full.StartsWith(system + "/", StringComparison.Ordinal))
+            {
+                throw new UsageException($"argument 'out': '{full}' lies under {system}, which holds no user files; choose another directory");
+            }
+        }
+
+        if (Path.GetDirectoryName(full) is null)
+        {
+            throw new UsageException($"argument 'out': '{full}' is the root directory; choose a directory for the outputs");
+        }
+
+        if (!Directory.Exists(full))
+        {
+            return;
+        }
+
+        var entries = Directory.GetFileSystemEntries(full);
+        if (entries.Length == 0)
+        {
+            return;
+        }
+
+        if (!overwrite)
+        {
+            throw new UsageException($"argument 'out': '{full}' is not empty; choose a new directory, or pass --overwrite to replace its gsl outputs as a whole");
+        }
+
+        foreach (var entry in entries)
+        {
+            if (!IsGslOutput(entry))
+            {
+                throw new UsageException($"argument 'out': '{full}' holds '{Path.GetFileName(entry)}', which gsl does not write; --overwrite replaces only directories of gsl outputs (*.npy, *.json)");
+            }
+        }
+    }
+
+    /// <summary>Writes the set to <paramref name="directory"/> under the rule of this class.</summary>
+    public void Commit(string directory, bool overwrite)
+    {
+        CheckTarget(directory, overwrite);
+        string full = Path.GetFullPath(directory);
+        string parent = Path.GetDirectoryName(full)!;
+        string name = Path.GetFileName(full);
+        string staging = Path.Combine(parent, $".{name}.gsl-{Environment.ProcessId}.new");
+        string previous = Path.Combine(parent, $".{name}.gsl-{Environment.ProcessId}.old");
+        bool staged = false;
         try
         {
-            foreach (var (name, array) in arrays)
+            Directory.CreateDirectory(parent);
+            Directory.CreateDirectory(staging);
+            staged = true;
+            WriteFiles(staging);
+            if (Directory.Exists(full))
             {
-                string temporary = Path.Combine(directory, $".{name}.npy.{Environment.ProcessId}.tmp");
-                written.Add(temporary);
-                NpyWriter.Write(temporary, array);
-            }
+                Directory.Move(full, previous);
+                try
+                {
+                    Directory.Move(staging, full);
+                }
+                catch
+                {
+                    Directory.Move(previous, full);
+                    throw;
+                }
 
-            foreach (var (fileName, text) in texts)
-            {
-                string temporary = Path.Combine(directory, $".{fileName}.{Environment.ProcessId}.tmp");
-                written.Add(temporary);
-                File.WriteAllText(temporary, text);
+                staged = false;
+                Directory.Delete(previous, recursive: true);
             }
-
-            foreach (var (name, write) in streamed)
+            else
             {
-                string temporary = Path.Combine(directory, $".{name}.npy.{Environment.ProcessId}.tmp");
-                written.Add(temporary);
-                using var stream = File.Create(temporary);
-                write(stream);
+                Directory.Move(staging, full);
+                staged = false;
             }
-
-            for (int i = 0; i < arrays.Count; i++)
-            {
-                File.Move(written[i], Path.Combine(directory, arrays[i].Name + ".npy"), overwrite: true);
-            }
-
-            for (int i = 0; i < texts.Count; i++)
-            {
-                File.Move(written[arrays.Count + i], Path.Combine(directory, texts[i].FileName), overwrite: true);
-            }
-
-            for (int i = 0; i < streamed.Count; i++)
-            {
-                File.Move(written[arrays.Count + texts.Count + i], Path.Combine(directory, streamed[i].Name + ".npy"), overwrite: true);
-            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            RemoveStaging(staged, staging);
+            throw new UsageException($"argument 'out': cannot write to '{full}': {e.Message}", e);
         }
         catch
         {
-            foreach (var path in written)
-            {
-                File.Delete(path);
-            }
-
+            RemoveStaging(staged, staging);
             throw;
+        }
+    }
+
+    private static bool IsGslOutput(string path) =>
+        File.Exists(path) && (path.EndsWith(".npy", StringComparison.Ordinal) || path.EndsWith(".json", StringComparison.Ordinal));
+
+    private static void RemoveStaging(bool staged, string staging)
+    {
+        if (!staged)
+        {
+            return;
+        }
+
+        try
+        {
+            Directory.Delete(staging, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Nothing more can be done about a directory that cannot be removed; the first error is the one to report.
+        }
+    }
+
+    private void WriteFiles(string directory)
+    {
+        foreach (var (name, array) in arrays)
+        {
+            NpyWriter.Write(Path.Combine(directory, name + ".npy"), array);
+        }
+
+        foreach (var (fileName, text) in texts)
+        {
+            File.WriteAllText(Path.Combine(directory, fileName), text);
+        }
+
+        foreach (var (name, write) in streamed)
+        {
+            using var stream = File.Create(Path.Combine(directory, name + ".npy"));
+            write(stream);
         }
     }
 }

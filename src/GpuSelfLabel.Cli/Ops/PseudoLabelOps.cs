@@ -6,8 +6,8 @@ namespace GpuSelfLabel.Cli.Ops;
 /// <summary><c>gsl op cce-em</c>: pseudo-labels minimising the self-labeling objective (ops.md §4).</summary>
 internal sealed class CceEmOp : OpDefinition
 {
-    private readonly Option<double> lambda = new("--lambda") { Description = "Fairness weight λ ≥ 0 on KL(u ‖ ȳ)", DefaultValueFactory = _ => 1.0 };
-    private readonly Option<double> tolerance = new("--tol") { Description = "Stop once max |y' − y| < tol (> 0)", DefaultValueFactory = _ => 1e-6 };
+    private readonly Option<double> lambda = new("--lambda") { Description = FormattableString.Invariant($"Fairness weight λ in [0, {PseudoLabelOptions.MaxLambda:G3}] on KL(u ‖ ȳ)"), DefaultValueFactory = _ => 1.0 };
+    private readonly Option<double> tolerance = new("--tol") { Description = "Stop once max |y' − y| < tol (0: never stop early, run exactly --max-iters)", DefaultValueFactory = _ => 1e-6 };
     private readonly Option<int> maxIterations = new("--max-iters") { Description = "Iteration limit (≥ 1)", DefaultValueFactory = _ => 1000 };
     private readonly Option<string> solver = new("--solver") { Description = "em (the EM update) or pgd (projected gradient baseline)", DefaultValueFactory = _ => "em" };
 

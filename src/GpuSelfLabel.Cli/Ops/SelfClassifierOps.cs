@@ -5,8 +5,8 @@ namespace GpuSelfLabel.Cli.Ops;
 
 internal sealed class SelfClassifierOp : OpDefinition
 {
-    private readonly Option<double> tauRow = new("--tau-row") { Description = "τ_r > 0 of the per-sample softmax", DefaultValueFactory = _ => 0.1 };
-    private readonly Option<double> tauCol = new("--tau-col") { Description = "τ_c > 0 of the per-class softmax over the batch", DefaultValueFactory = _ => 0.05 };
+    private readonly Option<double> tauRow = new("--tau-row") { Description = FormattableString.Invariant($"τ_r in [{SelfClassifierOptions.MinTemperature:G3}, {SelfClassifierOptions.MaxTemperature:G3}] of the per-sample softmax"), DefaultValueFactory = _ => 0.1 };
+    private readonly Option<double> tauCol = new("--tau-col") { Description = FormattableString.Invariant($"τ_c in [{SelfClassifierOptions.MinTemperature:G3}, {SelfClassifierOptions.MaxTemperature:G3}] of the per-class softmax over the batch"), DefaultValueFactory = _ => 0.05 };
     private readonly Option<int?> globalViews = new("--global-views") { Description = "G in [1, V]: views 0..G−1 are global (default V)" };
 
     public override string Name => "self-classifier";

@@ -6,7 +6,7 @@ namespace GpuSelfLabel.Cli.Ops;
 internal sealed class SinkhornOp : OpDefinition
 {
     private readonly Option<double> lambda = new("--lambda") { Description = "λ > 0: P = σ^λ", DefaultValueFactory = _ => 25.0 };
-    private readonly Option<double> tolerance = new("--tol") { Description = "Stop once Σ_i |c_i/c'_i − 1| ≤ tol", DefaultValueFactory = _ => 0.1 };
+    private readonly Option<double> tolerance = new("--tol") { Description = "Stop once Σ_i |c_i/c'_i − 1| ≤ tol (0: never stop early, run exactly --max-iters)", DefaultValueFactory = _ => 0.1 };
     private readonly Option<int> checkEvery = new("--check-every") { Description = "Evaluate the error every this many iterations", DefaultValueFactory = _ => 10 };
     private readonly Option<int> maxIterations = new("--max-iters") { Description = "Iteration limit", DefaultValueFactory = _ => 1000 };
     private readonly Option<bool> codes = new("--codes") { Description = "Also write the soft codes Q̂ (rows sum to 1)" };

@@ -5,7 +5,7 @@ namespace GpuSelfLabel.Cli.Ops;
 /// <summary>Shared <c>--temperature</c> parameter of the softmax rows.</summary>
 internal static class SoftmaxParameters
 {
-    public static Option<double> Temperature() => new("--temperature") { Description = "τ > 0", DefaultValueFactory = _ => 1.0 };
+    public static Option<double> Temperature() => new("--temperature") { Description = FormattableString.Invariant($"τ in [{SoftmaxOptions.MinTemperature:G3}, {SoftmaxOptions.MaxTemperature:G3}]"), DefaultValueFactory = _ => 1.0 };
 }
 
 internal sealed class SoftmaxOp : OpDefinition

@@ -62,6 +62,14 @@ internal partial interface IBackendKernels
     void SinkhornExpShifted(Tensor matrix, double scale, Tensor? columnShift, Tensor rowShift, double offset, Tensor output);
 
     /// <summary>
+    /// The SwAV log domain's last row normalisation and its output in one read of the scores:
+    /// y_ik = scale·s_ik − columnShift_k, output_ik = exp(y_ik − LSE_k y_ik). Each row is normalised by
+    /// its own maximum and sum, so it sums to 1 even where |y| ≈ 1e31 leaves a float64 row shift no room
+    /// for O(1) terms. Reads scores (B×K float32) and columnShift (K float64); writes output (B×K float32).
+    /// </summary>
+    void SwavLogCodes(Tensor scores, double scale, Tensor columnShift, Tensor output);
+
+    /// <summary>
     /// matrix_ik += bias_k in place: the classifier's bias on a chunk of scores recomputed from features.
     /// Reads and writes matrix (rows×K float32); reads bias (K float32).
     /// </summary>

@@ -28,7 +28,7 @@ namespace GpuSelfLabel.Clustering;
 /// <param name="EmIterations">EM iterations per pseudo-label refresh at most (≥ 1).</param>
 /// <param name="NoiseStd">Self-Classifier views: Gaussian noise added, in units of each feature's standard deviation.</param>
 /// <param name="FeatureDropout">Self-Classifier views: probability that a feature is zeroed (the rest scaled by 1/(1−p)).</param>
-/// <param name="Restarts">Heads trained from different seeds; the one with the lowest final objective F (see <see cref="ClusteringResult.Objective"/>) is kept (≥ 1).</param>
+/// <param name="Restarts">Heads trained from different seeds; the consensus run is kept: the one whose clusters agree best with all the others (highest mean NMI to them), ties to the earlier restart (≥ 1).</param>
 /// <param name="Seed">Seeds initialisation, shuffling and augmentation: equal seeds give equal clusters.</param>
 /// <param name="Blas">Matrix-multiply implementation for the head.</param>
 public sealed record ClusteringOptions(

@@ -152,6 +152,7 @@ public static class SelfLabelClustering
             }
 
             all = head.Logits(features);
+            CheckFinite(all, epoch, options);
             var clusters = ClassifierHead.ArgMax(all, k);
             var scores = labels is null ? null : ClusteringMetrics.Evaluate(clusters, labels);
             var report = new EpochReport((restart * options.Epochs) + epoch + 1, options.Restarts * options.Epochs, lossSum / batches, rate, clock.Elapsed.TotalSeconds, clusters.Distinct().Count(), scores);

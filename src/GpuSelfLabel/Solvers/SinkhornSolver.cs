@@ -120,7 +120,9 @@ internal sealed class SinkhornSolver
         // r_k = (1/K) / Σ_i P_ik (1/N), i.e. log r_k = log N − log K − LSE_i λ(z_ik − L_i).
         ColumnLogSumExp(SinkhornPhase.Setup, s, s.RowLse);
 
-        while (error > options.Tolerance && iteration < options.MaxIterations)
+        // tol = 0 means: never stop early, run exactly MaxIterations (an error of exactly 0 included).
+        bool Unconverged() => options.Tolerance == 0 || error > options.Tolerance;
+        while (Unconverged() && iteration < options.MaxIterations)
         {
             HostVectors.Write(s.LogRDevice, s.LogR);
             bool check = iteration % options.CheckEvery == 0;
@@ -134,7 +136,7 @@ internal sealed class SinkhornSolver
 
             iteration++;
             Report(SinkhornPhase.Iteration, plan.Rows, clock.Elapsed.TotalSeconds, completed: true);
-            if (error > options.Tolerance && iteration < options.MaxIterations)
+            if (Unconverged() && iteration < options.MaxIterations)
             {
                 NextLogR(s);
             }

@@ -15,7 +15,9 @@ namespace GpuSelfLabel.Solvers;
 /// <see cref="MaxLinearSpread"/>) and the per-row scales to stay in float64's range; other scores (a
 /// tiny ε, extreme scores) take the log domain: Q_ik = B·exp(S_ik/ε − γ_k − ρ_i), where each column
 /// normalisation sets γ_k = log K + LSE_i(S_ik/ε − ρ_i) and each row normalisation ρ_i = log B +
-/// LSE_k(S_ik/ε − γ_k), so no entry underflows to 0 and every row of the result sums to 1.
+/// LSE_k(S_ik/ε − γ_k), so no entry underflows to 0. The last row normalisation is done in the pass
+/// that writes Q, against each row's own maximum and sum, so every row sums to 1 for any finite scores
+/// (up to ±3.4e38, where S/ε − ρ_i would cancel catastrophically in float64).
 /// </para>
 /// </summary>
 internal static class SwavSolver
@@ -161,12 +163,24 @@ internal static class SwavSolver
         Array.Fill(rowValues, max + Math.Log(total));
         HostVectors.Write(rowShift, rowValues);
 
+        if (iterations == 0)
+        {
+            kernels.SinkhornExpShifted(scores, scale, null, rowShift, logRows, codes);
+            return;
+        }
+
         for (int iteration = 0; iteration < iterations; iteration++)
         {
             kernels.SinkhornColumnLogSumExp(scores, 0, scale, rowShift, Math.Log(k), columnShift, accumulate: false);
-            kernels.SinkhornRowLogSumExp(scores, 0, scale, columnShift, logRows, rowShift);
+            if (iteration + 1 < iterations)
+            {
+                kernels.SinkhornRowLogSumExp(scores, 0, scale, columnShift, logRows, rowShift);
+            }
         }
 
-        kernels.SinkhornExpShifted(scores, scale, iterations > 0 ? columnShift : null, rowShift, logRows, codes);
+        // The last row step is taken in the pass that writes the codes, against each row's own maximum:
+        // with scores near 1e30, ρ_i ≈ 2e31 cannot hold log B or log 2 in float64, and exp(S/ε − γ − ρ)
+        // from a stored ρ gave two tied entries of 1 each (row sums of 2).
+        kernels.SwavLogCodes(scores, scale, columnShift, codes);
     }
 }

@@ -158,6 +158,18 @@ internal static class Guard
         }
     }
 
+    /// <summary>
+    /// A finite scalar parameter in [<paramref name="minimum"/>, <paramref name="maximum"/>]: the valid range
+    /// an option record documents, beyond which the float32 computation would overflow to ∞ or NaN.
+    /// </summary>
+    public static void InRange(double value, double minimum, double maximum, string argument)
+    {
+        if (!double.IsFinite(value) || value < minimum || value > maximum)
+        {
+            throw new GslArgumentException(argument, $"must be a finite number in [{minimum:G3}, {maximum:G3}], got {value:G3}");
+        }
+    }
+
     /// <summary>An integer parameter at or above <paramref name="minimum"/>.</summary>
     public static void AtLeast(long value, long minimum, string argument)
     {

@@ -16,14 +16,14 @@ public abstract class BackendOpTestsBase : BackendTestBase
         using var gsl = new GslRunner();
         var z = TestData.Logits(33, 300, seed: 5);
         string logits = gsl.Input("z", z, 33, 300);
-        Assert.Equal(0, gsl.Run("op", "softmax", "--logits", logits, "--out", gsl.OutDir, "--backend", BackendName, "--temperature", "0.5"));
+        Assert.Equal(0, gsl.Run("op", "softmax", "--logits", logits, "--out", gsl.OutDir, "--overwrite", "--backend", BackendName, "--temperature", "0.5"));
         Approx.Elementwise(Float64.Softmax(Float64.Widen(z), 33, 300, 0.5), gsl.Output("probs").Floats, "probs");
-        Assert.Equal(0, gsl.Run("op", "log-softmax", "--logits", logits, "--out", gsl.OutDir, "--backend", BackendName));
+        Assert.Equal(0, gsl.Run("op", "log-softmax", "--logits", logits, "--out", gsl.OutDir, "--overwrite", "--backend", BackendName));
         Approx.Elementwise(Float64.LogSoftmax(Float64.Widen(z), 33, 300), gsl.Output("logprobs").Floats, "logprobs");
 
         var p = Float64.Softmax(Float64.Widen(z), 33, 300).Select(v => (float)v).ToArray();
         var g = TestData.Logits(33, 300, seed: 6, scale: 1.0);
-        Assert.Equal(0, gsl.Run("op", "softmax-backward", "--probs", gsl.Input("p", p, 33, 300), "--grad", gsl.Input("g", g, 33, 300), "--out", gsl.OutDir, "--backend", BackendName));
+        Assert.Equal(0, gsl.Run("op", "softmax-backward", "--probs", gsl.Input("p", p, 33, 300), "--grad", gsl.Input("g", g, 33, 300), "--out", gsl.OutDir, "--overwrite", "--backend", BackendName));
         using var cpuProbs = Backend.Cpu.FromArray(p, 33, 300);
         using var cpuGrad = Backend.Cpu.FromArray(g, 33, 300);
         using var cpuD = Softmax.Backward(cpuProbs, cpuGrad);
@@ -37,7 +37,7 @@ public abstract class BackendOpTestsBase : BackendTestBase
         using var gsl = new GslRunner();
         var z = TestData.Logits(40, 5, seed: 2);
         z[(37 * 5) + 4] = float.NaN;
-        Assert.Equal(2, gsl.Run("op", "softmax", "--logits", gsl.Input("z", z, 40, 5), "--out", gsl.OutDir, "--backend", BackendName));
+        Assert.Equal(2, gsl.Run("op", "softmax", "--logits", gsl.Input("z", z, 40, 5), "--out", gsl.OutDir, "--overwrite", "--backend", BackendName));
         Assert.Contains("argument 'logits', row 37", gsl.Stderr, StringComparison.Ordinal);
     }
 

@@ -44,7 +44,7 @@ public sealed class PseudoLabelOpTests
         Assert.InRange(iterations, 1, 300);
         Assert.Equal([iterations], gsl.Output("objective").Shape);
 
-        Assert.Equal(0, gsl.Run("op", "cce-em", "--probs", probs, "--init", init, "--solver", "em", "--max-iters", "2", "--out", gsl.OutDir));
+        Assert.Equal(0, gsl.Run("op", "cce-em", "--probs", probs, "--init", init, "--solver", "em", "--max-iters", "2", "--out", gsl.OutDir, "--overwrite"));
         Assert.Equal(2L, gsl.Output("iterations").Integers![0]);
         Assert.Equal([2L], gsl.Output("objective").Shape);
     }
@@ -63,7 +63,7 @@ public sealed class PseudoLabelOpTests
 
         Assert.Equal(2, gsl.Run("op", "cce-em", "--probs", good, "--lambda", "-1", "--out", gsl.OutDir));
         Assert.Contains("'lambda'", gsl.Stderr, StringComparison.Ordinal);
-        Assert.Equal(2, gsl.Run("op", "cce-em", "--probs", good, "--tol", "0", "--out", gsl.OutDir));
+        Assert.Equal(2, gsl.Run("op", "cce-em", "--probs", good, "--tol", "-1", "--out", gsl.OutDir));
         Assert.Contains("'tol'", gsl.Stderr, StringComparison.Ordinal);
         Assert.Equal(2, gsl.Run("op", "cce-em", "--probs", good, "--max-iters", "0", "--out", gsl.OutDir));
         Assert.Contains("'max-iters'", gsl.Stderr, StringComparison.Ordinal);

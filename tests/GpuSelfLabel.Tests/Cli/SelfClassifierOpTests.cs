@@ -22,7 +22,7 @@ public sealed class SelfClassifierOpTests
         Assert.Equal([views, n, c], dlogits.Shape);
         Approx.Elementwise(SelfClassifierReference.Gradient(x, views, n, c, 0.1, 0.05, views), dlogits.Floats, "dlogits");
 
-        Assert.Equal(0, gsl.Run("op", "self-classifier", "--logits", logits, "--out", gsl.OutDir, "--tau-row", "0.2", "--tau-col", "0.1", "--global-views", "1"));
+        Assert.Equal(0, gsl.Run("op", "self-classifier", "--logits", logits, "--out", gsl.OutDir, "--tau-row", "0.2", "--tau-col", "0.1", "--global-views", "1", "--overwrite"));
         Approx.Scalar(SelfClassifierReference.Loss(x, views, n, c, 0.2, 0.1, 1), gsl.Output("loss").Floats![0], "loss", relative: 1e-6);
         Approx.Elementwise(SelfClassifierReference.Gradient(x, views, n, c, 0.2, 0.1, 1), gsl.Output("dlogits").Floats, "dlogits");
     }

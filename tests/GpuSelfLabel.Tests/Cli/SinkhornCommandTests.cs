@@ -143,7 +143,7 @@ public sealed class SinkhornCommandTests
 
         var labels = gsl.Output("labels");
         Assert.Equal([2L, 6000], labels.Shape);
-        Assert.Equal(0, gsl.Run(args));
+        Assert.Equal(0, gsl.Run([.. args, "--overwrite"]));
         Assert.Equal(labels.Integers, gsl.Output("labels").Integers);
     }
 
@@ -191,7 +191,7 @@ public sealed class SinkhornCommandTests
         Assert.Equal(2, gsl.Run("sinkhorn", "--logits", z, "--lambda", "0", "--backend", "cpu"));
         Assert.Contains("'lambda'", gsl.Stderr, StringComparison.Ordinal);
         Assert.Equal(2, gsl.Run("sinkhorn", "--logits", Path.Combine(gsl.Directory, "missing.npy"), "--backend", "cpu"));
-        Assert.Contains("not found", gsl.Stderr, StringComparison.Ordinal);
+        Assert.Contains("does not exist", gsl.Stderr, StringComparison.Ordinal);
         Assert.False(Directory.Exists(gsl.OutDir));
 
         // Codes of 1M × 600 would be 2.2 GiB: refused before anything is computed, unless forced.

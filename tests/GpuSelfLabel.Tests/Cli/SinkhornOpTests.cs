@@ -81,7 +81,7 @@ public sealed class SinkhornOpTests
         Assert.Equal([(long)b, k], codes.Shape);
         Approx.Elementwise(SinkhornReference.Swav(Float64.Widen(s), b, k), codes.Floats, "codes");
 
-        Assert.Equal(0, gsl.Run("op", "swav-sinkhorn", "--scores", scores, "--epsilon", "0.1", "--iters", "7", "--out", gsl.OutDir));
+        Assert.Equal(0, gsl.Run("op", "swav-sinkhorn", "--scores", scores, "--epsilon", "0.1", "--iters", "7", "--out", gsl.OutDir, "--overwrite"));
         Approx.Elementwise(SinkhornReference.Swav(Float64.Widen(s), b, k, 0.1, 7), gsl.Output("codes").Floats, "codes");
     }
 

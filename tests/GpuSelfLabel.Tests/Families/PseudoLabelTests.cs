@@ -293,7 +293,7 @@ public abstract class PseudoLabelTestsBase : BackendTestBase
 
         BothSolvers("lambda", null, probs, new PseudoLabelOptions(Lambda: -1));
         BothSolvers("lambda", null, probs, new PseudoLabelOptions(Lambda: double.NaN));
-        BothSolvers("tol", null, probs, new PseudoLabelOptions(Tolerance: 0));
+        BothSolvers("tol", null, probs, new PseudoLabelOptions(Tolerance: -1e-6));
         BothSolvers("tol", null, probs, new PseudoLabelOptions(Tolerance: -1e-6));
         BothSolvers("max-iters", null, probs, new PseudoLabelOptions(MaxIterations: 0));
 

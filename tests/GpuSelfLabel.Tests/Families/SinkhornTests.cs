@@ -329,7 +329,7 @@ public abstract class SinkhornTestsBase : BackendTestBase
         Assert.Equal("lambda", Assert.Throws<GslArgumentException>(() => Sinkhorn.SeLa(ok, new SinkhornOptions(Lambda: -1))).Argument);
         Assert.Equal("lambda", Assert.Throws<GslArgumentException>(() => Sinkhorn.SeLa(ok, new SinkhornOptions(Lambda: double.NaN))).Argument);
         Assert.Equal("lambda", Assert.Throws<GslArgumentException>(() => Sinkhorn.SeLa(ok, new SinkhornOptions(Lambda: 1e31))).Argument);
-        Assert.Equal("tol", Assert.Throws<GslArgumentException>(() => Sinkhorn.SeLa(ok, new SinkhornOptions(Tolerance: 0))).Argument);
+        Assert.Equal("tol", Assert.Throws<GslArgumentException>(() => Sinkhorn.SeLa(ok, new SinkhornOptions(Tolerance: -0.1))).Argument);
         Assert.Equal("check-every", Assert.Throws<GslArgumentException>(() => Sinkhorn.SeLa(ok, new SinkhornOptions(CheckEvery: 0))).Argument);
         Assert.Equal("max-iters", Assert.Throws<GslArgumentException>(() => Sinkhorn.SeLa(ok, new SinkhornOptions(MaxIterations: 0))).Argument);
 
@@ -467,6 +467,48 @@ public abstract class SinkhornTestsBase : BackendTestBase
     {
         using var scores = Upload(TestData.Logits(6, 5, seed: 1, scale: 1.0), 6, 5);
         DestinationRules.Enforced(Backend, "output", [6, 5], d => Sinkhorn.SwavInto(scores, d), [scores], []);
+    }
+
+    /// <summary>
+    /// Scores near 1e30 (and up to ±3.4e38) put S/ε near 1e31, where a float64 row shift cannot hold
+    /// log B or log 2: the codes' rows must still sum to 1, and tied maxima share their row equally.
+    /// </summary>
+    [SkippableTheory]
+    [InlineData(1e30f, 0.05)]
+    [InlineData(3e38f, 0.05)]
+    [InlineData(3e38f, 1.0)]
+    [InlineData(1e30f, 1e-3)]
+    public void Swav_rows_sum_to_one_for_scores_up_to_the_float32_limit(float magnitude, double epsilon)
+    {
+        const int b = 6, k = 5;
+        var random = new Random(11);
+        var s = new float[b * k];
+        for (int e = 0; e < s.Length; e++)
+        {
+            s[e] = random.Next(4) switch
+            {
+                0 => magnitude,
+                1 => -magnitude,
+                2 => (float)(magnitude * random.NextDouble()),
+                _ => (float)random.NextDouble(),
+            };
+        }
+
+        // Row 0: two tied maxima and nothing else near them.
+        s[0] = s[1] = magnitude;
+        s[2] = s[3] = s[4] = -magnitude;
+        foreach (int iterations in (int[])[1, 3, 7])
+        {
+            using var scores = Upload(s, b, k);
+            using var codes = Sinkhorn.Swav(scores, new SwavOptions(epsilon, iterations));
+            var q = codes.ToArray();
+            for (int i = 0; i < b; i++)
+            {
+                var row = q.AsSpan(i * k, k).ToArray();
+                Assert.All(row, v => Assert.True(float.IsFinite(v) && v >= 0, $"row {i}: {v}"));
+                Assert.Equal(1.0, row.Sum(v => (double)v), 5);
+            }
+        }
     }
 }
 

@@ -217,6 +217,39 @@ internal sealed partial class CpuKernels
         });
     }
 
+    public void SwavLogCodes(Tensor scores, double scale, Tensor columnShift, Tensor output)
+    {
+        int k = checked((int)scores.Columns);
+        CpuRows.ForBlocks(scores.Rows, k, (start, end) =>
+        {
+            var shift = Doubles(columnShift);
+            var y = new double[k];
+            for (long i = start; i < end; i++)
+            {
+                var z = CpuRows.Row(scores, i);
+                double max = double.NegativeInfinity;
+                for (int j = 0; j < k; j++)
+                {
+                    y[j] = (scale * z[j]) - shift[j];
+                    max = Math.Max(max, y[j]);
+                }
+
+                double sum = 0;
+                for (int j = 0; j < k; j++)
+                {
+                    y[j] = Math.Exp(y[j] - max);
+                    sum += y[j];
+                }
+
+                var o = CpuRows.Row(output, i);
+                for (int j = 0; j < k; j++)
+                {
+                    o[j] = (float)(y[j] / sum);
+                }
+            }
+        });
+    }
+
     public void SinkhornAddBias(Tensor matrix, Tensor bias) =>
         CpuRows.ForBlocks(matrix.Rows, matrix.Columns, (start, end) =>
         {

@@ -19,6 +19,12 @@ internal abstract partial class GpuKernels
     void IBackendKernels.SinkhornExpShifted(Tensor matrix, double scale, Tensor? columnShift, Tensor rowShift, double offset, Tensor output) =>
         LaunchSinkhornExpShifted(matrix, scale, columnShift, rowShift, offset, output);
 
+    void IBackendKernels.SwavLogCodes(Tensor scores, double scale, Tensor columnShift, Tensor output)
+    {
+        var kernel = Kernel(KernelFile, "swav_log_codes");
+        Launch(kernel, RowGroups(scores.Rows), RowGroupSize(kernel, scores.Columns), SwavLogCodes(scores, scale, columnShift, output));
+    }
+
     void IBackendKernels.SinkhornAddBias(Tensor matrix, Tensor bias)
     {
         var kernel = Kernel(KernelFile, "sinkhorn_add_bias");

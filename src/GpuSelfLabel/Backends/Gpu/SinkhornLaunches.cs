@@ -82,6 +82,10 @@ internal static class SinkhornLaunches
             .Elements(matrix).Index(matrix.Rows).Index(matrix.Columns).Double(scale)
             .Optional(columnShift, matrix).Elements(rowShift).Double(offset).Elements(output);
 
+    public static KernelArguments SwavLogCodes(Tensor scores, double scale, Tensor columnShift, Tensor output) =>
+        new KernelArguments()
+            .Elements(scores).Index(scores.Rows).Index(scores.Columns).Double(scale).Elements(columnShift).Elements(output);
+
     public static KernelArguments AddBias(Tensor matrix, Tensor bias) =>
         new KernelArguments().Elements(matrix).Index(matrix.Rows).Index(matrix.Columns).Elements(bias);
 

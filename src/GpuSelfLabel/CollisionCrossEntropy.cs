@@ -54,22 +54,32 @@ public static class CollisionCrossEntropy
     /// <param name="targets">N×K float32 targets y: entries finite and ≥ 0, each row summing to 1 within 1e-3.</param>
     /// <param name="losses">Destination of the N per-sample losses H2(y_i, σ_i): float32 vector of N on the logits' backend.</param>
     /// <param name="dlogits">Destination of ∂L/∂z: N×K float32 on the logits' backend.</param>
-    /// <param name="dtargets">Destination of ∂L/∂y: N×K float32 on the logits' backend.</param>
+    /// <param name="dtargets">
+    /// Destination of ∂L/∂y: N×K float32 on the logits' backend; null when the targets need no gradient
+    /// (the CPU then writes none, other backends write it to scratch).
+    /// </param>
     /// <returns>The mean loss L.</returns>
     /// <exception cref="GslArgumentException">
     /// An argument breaks a rule; the message names it and the first bad row. A destination must be
     /// float32, of its exact shape, on the logits' backend, and share no memory with an input or another
     /// destination (no in-place calls).
     /// </exception>
-    public static double ComputeInto(Tensor logits, Tensor targets, Tensor losses, Tensor dlogits, Tensor dtargets)
+    public static double ComputeInto(Tensor logits, Tensor targets, Tensor losses, Tensor dlogits, Tensor? dtargets)
     {
         Validate(logits, targets);
         long n = logits.Rows;
         Guard.Output(losses, nameof(losses), logits, [n], (logits, nameof(logits)), (targets, nameof(targets)));
         Guard.Output(dlogits, nameof(dlogits), logits, logits.Shape, (logits, nameof(logits)), (targets, nameof(targets)), (losses, nameof(losses)));
-        Guard.Output(dtargets, nameof(dtargets), logits, logits.Shape, (logits, nameof(logits)), (targets, nameof(targets)), (losses, nameof(losses)), (dlogits, nameof(dlogits)));
+        if (dtargets is not null)
+        {
+            Guard.Output(dtargets, nameof(dtargets), logits, logits.Shape, (logits, nameof(logits)), (targets, nameof(targets)), (losses, nameof(losses)), (dlogits, nameof(dlogits)));
+        }
+
         var kernels = logits.Backend.Kernels;
-        kernels.CollisionCrossEntropyForwardBackward(logits, targets, losses, dlogits, dtargets);
+        using var scratch = dtargets is null && !kernels.SkipsUnwantedTargetGradient
+            ? logits.Backend.Allocate(DType.Float32, n, logits.Columns)
+            : null;
+        kernels.CollisionCrossEntropyForwardBackward(logits, targets, losses, dlogits, dtargets ?? scratch);
         return kernels.Sum(losses) / n;
     }
 

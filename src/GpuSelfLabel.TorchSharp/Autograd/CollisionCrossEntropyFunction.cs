@@ -24,41 +24,38 @@ internal sealed class CollisionCrossEntropyFunction : SingleTensorFunction<Colli
         var reduction = (Reduction)vars[2];
         bool recording = (bool)vars[3];
         long rows = logits.shape[0];
+        bool targetsGradient = recording && targets.requires_grad;
         var backend = TorchBackends.For(logits, "logits");
         using var z = TorchInput.Of(logits, backend);
         using var y = TorchInput.Of(targets, backend);
         var losses = TorchMemory.Empty(logits, rows);
         var dlogits = TorchMemory.Empty(logits, logits.shape);
-        var dtargets = TorchMemory.Empty(logits, logits.shape);
+
+        // ∂L/∂y only when the targets will receive it: without it the pass writes a third less.
+        var dtargets = targetsGradient ? TorchMemory.Empty(logits, logits.shape) : null;
         double mean;
         try
         {
             using var lossesView = TorchMemory.View(losses, backend);
             using var dlogitsView = TorchMemory.View(dlogits, backend);
-            using var dtargetsView = TorchMemory.View(dtargets, backend);
+            using var dtargetsView = dtargets is null ? null : TorchMemory.View(dtargets, backend);
             mean = CollisionCrossEntropy.ComputeInto(z.View, y.View, lossesView, dlogitsView, dtargetsView);
         }
         catch
         {
             losses.Dispose();
             dlogits.Dispose();
-            dtargets.Dispose();
+            dtargets?.Dispose();
             throw;
         }
 
-        bool targetsGradient = recording && targets.requires_grad;
         if (recording)
         {
-            PairGradients.Save(ctx, dlogits, targetsGradient ? dtargets : null, reduction, rows, logits, targets);
+            PairGradients.Save(ctx, dlogits, dtargets, reduction, rows, logits, targets);
         }
         else
         {
             dlogits.Dispose();
-        }
-
-        if (!targetsGradient)
-        {
-            dtargets.Dispose();
         }
 
         return LossGradients.Loss(mean, losses, reduction, rows, logits);

@@ -1,3 +1,4 @@
+using GpuSelfLabel.Backends.Cpu;
 using TorchSharp;
 
 namespace GpuSelfLabel.TorchSharp.Interop;
@@ -23,9 +24,22 @@ internal static class TorchMemory
         return backend.Wrap(pointer, DType.Float32, tensor.shape);
     }
 
-    /// <summary>An uninitialised float32 tensor on <paramref name="like"/>'s device, for the library to write.</summary>
-    public static Tensor Empty(Tensor like, params long[] shape) =>
-        torch.empty(shape, torch.ScalarType.Float32, like.device);
+    /// <summary>
+    /// An uninitialised float32 tensor on <paramref name="like"/>'s device, for the library to write.
+    /// A large CPU one is advised for huge pages before its first touch, as the library's own buffers
+    /// are: LibTorch maps big tensors fresh each time, and the 4 KiB faults of writing one would cost
+    /// more than the fused pass that fills it.
+    /// </summary>
+    public static Tensor Empty(Tensor like, params long[] shape)
+    {
+        var tensor = torch.empty(shape, torch.ScalarType.Float32, like.device);
+        if (tensor.device_type == DeviceType.CPU)
+        {
+            HugePages.Advise(tensor.storage<float>().data_ptr(), tensor.numel() * sizeof(float));
+        }
+
+        return tensor;
+    }
 
     /// <summary>
     /// The tensor a caller gets back: float32 results stay as they are; for a float64 input the

@@ -12,8 +12,15 @@ internal partial interface IBackendKernels
     /// </list>
     /// N is <c>logits.Rows</c>, so the gradients are those of the mean loss. Rows are independent:
     /// a GPU implementation gives each row one work-group (max, then the two sums, then the writes).
+    /// <paramref name="dtargets"/> may be null only where <see cref="SkipsUnwantedTargetGradient"/>.
     /// </summary>
-    void CollisionCrossEntropyForwardBackward(Tensor logits, Tensor targets, Tensor losses, Tensor dlogits, Tensor dtargets);
+    void CollisionCrossEntropyForwardBackward(Tensor logits, Tensor targets, Tensor losses, Tensor dlogits, Tensor? dtargets);
+
+    /// <summary>
+    /// Whether <see cref="CollisionCrossEntropyForwardBackward"/> takes a null ∂L/∂y and then writes
+    /// none (a third less traffic when targets need no gradient); elsewhere the caller passes scratch.
+    /// </summary>
+    bool SkipsUnwantedTargetGradient { get; }
 
     /// <summary>
     /// ops.md §3, forward and backward fused into one pass over the rows. For every row i it reads

@@ -15,8 +15,9 @@ public static class DestinationRules
     /// <paramref name="call"/> runs the method with its argument <paramref name="argument"/> replaced by
     /// the tensor it is given, and valid destinations <paramref name="others"/> for the rest; the first
     /// <paramref name="earlier"/> of those are checked before this one, so sharing their memory is refused.
+    /// <paramref name="optional"/>: a null destination means "not wanted" and is not refused.
     /// </summary>
-    public static void Enforced(Backend backend, string argument, long[] shape, Action<Tensor> call, Tensor[] inputs, Destination[] others, int earlier = 0)
+    public static void Enforced(Backend backend, string argument, long[] shape, Action<Tensor> call, Tensor[] inputs, Destination[] others, int earlier = 0, bool optional = false)
     {
         var before = inputs.Select(t => t.ToArray()).ToArray();
         void Refused(Tensor? candidate, string why)
@@ -41,7 +42,11 @@ public static class DestinationRules
             destination.AssertUntouched($"{argument}, {why}");
         }
 
-        Refused(null, "no destination");
+        if (!optional)
+        {
+            Refused(null, "no destination");
+        }
+
         if (Other(backend) is { } other)
         {
             RefusedDestination(other, shape, $"on {other.Name}");

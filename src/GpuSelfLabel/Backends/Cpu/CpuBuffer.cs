@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using GpuSelfLabel.Native;
 
 namespace GpuSelfLabel.Backends.Cpu;
 
@@ -56,21 +55,14 @@ internal sealed class CpuBuffer : DeviceBuffer
 
         public override bool IsInvalid => handle == 0;
 
-        /// <summary>Buffers from this size on get huge-page alignment and advice (smaller ones would waste most of a huge page).</summary>
-        private const long HugePageThreshold = 8L << 20;
-
-        private const nuint HugePageSize = 2 << 20;
-
-        private static bool adviceUnavailable;
-
         public static unsafe NativeMemoryHandle Allocate(long bytes)
         {
             var result = new NativeMemoryHandle();
-            bool huge = bytes >= HugePageThreshold;
+            bool huge = bytes >= HugePages.Threshold;
             void* p;
             try
             {
-                p = NativeMemory.AlignedAlloc((nuint)bytes, huge ? HugePageSize : 64);
+                p = NativeMemory.AlignedAlloc((nuint)bytes, huge ? HugePages.Size : 64);
             }
             catch (OutOfMemoryException)
             {
@@ -78,30 +70,9 @@ internal sealed class CpuBuffer : DeviceBuffer
             }
 
             result.SetHandle((nint)p);
-            if (huge)
-            {
-                AdviseHugePages((nint)p, (nuint)bytes);
-            }
+            HugePages.Advise((nint)p, bytes);
 
             return result;
-        }
-
-        /// <summary>Advice only: any failure (no such call, a kernel without THP) leaves ordinary pages.</summary>
-        private static void AdviseHugePages(nint address, nuint bytes)
-        {
-            if (!OperatingSystem.IsLinux() || Volatile.Read(ref adviceUnavailable))
-            {
-                return;
-            }
-
-            try
-            {
-                _ = Libc.madvise(address, bytes, Libc.MadviseHugePage);
-            }
-            catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
-            {
-                Volatile.Write(ref adviceUnavailable, true);
-            }
         }
 
         protected override unsafe bool ReleaseHandle()

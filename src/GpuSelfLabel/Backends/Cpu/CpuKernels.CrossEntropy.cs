@@ -12,7 +12,9 @@ internal sealed partial class CpuKernels
     /// </summary>
     private const double CollisionLinearFloor = 1e-200;
 
-    public void CollisionCrossEntropyForwardBackward(Tensor logits, Tensor targets, Tensor losses, Tensor dlogits, Tensor dtargets)
+    public bool SkipsUnwantedTargetGradient => true;
+
+    public void CollisionCrossEntropyForwardBackward(Tensor logits, Tensor targets, Tensor losses, Tensor dlogits, Tensor? dtargets)
     {
         int k = checked((int)logits.Columns);
         double inverseRows = 1.0 / logits.Rows;
@@ -29,7 +31,7 @@ internal sealed partial class CpuKernels
                     CpuPrefetch.Row(logits, i + 1);
                     CpuPrefetch.Row(targets, i + 1);
                     perSample[(int)i] = (float)CollisionRow(
-                        CpuRows.Row(logits, i), CpuRows.Row(targets, i), CpuRows.Row(dlogits, i), CpuRows.Row(dtargets, i), shifted, wideTargets, inverseRows);
+                        CpuRows.Row(logits, i), CpuRows.Row(targets, i), CpuRows.Row(dlogits, i), dtargets is null ? [] : CpuRows.Row(dtargets, i), shifted, wideTargets, inverseRows);
                 }
             }
             finally
@@ -92,11 +94,16 @@ internal sealed partial class CpuKernels
         TensorPrimitives.Add(wideY, inverseRows / s, wideY);
         TensorPrimitives.Multiply(wideY, e, wideY);
         TensorPrimitives.ConvertTruncating<double, float>(wideY, dz);
-        TensorPrimitives.Multiply(e, -collisionScale, wideY);
 
-        // The same saturation as SaturateToSingle: e_k/D can exceed float32 range when D is tiny.
-        TensorPrimitives.Max(wideY, -(double)float.MaxValue, wideY);
-        TensorPrimitives.ConvertTruncating<double, float>(wideY, dy);
+        // An empty dy: the caller does not want ∂L/∂y (targets that need no gradient).
+        if (!dy.IsEmpty)
+        {
+            // The same saturation as SaturateToSingle: e_k/D can exceed float32 range when D is tiny.
+            TensorPrimitives.Multiply(e, -collisionScale, wideY);
+            TensorPrimitives.Max(wideY, -(double)float.MaxValue, wideY);
+            TensorPrimitives.ConvertTruncating<double, float>(wideY, dy);
+        }
+
         return Math.Log(s) - Math.Log(d);
     }
 
@@ -134,7 +141,10 @@ internal sealed partial class CpuKernels
             double sigma = Math.Exp(w - logS);
             double q = y[k] > 0 ? Math.Exp(w + Math.Log(y[k]) - logD) : 0;
             dz[k] = (float)((sigma - q) * inverseRows);
-            dy[k] = SaturateToSingle(-Math.Exp(w - logD) * inverseRows);
+            if (!dy.IsEmpty)
+            {
+                dy[k] = SaturateToSingle(-Math.Exp(w - logD) * inverseRows);
+            }
         }
 
         return logS - logD;

@@ -2,8 +2,12 @@ namespace GpuSelfLabel.Backends.Gpu;
 
 internal abstract partial class GpuKernels
 {
-    void IBackendKernels.CollisionCrossEntropyForwardBackward(Tensor logits, Tensor targets, Tensor losses, Tensor dlogits, Tensor dtargets) =>
-        LaunchCollisionCrossEntropy(logits, targets, losses, dlogits, dtargets);
+    // The kernel always writes ∂L/∂y: a flag read per entry would cost every caller, and the facade
+    // hands in scratch when the gradient is not wanted.
+    bool IBackendKernels.SkipsUnwantedTargetGradient => false;
+
+    void IBackendKernels.CollisionCrossEntropyForwardBackward(Tensor logits, Tensor targets, Tensor losses, Tensor dlogits, Tensor? dtargets) =>
+        LaunchCollisionCrossEntropy(logits, targets, losses, dlogits, dtargets ?? throw new ArgumentNullException(nameof(dtargets)));
 
     void IBackendKernels.CrossEntropyForwardBackward(Tensor logits, Tensor targets, Tensor losses, Tensor dlogits) =>
         LaunchCrossEntropy(logits, targets, losses, dlogits);

@@ -98,6 +98,58 @@ trimmed_publish_check() {
     rm -rf "$work"
 }
 
+# The two packages as a user gets them: pack GpuSelfLabel and GpuSelfLabel.TorchSharp (a version of
+# their own, so no earlier check's copy in the NuGet cache stands in), check the metadata a package
+# feed shows (licence, readme, repository, symbols), then restore both from that folder into a fresh
+# console app outside the repository (scripts/package-check) and train one step with it.
+package_check() {
+    local work version cache
+    work=$(mktemp -d)
+    version="0.1.0-check.$(date +%s)"
+    cache=$(dotnet nuget locals global-packages --list | sed 's/^global-packages: *//')
+    local log="$work/log"
+    package_failed() {
+        cat "$log" >&2
+        echo "test.sh: package check failed: $1" >&2
+        rm -rf "$work" "$cache/gpuselflabel/$version" "$cache/gpuselflabel.torchsharp/$version"
+        return 1
+    }
+    local project id
+    for project in src/GpuSelfLabel src/GpuSelfLabel.TorchSharp; do
+        timeout 300 dotnet pack "$project" -c Release --no-build -p:PackageVersion="$version" -o "$work/feed" --nologo >"$log" 2>&1 \
+            || { package_failed "dotnet pack $project"; return 1; }
+    done
+    for id in GpuSelfLabel GpuSelfLabel.TorchSharp; do
+        [ -s "$work/feed/$id.$version.snupkg" ] || { package_failed "$id has no symbol package"; return 1; }
+        python3 - "$work/feed/$id.$version.nupkg" "$id" >"$log" 2>&1 <<'PY' || { package_failed "$id package contents"; return 1; }
+import sys, zipfile
+package, name = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(package) as z:
+    files = z.namelist()
+    nuspec = z.read(name + ".nuspec").decode()
+for need in ("README.md", "LICENSE", "lib/net10.0/" + name + ".dll", "lib/net10.0/" + name + ".xml"):
+    assert need in files, f"{need} missing from {package}: {files}"
+for need in ('<license type="expression">MIT</license>', "<readme>README.md</readme>", '<repository type="git"', "<description>"):
+    assert need in nuspec, f"{need} missing from the nuspec:\n{nuspec}"
+PY
+    done
+    mkdir "$work/app"
+    cp scripts/package-check/Program.cs "$work/app/"
+    sed "s/@VERSION@/$version/" scripts/package-check/package-check.csproj.in >"$work/app/package-check.csproj"
+    cat >"$work/app/nuget.config" <<XML
+<?xml version="1.0" encoding="utf-8"?>
+<configuration>
+  <packageSources>
+    <add key="local-check" value="$work/feed" />
+  </packageSources>
+</configuration>
+XML
+    (cd "$work/app" && timeout 600 dotnet run -c Release --nologo) >"$log" 2>&1 \
+        || { package_failed "a fresh console app restoring both packages from the local feed and training one step"; return 1; }
+    grep -h "package check:" "$log"
+    rm -rf "$work" "$cache/gpuselflabel/$version" "$cache/gpuselflabel.torchsharp/$version"
+}
+
 log=$(mktemp)
 set +e
 dotnet test GpuSelfLabel.sln -c Release --nologo 2>&1 | tee "$log"
@@ -117,6 +169,13 @@ fi
 
 # One more test: the trimmed publish, after dotnet test so that a compile error shows there first.
 if trimmed_publish_check; then
+    passed=$((passed + 1))
+else
+    failed=$((failed + 1))
+    status=1
+fi
+# And one more: the packages, restored into a fresh app that trains a step.
+if package_check; then
     passed=$((passed + 1))
 else
     failed=$((failed + 1))

@@ -56,6 +56,20 @@ public sealed class BadInputTests
     }
 
     [Fact]
+    public void A_non_finite_upstream_gradient_reaches_the_logits_as_nan_without_ending_the_process()
+    {
+        // backward runs under LibTorch's engine, which an exception cannot cross.
+        var logits = torch.randn(4, 3, requires_grad: true);
+        var probs = GslFunctional.softmax(logits);
+        (probs * torch.tensor(new[] { float.NaN, 1f, 1f })).sum().backward();
+        Assert.True(logits.grad!.isnan().all().item<bool>());
+
+        var fresh = torch.randn(4, 3, requires_grad: true);
+        GslFunctional.log_softmax(fresh).sum().backward();
+        Assert.True(fresh.grad!.isfinite().all().item<bool>());
+    }
+
+    [Fact]
     public void Self_classifier_and_two_head_losses_check_their_inputs()
     {
         Assert.Equal("logits", Assert.Throws<GslArgumentException>(() => GslFunctional.self_classifier_loss(torch.randn(4, 5))).Argument);

@@ -42,10 +42,12 @@ public sealed class LossFunctionTests
     {
         foreach (var reduction in new[] { Reduction.Mean, Reduction.Sum, Reduction.None })
         {
-            var (zLeaf, z) = Input.Logits(shape).Grad();
-            var (yLeaf, y) = Input.Targets(shape).Grad();
-            var (zLeaf64, z64) = Input.Logits(shape).Grad64();
-            var (yLeaf64, y64) = Input.Targets(shape).Grad64();
+            var logits = Input.Logits(shape);
+            var targets = Input.Targets(shape);
+            var (zLeaf, z) = logits.Grad();
+            var (yLeaf, y) = targets.Grad();
+            var (zLeaf64, z64) = logits.Grad64();
+            var (yLeaf64, y64) = targets.Grad64();
 
             var ours = GslFunctional.collision_cross_entropy(z, y, reduction);
             var expected = Reduce(Torch64.CollisionRows(z64, y64), reduction);
@@ -59,10 +61,12 @@ public sealed class LossFunctionTests
     {
         foreach (var reduction in new[] { Reduction.Mean, Reduction.Sum, Reduction.None })
         {
-            var (zLeaf, z) = Input.Logits(shape).Grad();
-            var (yLeaf, y) = Input.Targets(shape).Grad();
-            var (zLeaf64, z64) = Input.Logits(shape).Grad64();
-            var (yLeaf64, y64) = Input.Targets(shape).Grad64();
+            var logits = Input.Logits(shape);
+            var targets = Input.Targets(shape);
+            var (zLeaf, z) = logits.Grad();
+            var (yLeaf, y) = targets.Grad();
+            var (zLeaf64, z64) = logits.Grad64();
+            var (yLeaf64, y64) = targets.Grad64();
 
             var ours = GslFunctional.soft_cross_entropy(z, y, reduction);
             var expected = Reduce(Torch64.SoftCrossEntropyRows(z64, y64), reduction);
@@ -112,10 +116,12 @@ public sealed class LossFunctionTests
     [MemberData(nameof(Shapes))]
     public void Two_head_loss_matches_float64_autograd(string shape)
     {
-        var (aLeaf, a) = Input.Logits(shape, 5).Grad();
-        var (bLeaf, b) = Input.Logits(shape, 6).Grad();
-        var (aLeaf64, a64) = Input.Logits(shape, 5).Grad64();
-        var (bLeaf64, b64) = Input.Logits(shape, 6).Grad64();
+        var softmaxHead = Input.Logits(shape, 5);
+        var multilabelHead = Input.Logits(shape, 6);
+        var (aLeaf, a) = softmaxHead.Grad();
+        var (bLeaf, b) = multilabelHead.Grad();
+        var (aLeaf64, a64) = softmaxHead.Grad64();
+        var (bLeaf64, b64) = multilabelHead.Grad64();
         long batch = a.shape[0];
         long classes = a.shape[1];
         torch.manual_seed(7);

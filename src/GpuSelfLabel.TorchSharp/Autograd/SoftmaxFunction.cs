@@ -71,10 +71,12 @@ internal sealed class SoftmaxFunction : SingleTensorFunction<SoftmaxFunction>
                 Softmax.BackwardInto(saved, upstream.View, dlogitsView, options);
             }
         }
-        catch (GslArgumentException)
+        catch (Exception e) when (e is GslArgumentException or GslDeviceException)
         {
-            // A non-finite upstream gradient: an exception cannot cross LibTorch's autograd engine, so
-            // it propagates as NaN, as LibTorch's own softmax backward would.
+            // An exception cannot cross LibTorch's autograd engine (backward runs under a native
+            // frame): a non-finite upstream gradient, the one input error possible here, propagates as
+            // NaN, as LibTorch's own softmax backward would; a device failure does the same rather
+            // than end the process.
             dlogits.fill_(double.NaN);
         }
 

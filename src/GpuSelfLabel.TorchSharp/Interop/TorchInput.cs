@@ -15,23 +15,16 @@ internal sealed class TorchInput : IDisposable
 {
     private readonly Tensor? converted;
 
-    private TorchInput(Tensor source, Tensor? converted, GslTensor view)
+    private TorchInput(Tensor? converted, GslTensor view)
     {
-        Source = source;
         this.converted = converted;
         View = view;
     }
 
-    /// <summary>The tensor the caller passed.</summary>
-    public Tensor Source { get; }
-
-    /// <summary>The float32, contiguous tensor whose storage <see cref="View"/> reads.</summary>
-    public Tensor Readable => converted ?? Source;
-
     /// <summary>Whether reading needed a copy (strided view or float64).</summary>
     public bool Copied => converted is not null;
 
-    /// <summary>The library's view of <see cref="Readable"/>'s memory.</summary>
+    /// <summary>The library's view of the tensor's memory, or of its one converted copy.</summary>
     public GslTensor View { get; }
 
     /// <summary>
@@ -45,14 +38,14 @@ internal sealed class TorchInput : IDisposable
         {
             // One copy straight into the layout the library reads, outside the autograd graph.
             using var noGrad = torch.no_grad();
-            converted = torch.empty(tensor.shape, torch.ScalarType.Float32, tensor.device);
+            converted = TorchMemory.Empty(tensor, tensor.shape);
             converted.copy_(tensor);
         }
 
         var readable = converted ?? tensor;
         try
         {
-            return new TorchInput(tensor, converted, TorchMemory.View(readable, backend));
+            return new TorchInput(converted, TorchMemory.View(readable, backend));
         }
         catch
         {

@@ -20,6 +20,7 @@ internal static class GslApp
             DevicesCommand.Create(),
             ClusterCommand.Create(),
             BenchCommand.Create(),
+            CheckCommand.Create(),
             SinkhornCommand.Create(cancellation),
         };
         var parse = root.Parse(args);

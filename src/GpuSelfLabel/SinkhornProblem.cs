@@ -1,5 +1,4 @@
 using GpuSelfLabel.Backends;
-using GpuSelfLabel.Backends.Cpu;
 using GpuSelfLabel.Validation;
 
 namespace GpuSelfLabel;
@@ -71,7 +70,7 @@ public sealed class SinkhornProblem
         Guard.MinColumns(logits, nameof(logits), 2);
         backend ??= logits.Backend;
         var kind = ReferenceEquals(backend, logits.Backend) ? SinkhornSourceKind.Resident : SinkhornSourceKind.Streamed;
-        if (kind == SinkhornSourceKind.Streamed && logits.Backend is not CpuBackend && backend is not CpuBackend)
+        if (kind == SinkhornSourceKind.Streamed && !logits.Backend.HostAddressable && !backend.HostAddressable)
         {
             throw new GslArgumentException(nameof(logits), $"lives on backend '{logits.Backend.Name}'; to solve on '{backend.Name}' it must be in host memory (the CPU backend) or on '{backend.Name}'");
         }
@@ -118,7 +117,7 @@ public sealed class SinkhornProblem
 
         foreach (var (tensor, name) in new[] { (features, nameof(features)), (weights, nameof(weights)), (bias, nameof(bias)) })
         {
-            if (tensor is not null && tensor.Backend is not CpuBackend)
+            if (tensor is not null && !tensor.Backend.HostAddressable)
             {
                 throw new GslArgumentException(name, $"lives on backend '{tensor.Backend.Name}'; features, weights and bias must be in host memory (the CPU backend)");
             }

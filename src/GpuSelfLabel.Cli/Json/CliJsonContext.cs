@@ -13,4 +13,5 @@ namespace GpuSelfLabel.Cli.Json;
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower)]
 [JsonSerializable(typeof(BenchJson.BenchPayload))]
 [JsonSerializable(typeof(DevicesCommand.DevicesPayload))]
+[JsonSerializable(typeof(CheckCommand.CheckPayload))]
 internal sealed partial class CliJsonContext : JsonSerializerContext;

@@ -21,6 +21,27 @@ public abstract class Backend : IDisposable
 
     internal abstract IBackendKernels Kernels { get; }
 
+    // Capabilities: code above the backends asks what a backend can do, never which one it is.
+
+    /// <summary>
+    /// Whether this backend's tensors are host memory the process can address (the CPU): a streamed
+    /// matrix is then read in place, a resident one in chunks that leave room for progress and
+    /// cancellation, and the memory it reports available is free memory, not a device's total.
+    /// </summary>
+    internal abstract bool HostAddressable { get; }
+
+    /// <summary>
+    /// The most blocks a reduction over rows splits into, each leaving one partial per column: what the
+    /// Sinkhorn planner reserves for those partials (K per block).
+    /// </summary>
+    internal abstract int MaxReductionBlocks { get; }
+
+    /// <summary>Whether <see cref="OpenDeviceGemm"/> gives a matrix product that runs on this backend's device (CUDA with cuBLAS).</summary>
+    internal virtual bool HasDeviceGemm => false;
+
+    /// <summary>A matrix product on this backend's device; only where <see cref="HasDeviceGemm"/>. The caller disposes it.</summary>
+    internal virtual IDeviceGemm OpenDeviceGemm() => throw new NotSupportedException($"backend '{Name}' has no device matrix product");
+
     /// <summary>Allocates an uninitialised tensor of the given shape.</summary>
     public Tensor Allocate(DType dtype, params long[] shape)
     {

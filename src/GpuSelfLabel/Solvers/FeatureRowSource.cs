@@ -1,7 +1,5 @@
 using GpuSelfLabel.Backends;
 using GpuSelfLabel.Backends.Cpu;
-using GpuSelfLabel.Backends.Cuda;
-using GpuSelfLabel.Native;
 
 namespace GpuSelfLabel.Solvers;
 
@@ -28,7 +26,7 @@ internal sealed class FeatureRowSource : ISinkhornRowSource
     private readonly Tensor? bias;
     private readonly Tensor? deviceFeatures;
     private readonly Tensor? deviceWeights;
-    private readonly CudaGemm? gemm;
+    private readonly IDeviceGemm? gemm;
 
     public FeatureRowSource(Tensor features, Tensor weights, Tensor? bias, Backend backend, long chunkRows)
     {
@@ -38,7 +36,7 @@ internal sealed class FeatureRowSource : ISinkhornRowSource
         long k = weights.Columns;
         try
         {
-            if (backend is CpuBackend)
+            if (backend.HostAddressable)
             {
                 host = Own(backend.Allocate(DType.Float32, chunkRows, k));
                 this.bias = bias;
@@ -57,11 +55,11 @@ internal sealed class FeatureRowSource : ISinkhornRowSource
                 deviceFeatures = Own(backend.Allocate(DType.Float32, chunkRows, features.Columns));
                 deviceWeights = Own(backend.Allocate(DType.Float32, [.. weights.Shape]));
                 backend.CopyFromHost(CpuRows.All(weights), deviceWeights);
-                gemm = CudaGemm.Open((CudaBackend)backend);
+                gemm = backend.OpenDeviceGemm();
             }
             else
             {
-                host = Own(CpuBackend.Instance.Allocate(DType.Float32, chunkRows, k));
+                host = Own(Backend.Cpu.Allocate(DType.Float32, chunkRows, k));
             }
         }
         catch
@@ -71,8 +69,8 @@ internal sealed class FeatureRowSource : ISinkhornRowSource
         }
     }
 
-    /// <summary>Whether the product runs on <paramref name="backend"/> itself (CUDA with cuBLAS).</summary>
-    public static bool UsesDeviceProduct(Backend backend) => backend is CudaBackend && CuBlas.IsAvailable;
+    /// <summary>Whether the product runs on <paramref name="backend"/> itself (a device GEMM: CUDA with cuBLAS).</summary>
+    public static bool UsesDeviceProduct(Backend backend) => backend.HasDeviceGemm;
 
     public unsafe Tensor Rows(int head, long firstRow, long count)
     {

@@ -1,6 +1,4 @@
 using GpuSelfLabel.Backends;
-using GpuSelfLabel.Backends.Cpu;
-using GpuSelfLabel.Backends.Gpu;
 
 namespace GpuSelfLabel.Solvers;
 
@@ -29,7 +27,7 @@ internal static class SinkhornPlanner
 
         // Per head: row log-sum-exps and row state (N doubles each); log r and the column sums (K doubles);
         // the reductions' per-block partials (at most 256 blocks × K, maxima and sums).
-        long scratchBlocks = backend is CpuBackend ? SinkhornRowMath.MaxReductionBlocks : SinkhornLaunches.MaxReductionGroups;
+        long scratchBlocks = backend.MaxReductionBlocks;
         long vectorBytes = checked((16 * n) + (16 * k) + (scratchBlocks * k * 16));
         long outputBytes = checked((heads * n * (sizeof(float) + sizeof(long))) + (heads * k * sizeof(float)));
         if (options.ComputeCodes)
@@ -39,7 +37,7 @@ internal static class SinkhornPlanner
 
         bool userBudget = options.MemoryBudget is not null;
         long budget = options.MemoryBudget ?? DeviceMemory.Available(backend);
-        if (options.MemoryBudget is null && problem.Kind == SinkhornSourceKind.Resident && backend is not CpuBackend)
+        if (options.MemoryBudget is null && problem.Kind == SinkhornSourceKind.Resident && !backend.HostAddressable)
         {
             // A GPU's figure is its total memory, which the resident matrix already uses part of.
             budget -= matrixBytes;
@@ -48,7 +46,7 @@ internal static class SinkhornPlanner
         // Features solved on a GPU: the bias lives there, and with cuBLAS the weights too.
         long d = problem.FeatureDimension;
         long rowBytes = k * size;
-        if (problem.Kind == SinkhornSourceKind.Features && backend is not CpuBackend)
+        if (problem.Kind == SinkhornSourceKind.Features && !backend.HostAddressable)
         {
             vectorBytes = checked(vectorBytes + (heads * k * sizeof(float)));
             if (FeatureRowSource.UsesDeviceProduct(backend))
@@ -70,7 +68,7 @@ internal static class SinkhornPlanner
         long stagingBytes = 0;
         if (problem.Kind == SinkhornSourceKind.Resident)
         {
-            long automatic = backend is CpuBackend ? Math.Max(1, ResidentCpuChunkElements / k) : n;
+            long automatic = backend.HostAddressable ? Math.Max(1, ResidentCpuChunkElements / k) : n;
             chunkRows = Math.Min(n, options.ChunkRows ?? automatic);
         }
         else

@@ -1,5 +1,4 @@
 using GpuSelfLabel.Backends;
-using GpuSelfLabel.Backends.Cpu;
 
 namespace GpuSelfLabel.Solvers;
 
@@ -23,7 +22,7 @@ internal sealed class StreamedRowSource : ISinkhornRowSource
     {
         var source = TensorViews.Rows(logits.Rank == 3 ? TensorViews.Slice(logits, head) : logits, firstRow, count);
         int bytes = checked((int)source.SizeInBytes);
-        if (source.Backend is CpuBackend)
+        if (source.Backend.HostAddressable)
         {
             var host = new ReadOnlySpan<byte>((byte*)(source.Buffer.Handle + (nint)source.ByteOffset), bytes);
             staging.Backend.Upload(staging.Buffer, staging.ByteOffset, host);

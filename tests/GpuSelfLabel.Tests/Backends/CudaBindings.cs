@@ -90,3 +90,8 @@ public sealed class CudaLargeSinkhornTests : LargeSinkhornTestsBase
 {
     protected override string BackendName => "cuda";
 }
+
+public sealed class CudaCheckCommandTests : CheckCommandTestsBase
+{
+    protected override string BackendName => "cuda";
+}

@@ -90,3 +90,8 @@ public sealed class OpenClLargeSinkhornTests : LargeSinkhornTestsBase
 {
     protected override string BackendName => "opencl";
 }
+
+public sealed class OpenClCheckCommandTests : CheckCommandTestsBase
+{
+    protected override string BackendName => "opencl";
+}

@@ -17,6 +17,10 @@ internal sealed class CpuBackend : Backend
 
     public override string DeviceName => $"{Environment.ProcessorCount} cores, {System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture}";
 
+    internal override bool HostAddressable => true;
+
+    internal override int MaxReductionBlocks => SinkhornRowMath.MaxReductionBlocks;
+
     internal override IBackendKernels Kernels { get; } = new CpuKernels();
 
     protected internal override DeviceBuffer AllocateBuffer(long bytes) => CpuBuffer.Allocate(bytes);

@@ -77,6 +77,14 @@ public sealed class CudaBackend : Backend
 
     internal override IBackendKernels Kernels => kernels;
 
+    internal override bool HostAddressable => false;
+
+    internal override int MaxReductionBlocks => Gpu.SinkhornLaunches.MaxReductionGroups;
+
+    internal override bool HasDeviceGemm => Native.CuBlas.IsAvailable;
+
+    internal override IDeviceGemm OpenDeviceGemm() => CudaGemm.Open(this);
+
     internal CudaModules Modules => modules;
 
     /// <summary>

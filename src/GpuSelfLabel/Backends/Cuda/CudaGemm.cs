@@ -6,7 +6,7 @@ namespace GpuSelfLabel.Backends.Cuda;
 /// Row-major float32 products on the CUDA backend's stream with cuBLAS: C (m×n) = A (m×k)·B (k×n). cuBLAS
 /// is column-major, where the same memory holds Cᵀ = Bᵀ·Aᵀ, so the call swaps the operands.
 /// </summary>
-internal sealed class CudaGemm : IDisposable
+internal sealed class CudaGemm : IDeviceGemm
 {
     private readonly CudaBackend backend;
     private nint handle;

@@ -6,7 +6,7 @@ namespace GpuSelfLabel.Backends.Gpu;
 /// <summary>
 /// The host half of FindInvalidRow on GPU backends. The device kernel (kernels/validation.cu)
 /// finds the first row that may break a rule; the host downloads that one row and words the problem
-/// with <see cref="CpuKernels.RowProblem"/>, so every backend reports the same row and sentence.
+/// with <see cref="RowRules.Problem"/>, so every backend reports the same row and sentence.
 /// The kernel's float32 row sum is tested against a tolerance a little tighter than 1e-3, so it may
 /// flag a row the float64 rule accepts; the host then resumes the scan after that row.
 /// </summary>
@@ -78,7 +78,7 @@ internal static class RowValidation
             }
 
             DownloadRows(backend, tensor, suspect, row);
-            if (CpuKernels.RowProblem(row, check) is { } p)
+            if (RowRules.Problem(row, check) is { } p)
             {
                 problem = p;
                 return suspect;
@@ -104,7 +104,7 @@ internal static class RowValidation
             DownloadRows(backend, tensor, first, part);
             for (long i = 0; i < count; i++)
             {
-                if (CpuKernels.RowProblem(part.Slice((int)(i * cols), (int)cols), check) is { } p)
+                if (RowRules.Problem(part.Slice((int)(i * cols), (int)cols), check) is { } p)
                 {
                     problem = p;
                     return first + i;

@@ -57,6 +57,10 @@ public sealed class OpenClBackend : Backend
 
     internal override IBackendKernels Kernels => kernels;
 
+    internal override bool HostAddressable => false;
+
+    internal override int MaxReductionBlocks => Gpu.SinkhornLaunches.MaxReductionGroups;
+
     internal OpenClPrograms Programs { get; }
 
     /// <summary>Sub-buffer origins must be multiples of this (CL_DEVICE_MEM_BASE_ADDR_ALIGN, in bytes).</summary>

@@ -244,8 +244,8 @@ internal static class SinkhornCommand
         if (result.Codes is { } codes)
         {
             long[] shape = Heads(plan.Rows, plan.Columns);
-            set.AddStreamed("codes", stream => TensorFiles.WriteFloats(stream, codes, shape));
-            written.Add(("codes", "(" + string.Join(", ", shape) + ")"));
+            set.Add("codes", codes, shape);
+            written.Add(("codes", NpyWriter.ShapeText(shape)));
         }
 
         set.Commit(directory, overwrite);

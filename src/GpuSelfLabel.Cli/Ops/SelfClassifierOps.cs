@@ -15,6 +15,8 @@ internal sealed class SelfClassifierOp : OpDefinition
 
     public override IReadOnlyList<ArrayInput> Inputs { get; } = [new("logits", "V×N×C logits of V views of the same N samples")];
 
+    public override IReadOnlyList<string> OutputNames { get; } = ["loss", "dlogits"];
+
     public override IReadOnlyList<Option> Parameters => [tauRow, tauCol, globalViews];
 
     public override void Execute(OpContext context)

@@ -9,7 +9,7 @@ internal sealed class SinkhornOp : OpDefinition
     private readonly Option<double> tolerance = new("--tol") { Description = "Stop once Σ_i |c_i/c'_i − 1| ≤ tol (0: never stop early, run exactly --max-iters)", DefaultValueFactory = _ => 0.1 };
     private readonly Option<int> checkEvery = new("--check-every") { Description = "Evaluate the error every this many iterations", DefaultValueFactory = _ => 10 };
     private readonly Option<int> maxIterations = new("--max-iters") { Description = "Iteration limit", DefaultValueFactory = _ => 1000 };
-    private readonly Option<bool> codes = new("--codes") { Description = "Also write the soft codes Q̂ (rows sum to 1)" };
+    private readonly Option<bool> codes = new("--codes") { Description = "Also write the soft codes Q̂ (rows sum to 1); naming codes in --outputs does too" };
 
     public override string Name => "sinkhorn";
 
@@ -17,12 +17,14 @@ internal sealed class SinkhornOp : OpDefinition
 
     public override IReadOnlyList<ArrayInput> Inputs { get; } = [new("logits", "N×K logits, or H×N×K for H heads")];
 
+    public override IReadOnlyList<string> OutputNames { get; } = ["labels", "logr", "logc", "iterations", "codes"];
+
     public override IReadOnlyList<Option> Parameters => [lambda, tolerance, checkEvery, maxIterations, codes];
 
     public override void Execute(OpContext context)
     {
         var logits = context.Tensor("logits");
-        var options = new SinkhornOptions(context.Get(lambda), context.Get(tolerance), context.Get(checkEvery), context.Get(maxIterations), context.Get(codes));
+        var options = new SinkhornOptions(context.Get(lambda), context.Get(tolerance), context.Get(checkEvery), context.Get(maxIterations), context.Get(codes) || context.Named("codes"));
         var result = context.Track(Sinkhorn.SeLa(logits, options));
 
         // An N×K input gets outputs without the head axis, as cli.md lists them.
@@ -32,8 +34,8 @@ internal sealed class SinkhornOp : OpDefinition
         long[] Heads(params long[] shape) => batched ? [result.Heads, .. shape] : shape;
 
         context.Output("labels", NpyArray.OfIntegers(result.Labels, Heads(n)));
-        context.Output("logr", NpyArray.OfFloats(result.LogR.ToArray(), Heads(k)));
-        context.Output("logc", NpyArray.OfFloats(result.LogC.ToArray(), Heads(n)));
+        context.Output("logr", result.LogR, Heads(k));
+        context.Output("logc", result.LogC, Heads(n));
         context.Output(
             "iterations",
             batched
@@ -41,7 +43,7 @@ internal sealed class SinkhornOp : OpDefinition
                 : NpyArray.ScalarInteger(result.Iterations[0]));
         if (result.Codes is { } q)
         {
-            context.Output("codes", NpyArray.OfFloats(q.ToArray(), Heads(n, k)));
+            context.Output("codes", q, Heads(n, k));
         }
     }
 }
@@ -56,6 +58,8 @@ internal sealed class SwavSinkhornOp : OpDefinition
     public override string Description => "SwAV in-batch Sinkhorn-Knopp codes (ops.md §6)";
 
     public override IReadOnlyList<ArrayInput> Inputs { get; } = [new("scores", "B×K scores")];
+
+    public override IReadOnlyList<string> OutputNames { get; } = ["codes"];
 
     public override IReadOnlyList<Option> Parameters => [epsilon, iterations];
 

@@ -67,7 +67,10 @@ public sealed class OutputRuleTests
         File.WriteAllText(Path.Combine(gsl.OutDir, "labels.npy"), "old");
         var set = new OutputSet();
         set.Add("labels", NpyArray.ScalarInteger(3));
-        set.AddStreamed("codes", _ => throw new IOException("disk full"));
+        set.Add("codes", NpyArray.ScalarInteger(4));
+
+        // The second file of one name fails to be created (IOException), as a full disk would fail a write.
+        set.Add("codes", NpyArray.ScalarInteger(5));
         var error = Assert.Throws<UsageException>(() => set.Commit(gsl.OutDir, overwrite: true));
         Assert.Contains("argument 'out'", error.Message, StringComparison.Ordinal);
         Assert.Equal(["out"], Directory.GetFileSystemEntries(gsl.Directory).Select(Path.GetFileName).Where(n => n!.Contains("out", StringComparison.Ordinal)));

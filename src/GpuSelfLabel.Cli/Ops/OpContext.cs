@@ -34,6 +34,9 @@ internal sealed class OpContext : IDisposable
 
     public OutputSet Outputs { get; } = new();
 
+    /// <summary>One-line warnings for stderr, printed once the outputs are written (a run that did not converge).</summary>
+    public List<string> Warnings { get; } = [];
+
     public T Get<T>(Option<T> option) => parse.GetValue(option)!;
 
     /// <summary>Whether the optional array input <paramref name="name"/> was given.</summary>

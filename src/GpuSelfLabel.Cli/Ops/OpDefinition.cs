@@ -79,6 +79,11 @@ internal abstract class OpDefinition
                 }
 
                 context.Outputs.Commit(directory.FullName, parse.GetValue(overwrite));
+                foreach (var warning in context.Warnings)
+                {
+                    error.WriteLine($"gsl op {Name}: warning: {warning}");
+                }
+
                 parse.InvocationConfiguration.Output.WriteLine(
                     $"{Name}: wrote {string.Join(", ", context.Outputs.Files.Select(f => $"{f.FileName} {f.Shape}"))} to {directory.FullName}");
                 return ExitCodes.Success;

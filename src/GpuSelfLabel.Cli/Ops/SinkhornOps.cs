@@ -17,7 +17,7 @@ internal sealed class SinkhornOp : OpDefinition
 
     public override IReadOnlyList<ArrayInput> Inputs { get; } = [new("logits", "N×K logits, or H×N×K for H heads")];
 
-    public override IReadOnlyList<string> OutputNames { get; } = ["labels", "logr", "logc", "iterations", "codes"];
+    public override IReadOnlyList<string> OutputNames { get; } = ["labels", "logr", "logc", "iterations", "converged", "codes"];
 
     public override IReadOnlyList<Option> Parameters => [lambda, tolerance, checkEvery, maxIterations, codes];
 
@@ -41,10 +41,38 @@ internal sealed class SinkhornOp : OpDefinition
             batched
                 ? NpyArray.OfIntegers(Array.ConvertAll(result.Iterations, t => (long)t), result.Heads)
                 : NpyArray.ScalarInteger(result.Iterations[0]));
+        context.Output(
+            "converged",
+            batched
+                ? NpyArray.OfIntegers(Array.ConvertAll(result.Converged, c => c ? 1L : 0L), result.Heads)
+                : NpyArray.ScalarInteger(result.Converged[0] ? 1 : 0));
+        if (SinkhornWarning.NotConverged(result, options) is { } warning)
+        {
+            context.Warnings.Add(warning);
+        }
+
         if (result.Codes is { } q)
         {
             context.Output("codes", q, Heads(n, k));
         }
+    }
+}
+
+/// <summary>The one line both SeLa commands print when a head stopped at the iteration limit before reaching tol.</summary>
+internal static class SinkhornWarning
+{
+    public static string? NotConverged(SinkhornResult result, SinkhornOptions options)
+    {
+        if (options.Tolerance == 0 || result.Converged.All(c => c))
+        {
+            return null;
+        }
+
+        string heads = result.Heads == 1
+            ? string.Empty
+            : $" (head{(result.Converged.Count(c => !c) > 1 ? "s" : string.Empty)} {string.Join(", ", Enumerable.Range(0, result.Heads).Where(h => !result.Converged[h]).Select(h => h + 1))})";
+        return FormattableString.Invariant(
+            $"stopped at --max-iters {options.MaxIterations} before the error reached --tol {options.Tolerance:g3}{heads}; the labels are those of the last iterate (raise --max-iters or --tol)");
     }
 }
 

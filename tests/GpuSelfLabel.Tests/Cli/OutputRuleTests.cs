@@ -38,7 +38,7 @@ public sealed class OutputRuleTests
         Assert.Equal(0, gsl.Run("op", "sinkhorn", "--logits", z, "--codes", "--out", gsl.OutDir));
         Assert.True(File.Exists(Path.Combine(gsl.OutDir, "codes.npy")));
         Assert.Equal(0, gsl.Run("op", "sinkhorn", "--logits", z, "--out", gsl.OutDir, "--overwrite"));
-        Assert.Equal(["iterations.npy", "labels.npy", "logc.npy", "logr.npy"], Directory.GetFiles(gsl.OutDir).Select(Path.GetFileName).Order());
+        Assert.Equal(["converged.npy", "iterations.npy", "labels.npy", "logc.npy", "logr.npy"], Directory.GetFiles(gsl.OutDir).Select(Path.GetFileName).Order());
 
         Assert.Equal(0, gsl.Run("sinkhorn", "--logits", z, "--codes", "--quiet", "--out", gsl.OutDir, "--overwrite", "--backend", "cpu"));
         Assert.True(File.Exists(Path.Combine(gsl.OutDir, "codes.npy")));

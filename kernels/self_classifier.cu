@@ -45,9 +45,6 @@
 /* Views served per sweep of the cross-view sums; the private accumulators are this long. */
 #define SC_VIEW_CHUNK 8
 
-/* epsilon of ops.md section 7. */
-#define SC_EPSILON 1e-12
-
 /* Pass 3 publishes per-view row sums through global memory to the rest of its own group. */
 #ifdef GSL_CUDA
 #define SC_BARRIER_GLOBAL() __syncthreads()
@@ -55,16 +52,17 @@
 #define SC_BARRIER_GLOBAL() barrier(CLK_LOCAL_MEM_FENCE | CLK_GLOBAL_MEM_FENCE)
 #endif
 
-/* The arguments every per-sample kernel shares, in this order (SelfClassifierLaunch.Context). */
+/* The arguments every per-sample kernel shares, in this order (SelfClassifierLaunch.Context); epsilon is the
+   epsilon of ops.md section 7 (SelfClassifierOptions.Epsilon). */
 #define SC_CONTEXT_PARAMS                                                                                      \
     const GLOBAL float* RESTRICT logits, const GLOBAL float* RESTRICT row_max,                                 \
         const GLOBAL float* RESTRICT row_log_sum, const GLOBAL float* RESTRICT col_max,                        \
         const GLOBAL float* RESTRICT col_log_sum, const GLOBAL float* RESTRICT col_sum_r, GSL_INDEX views,     \
         GSL_INDEX samples, GSL_INDEX classes, GSL_INDEX global_views, double inv_tau_row, double inv_tau_col, \
-        double scale, double weight
+        double scale, double weight, double epsilon
 #define SC_CONTEXT_ARGS                                                                                   \
     logits, row_max, row_log_sum, col_max, col_log_sum, col_sum_r, views, samples, classes, global_views, \
-        inv_tau_row, inv_tau_col, scale, weight
+        inv_tau_row, inv_tau_col, scale, weight, epsilon
 
 DEVICE_INLINE double sc_pair(const GLOBAL float* pairs, GSL_INDEX lo_offset, GSL_INDEX i)
 {
@@ -103,13 +101,13 @@ DEVICE_INLINE sc_values sc_view_values(SC_CONTEXT_PARAMS, const GLOBAL float* ro
     GSL_INDEX row = v * samples + n;
     GSL_INDEX c = v * classes + y;
     double s = (double)logits[row * classes + y];
-    double log_norm = DFMAX(sc_pair(row_log_sum_a, views * samples, row), DLOG(SC_EPSILON));
+    double log_norm = DFMAX(sc_pair(row_log_sum_a, views * samples, row), DLOG(epsilon));
     out.t = DEXP(sc_log_a(s, col_max, col_log_sum, views, classes, v, y, inv_tau_col) - log_norm);
     out.r = DEXP((s - (double)row_max[row]) * inv_tau_row - sc_pair(row_log_sum, views * samples, row));
-    out.p = out.r * (1.0 / DFMAX(sc_pair(col_sum_r, views * classes, c), SC_EPSILON));
+    out.p = out.r * (1.0 / DFMAX(sc_pair(col_sum_r, views * classes, c), epsilon));
     double qv = out.p * scale;
-    out.ratio = qv / (qv + SC_EPSILON);
-    out.q = DLOG(qv + SC_EPSILON);
+    out.ratio = qv / (qv + epsilon);
+    out.q = DLOG(qv + epsilon);
     return out;
 }
 
@@ -243,7 +241,7 @@ KERNEL void self_classifier_sample_rows(SC_CONTEXT_PARAMS, GLOBAL float* row_log
 {
     LOCAL double scratch_max[GSL_MAX_LOCAL_SIZE];
     LOCAL double scratch_sum[GSL_MAX_LOCAL_SIZE];
-    double log_epsilon = DLOG(SC_EPSILON);
+    double log_epsilon = DLOG(epsilon);
     /* Every work-item keeps the same total (the block sums are the same in all of them). */
     double loss = 0.0;
     for (GSL_INDEX n = GROUP_ID(); n < samples; n += NUM_GROUPS())
@@ -410,7 +408,7 @@ KERNEL void self_classifier_gradient_rows(SC_CONTEXT_PARAMS, const GLOBAL float*
                         GSL_INDEX c = v * classes + y;
                         sc_values u = sc_view_values(SC_CONTEXT_ARGS, row_log_sum_a, v, n, y);
                         /* Where max(r_y, eps) picks eps no gradient flows through r_y. */
-                        double neg_col_k = sc_pair(col_sum_r, lo_offset, c) >= SC_EPSILON ? -sc_pair(col_k, lo_offset, c) : 0.0;
+                        double neg_col_k = sc_pair(col_sum_r, lo_offset, c) >= epsilon ? -sc_pair(col_k, lo_offset, c) : 0.0;
                         double k = sc_pair_t(x, u, v, global_views) * u.ratio * -weight;
                         sum_m[i] += u.p * neg_col_k + k;
                     }
@@ -430,7 +428,7 @@ KERNEL void self_classifier_gradient_rows(SC_CONTEXT_PARAMS, const GLOBAL float*
                 GSL_INDEX row = (first + i) * samples + n;
                 sum_m[i] = gsl_block_sum_f64(scratch, sum_m[i]);
                 dot[i] = sc_pair(row_dot, views * samples, row);
-                normaliser[i] = DEXP(DFMAX(sc_pair(row_log_sum_a, views * samples, row), DLOG(SC_EPSILON)));
+                normaliser[i] = DEXP(DFMAX(sc_pair(row_log_sum_a, views * samples, row), DLOG(epsilon)));
             }
             for (GSL_INDEX y = LOCAL_ID(); y < classes; y += LOCAL_SIZE())
             {
@@ -443,7 +441,7 @@ KERNEL void self_classifier_gradient_rows(SC_CONTEXT_PARAMS, const GLOBAL float*
                         GSL_INDEX row = v * samples + n;
                         GSL_INDEX c = v * classes + y;
                         sc_values u = sc_view_values(SC_CONTEXT_ARGS, row_log_sum_a, v, n, y);
-                        double neg_col_k = sc_pair(col_sum_r, lo_offset, c) >= SC_EPSILON ? -sc_pair(col_k, lo_offset, c) : 0.0;
+                        double neg_col_k = sc_pair(col_sum_r, lo_offset, c) >= epsilon ? -sc_pair(col_k, lo_offset, c) : 0.0;
                         double k = sc_pair_t(x, u, v, global_views) * u.ratio * -weight;
                         double m = u.p * neg_col_k + k;
                         m = u.r * -sum_m[i] + m;

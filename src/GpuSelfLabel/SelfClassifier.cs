@@ -68,7 +68,7 @@ public static class SelfClassifier
         }
 
         var kernels = logits.Backend.Kernels;
-        using var workspace = new SelfClassifierWorkspace(logits.Backend, (int)views, samples, classes, globalViews, options.TauRow, options.TauCol);
+        using var workspace = new SelfClassifierWorkspace(logits.Backend, (int)views, samples, classes, globalViews, options.TauRow, options.TauCol, options.Epsilon);
         kernels.SelfClassifierRowStatistics(logits, workspace);
         kernels.SelfClassifierColumnStatistics(logits, workspace);
         double loss = kernels.SelfClassifierLoss(logits, workspace);

@@ -7,13 +7,14 @@ namespace GpuSelfLabel;
 /// </summary>
 public sealed class SinkhornResult : IDisposable
 {
-    internal SinkhornResult(int heads, long[] labels, Tensor logR, Tensor logC, int[] iterations, Tensor? codes)
+    internal SinkhornResult(int heads, long[] labels, Tensor logR, Tensor logC, int[] iterations, bool[] converged, Tensor? codes)
     {
         Heads = heads;
         Labels = labels;
         LogR = logR;
         LogC = logC;
         Iterations = iterations;
+        Converged = converged;
         Codes = codes;
     }
 
@@ -26,6 +27,13 @@ public sealed class SinkhornResult : IDisposable
 
     /// <summary>Iterations t each head ran (H values).</summary>
     public int[] Iterations { get; }
+
+    /// <summary>
+    /// Per head: whether the last measured error reached <see cref="SinkhornOptions.Tolerance"/>. False
+    /// for a head that stopped at <see cref="SinkhornOptions.MaxIterations"/> first, and for every head
+    /// when the tolerance is 0 (which asks for exactly MaxIterations and no test).
+    /// </summary>
+    public bool[] Converged { get; }
 #pragma warning restore CA1819
 
     /// <summary>log r of the last iterate, H×K float32.</summary>

@@ -112,6 +112,11 @@ internal static class SinkhornCommand
                     stdout.WriteLine(report.ToJsonString());
                 }
 
+                if (SinkhornWarning.NotConverged(result, options) is { } warning)
+                {
+                    stderr.WriteLine($"gsl sinkhorn: warning: {warning}");
+                }
+
                 return ExitCodes.Success;
             }
             finally
@@ -244,8 +249,8 @@ internal static class SinkhornCommand
         if (result.Codes is { } codes)
         {
             long[] shape = Heads(plan.Rows, plan.Columns);
-            set.AddStreamed("codes", stream => TensorFiles.WriteFloats(stream, codes, shape));
-            written.Add(("codes", "(" + string.Join(", ", shape) + ")"));
+            set.Add("codes", codes, shape);
+            written.Add(("codes", NpyWriter.ShapeText(shape)));
         }
 
         set.Commit(directory, overwrite);
@@ -274,6 +279,7 @@ internal static class SinkhornCommand
             ["budget_bytes"] = plan.BudgetBytes,
         },
         ["iterations"] = new JsonArray([.. result.Iterations.Select(t => (JsonNode)t)]),
+        ["converged"] = new JsonArray([.. result.Converged.Select(c => (JsonNode)c)]),
         ["seconds_per_iteration"] = Finite(monitor.SecondsPerIteration),
         ["gigabytes_per_second"] = Finite(monitor.GigabytesPerSecond),
         ["other_pass_seconds"] = monitor.OtherSeconds,

@@ -124,29 +124,8 @@ internal sealed class SinkhornInput : IDisposable
         owned.Clear();
     }
 
-    /// <summary>A float32 array: mapped when the file is float32 already, else read and converted.</summary>
-    private Tensor Floats(FileInfo file, string argument)
-    {
-        string path = InputFiles.Existing(file, argument);
-        try
-        {
-            var mapped = NpyMappedArray.Open(path, DType.Float32);
-            if (mapped.Tensor.DType == DType.Float32)
-            {
-                return Track(mapped).Tensor;
-            }
-
-            mapped.Dispose();
-        }
-        catch (NpyFormatException)
-        {
-            // Not float32: NpyReader converts float64 and integers, and words any other dtype's error.
-        }
-
-        var array = InputFiles.Read(file, argument);
-        var values = array.Floats ?? Array.ConvertAll(array.Integers!, v => (float)v);
-        return Track(Backend.Cpu.FromArray(values, array.Shape));
-    }
+    /// <summary>A float32 host array: mapped when the file is float32 already, else read and converted.</summary>
+    private Tensor Floats(FileInfo file, string argument) => InputFiles.Floats(file, argument, Backend.Cpu, owned.Add);
 
     private T Track<T>(T item)
         where T : IDisposable

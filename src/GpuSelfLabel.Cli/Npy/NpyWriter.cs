@@ -27,13 +27,7 @@ internal static class NpyWriter
     /// </summary>
     public static void WriteHeader(Stream stream, string descr, IReadOnlyList<long> shape)
     {
-        string shapeText = shape.Count switch
-        {
-            0 => "()",
-            1 => $"({shape[0]},)",
-            _ => "(" + string.Join(", ", shape) + ")",
-        };
-        string dict = $"{{'descr': '{descr}', 'fortran_order': False, 'shape': {shapeText}, }}";
+        string dict = $"{{'descr': '{descr}', 'fortran_order': False, 'shape': {ShapeText(shape)}, }}";
 
         // The header is padded with spaces and a newline so the data starts on a 64-byte boundary.
         int prefix = 10;
@@ -63,6 +57,14 @@ internal static class NpyWriter
         stream.Write(start[..prefix]);
         stream.Write(Encoding.ASCII.GetBytes(header));
     }
+
+    /// <summary>A shape as NumPy writes it: "()", "(3,)", "(2, 3)".</summary>
+    public static string ShapeText(IReadOnlyList<long> shape) => shape.Count switch
+    {
+        0 => "()",
+        1 => $"({shape[0]},)",
+        _ => "(" + string.Join(", ", shape) + ")",
+    };
 
     public static void Write(string path, NpyArray array)
     {

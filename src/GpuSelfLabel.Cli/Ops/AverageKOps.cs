@@ -24,6 +24,8 @@ internal sealed class AverageKThresholdOp : OpDefinition
     public override IReadOnlyList<ArrayInput> Inputs { get; } =
         [new("scores", "N×L scores"), new("labels", "N true class indices (int32/int64); adds accuracy", Required: false)];
 
+    public override IReadOnlyList<string> OutputNames { get; } = ["threshold", "accuracy", "mean-set-size"];
+
     public override IReadOnlyList<Option> Parameters => [k];
 
     public override void Execute(OpContext context)
@@ -53,6 +55,8 @@ internal sealed class AverageKPseudoLabelsOp : OpDefinition
 
     public override IReadOnlyList<ArrayInput> Inputs { get; } =
         [new("probs", "B×L softmax probabilities"), new("labels", "B true class indices (int32/int64)")];
+
+    public override IReadOnlyList<string> OutputNames { get; } = ["targets"];
 
     public override IReadOnlyList<Option> Parameters => [k, rule];
 
@@ -84,6 +88,8 @@ internal sealed class TwoHeadLossOp : OpDefinition
         new("logits-multilabel", "B×L logits of the multi-label head"),
         new("labels", "B true class indices (int32/int64)"),
     ];
+
+    public override IReadOnlyList<string> OutputNames { get; } = ["loss", "dsoftmax", "dmultilabel"];
 
     public override IReadOnlyList<Option> Parameters => [k, mu];
 

@@ -10,6 +10,8 @@ internal sealed class CollisionCrossEntropyOp : OpDefinition
 
     public override IReadOnlyList<ArrayInput> Inputs { get; } = [new("logits", "N×K logits"), new("targets", "N×K target distributions")];
 
+    public override IReadOnlyList<string> OutputNames { get; } = ["loss", "losses", "dlogits", "dtargets"];
+
     public override void Execute(OpContext context)
     {
         var result = context.Track(CollisionCrossEntropy.Compute(context.Tensor("logits"), context.Tensor("targets")));
@@ -27,6 +29,8 @@ internal sealed class CrossEntropyOp : OpDefinition
     public override string Description => "Shannon cross-entropy −Σ y ln softmax(z) with soft targets, its mean and ∂L/∂z (ops.md §3)";
 
     public override IReadOnlyList<ArrayInput> Inputs { get; } = [new("logits", "N×K logits"), new("targets", "N×K target distributions")];
+
+    public override IReadOnlyList<string> OutputNames { get; } = ["loss", "losses", "dlogits"];
 
     public override void Execute(OpContext context)
     {

@@ -6,25 +6,36 @@ namespace GpuSelfLabel.Cli.Ops;
 
 /// <summary>
 /// What an operation sees while it runs under <c>gsl op</c>: its inputs read from .npy files onto the
-/// chosen backend, its parameters, and the <see cref="OutputSet"/> it fills. Tensors it creates are
-/// disposed when the operation ends.
+/// chosen backend (float32 files memory-mapped, not copied, on the CPU), its parameters, and the
+/// <see cref="OutputSet"/> it fills with the outputs <c>--outputs</c> asked for. Tensors it creates
+/// are disposed when the operation ends, after the outputs have been written from them.
 /// </summary>
 internal sealed class OpContext : IDisposable
 {
     private readonly ParseResult parse;
     private readonly IReadOnlyDictionary<string, Option<FileInfo?>> inputs;
+    private readonly IReadOnlySet<string>? selected;
+    private readonly HashSet<string> produced = new(StringComparer.Ordinal);
     private readonly List<IDisposable> owned = [];
 
-    public OpContext(ParseResult parse, Backend backend, IReadOnlyDictionary<string, Option<FileInfo?>> inputs)
+    /// <param name="parse">The parsed command line.</param>
+    /// <param name="backend">Where the operation runs.</param>
+    /// <param name="inputs">The <c>--NAME FILE.npy</c> options by input name.</param>
+    /// <param name="selected">The outputs <c>--outputs</c> named, or null for all the run produces.</param>
+    public OpContext(ParseResult parse, Backend backend, IReadOnlyDictionary<string, Option<FileInfo?>> inputs, IReadOnlySet<string>? selected)
     {
         this.parse = parse;
         this.inputs = inputs;
+        this.selected = selected;
         Backend = backend;
     }
 
     public Backend Backend { get; }
 
     public OutputSet Outputs { get; } = new();
+
+    /// <summary>One-line warnings for stderr, printed once the outputs are written (a run that did not converge).</summary>
+    public List<string> Warnings { get; } = [];
 
     public T Get<T>(Option<T> option) => parse.GetValue(option)!;
 
@@ -34,9 +45,8 @@ internal sealed class OpContext : IDisposable
     /// <summary>A real-valued input as a float32 tensor of its file's shape.</summary>
     public Tensor Tensor(string name)
     {
-        var array = Read(name);
-        var values = array.Floats ?? Array.ConvertAll(array.Integers!, v => (float)v);
-        return Track(Backend.FromArray(values, array.Shape));
+        var file = parse.GetValue(inputs[name]) ?? throw new UsageException($"argument '{name}': is required (--{name} FILE.npy)");
+        return InputFiles.Floats(file, name, Backend, owned.Add);
     }
 
     /// <summary>An optional real-valued input, or null when it was not given.</summary>
@@ -71,13 +81,38 @@ internal sealed class OpContext : IDisposable
         return labels;
     }
 
-    public void Output(string name, Tensor tensor)
+    /// <summary>Whether the output <paramref name="name"/> is to be written (so worth computing when it is optional).</summary>
+    public bool Wants(string name) => selected?.Contains(name) ?? true;
+
+    /// <summary>Whether <c>--outputs</c> named <paramref name="name"/> (so an output that is off by default is asked for).</summary>
+    public bool Named(string name) => selected?.Contains(name) ?? false;
+
+    /// <summary>The outputs <c>--outputs</c> named that the run did not produce (an optional one whose input was not given).</summary>
+    public IEnumerable<string> Missing => selected?.Where(name => !produced.Contains(name)) ?? [];
+
+    /// <summary>A float32 tensor output of its own shape; written from the tensor's memory, which this context now owns.</summary>
+    public void Output(string name, Tensor tensor) => Output(name, tensor, [.. tensor.Shape]);
+
+    /// <summary>A float32 tensor output written as an array of <paramref name="shape"/> (same element count).</summary>
+    public void Output(string name, Tensor tensor, long[] shape)
     {
         Track(tensor);
-        Outputs.Add(name, NpyArray.OfFloats(tensor.ToArray(), [.. tensor.Shape]));
+        produced.Add(name);
+        if (Wants(name))
+        {
+            Outputs.Add(name, tensor, shape);
+        }
     }
 
-    public void Output(string name, NpyArray array) => Outputs.Add(name, array);
+    /// <summary>A small output (a scalar, labels) already in host memory.</summary>
+    public void Output(string name, NpyArray array)
+    {
+        produced.Add(name);
+        if (Wants(name))
+        {
+            Outputs.Add(name, array);
+        }
+    }
 
     public T Track<T>(T disposable)
         where T : IDisposable

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using GpuSelfLabel.Cli.LargeSinkhorn;
 using GpuSelfLabel.Cli.Npy;
 
 namespace GpuSelfLabel.Cli.Ops;
@@ -16,11 +17,10 @@ internal sealed class OutputSet
     /// <summary>The rule in one sentence, for <c>--help</c>.</summary>
     public const string Rule = "written whole or not at all; DIR must be new or empty unless --overwrite";
 
-    private readonly List<(string Name, NpyArray Array)> arrays = [];
-    private readonly List<(string FileName, string Text)> texts = [];
-    private readonly List<(string Name, Action<Stream> Write)> streamed = [];
+    private readonly List<(string FileName, string Shape, Action<Stream> Write)> files = [];
 
-    public IReadOnlyList<(string Name, NpyArray Array)> Arrays => arrays;
+    /// <summary>The files of the set in the order they were added, with each array's shape ("(2, 3)"; "" for text).</summary>
+    public IEnumerable<(string FileName, string Shape)> Files => files.Select(f => (f.FileName, f.Shape));
 
     /// <summary>The <c>--overwrite</c> flag of every command that writes outputs.</summary>
     public static Option<bool> OverwriteOption() => new("--overwrite")
@@ -28,13 +28,20 @@ internal sealed class OutputSet
         Description = "Replace an existing --out directory that holds only gsl outputs (*.npy, *.json) as a whole, old files included",
     };
 
-    public void Add(string name, NpyArray array) => arrays.Add((name, array));
+    public void Add(string name, NpyArray array) =>
+        files.Add((name + ".npy", array.ShapeText, stream => NpyWriter.Write(stream, array)));
+
+    /// <summary>
+    /// A float32 tensor written straight from its memory when the set is committed (no copy on the
+    /// CPU), as an array of <paramref name="shape"/> (the tensor's own shape, or one of the same size).
+    /// The tensor must stay alive until then.
+    /// </summary>
+    public void Add(string name, Tensor tensor, IReadOnlyList<long> shape) =>
+        files.Add((name + ".npy", NpyWriter.ShapeText(shape), stream => TensorFiles.WriteFloats(stream, tensor, shape)));
 
     /// <summary>A text file (a JSON report) written with the arrays, under its full file name.</summary>
-    public void AddText(string fileName, string text) => texts.Add((fileName, text));
-
-    /// <summary>An array written straight to its file by <paramref name="write"/> (a tensor too large to copy first).</summary>
-    public void AddStreamed(string name, Action<Stream> write) => streamed.Add((name, write));
+    public void AddText(string fileName, string text) =>
+        files.Add((fileName, string.Empty, stream => stream.Write(System.Text.Encoding.UTF8.GetBytes(text))));
 
     /// <summary>
     /// Refuses an <c>--out</c> that cannot take the outputs under the rule: an existing file (such as
@@ -160,19 +167,9 @@ internal sealed class OutputSet
 
     private void WriteFiles(string directory)
     {
-        foreach (var (name, array) in arrays)
+        foreach (var (fileName, _, write) in files)
         {
-            NpyWriter.Write(Path.Combine(directory, name + ".npy"), array);
-        }
-
-        foreach (var (fileName, text) in texts)
-        {
-            File.WriteAllText(Path.Combine(directory, fileName), text);
-        }
-
-        foreach (var (name, write) in streamed)
-        {
-            using var stream = File.Create(Path.Combine(directory, name + ".npy"));
+            using var stream = new FileStream(Path.Combine(directory, fileName), FileMode.CreateNew, FileAccess.Write, FileShare.None, bufferSize: 0);
             write(stream);
         }
     }

@@ -21,6 +21,8 @@ internal sealed class CceEmOp : OpDefinition
         new("init", "N×K strictly positive start Y⁰ (default σ)", Required: false),
     ];
 
+    public override IReadOnlyList<string> OutputNames { get; } = ["labels", "objective", "iterations"];
+
     public override IReadOnlyList<Option> Parameters => [lambda, tolerance, maxIterations, solver];
 
     public override void Execute(OpContext context)

@@ -18,6 +18,8 @@ internal sealed class SoftmaxOp : OpDefinition
 
     public override IReadOnlyList<ArrayInput> Inputs { get; } = [new("logits", "N×K logits")];
 
+    public override IReadOnlyList<string> OutputNames { get; } = ["probs"];
+
     public override IReadOnlyList<Option> Parameters => [temperature];
 
     public override void Execute(OpContext context) =>
@@ -34,6 +36,8 @@ internal sealed class LogSoftmaxOp : OpDefinition
 
     public override IReadOnlyList<ArrayInput> Inputs { get; } = [new("logits", "N×K logits")];
 
+    public override IReadOnlyList<string> OutputNames { get; } = ["logprobs"];
+
     public override IReadOnlyList<Option> Parameters => [temperature];
 
     public override void Execute(OpContext context) =>
@@ -49,6 +53,8 @@ internal sealed class SoftmaxBackwardOp : OpDefinition
     public override string Description => "∂L/∂z from softmax probabilities and ∂L/∂σ (ops.md §1)";
 
     public override IReadOnlyList<ArrayInput> Inputs { get; } = [new("probs", "N×K softmax probabilities"), new("grad", "N×K upstream gradient ∂L/∂σ")];
+
+    public override IReadOnlyList<string> OutputNames { get; } = ["dlogits"];
 
     public override IReadOnlyList<Option> Parameters => [temperature];
 

@@ -9,11 +9,9 @@ namespace GpuSelfLabel.Backends;
 /// </summary>
 internal sealed class SelfClassifierWorkspace : IDisposable
 {
-    /// <summary>ε of ops.md §7: floor of the row and column normalisers and offset inside the logarithm.</summary>
-    public const double Epsilon = 1e-12;
-
-    public SelfClassifierWorkspace(Backend backend, int views, long samples, long classes, int globalViews, double tauRow, double tauCol)
+    public SelfClassifierWorkspace(Backend backend, int views, long samples, long classes, int globalViews, double tauRow, double tauCol, double epsilon)
     {
+        Epsilon = epsilon;
         Views = views;
         Samples = samples;
         Classes = classes;
@@ -48,6 +46,9 @@ internal sealed class SelfClassifierWorkspace : IDisposable
     public double TauRow { get; }
 
     public double TauCol { get; }
+
+    /// <summary>ε of ops.md §7 (<see cref="SelfClassifierOptions.Epsilon"/>): floor of the row and column normalisers and offset inside the logarithm.</summary>
+    public double Epsilon { get; }
 
     /// <summary>Ordered pairs (i, j), i ≠ j, not both local: V(V−1) − L(L−1) with L = V − G.</summary>
     public long Pairs { get; }

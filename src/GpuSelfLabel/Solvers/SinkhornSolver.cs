@@ -62,20 +62,21 @@ internal sealed class SinkhornSolver
             var codes = options.ComputeCodes ? Track(owned, backend.Allocate(DType.Float32, heads, n, k)) : null;
             using var labels = backend.Allocate(DType.Int64, heads, n);
             var iterations = new int[heads];
+            var converged = new bool[heads];
             using (var source = SinkhornPlanner.Open(problem, plan))
             {
                 var solver = new SinkhornSolver(problem, source, plan, options, progress, cancellation);
                 using var state = new HeadState(backend, n, k);
                 for (int h = 0; h < heads; h++)
                 {
-                    iterations[h] = solver.SolveHead(h, state, TensorViews.Slice(logROut, h), TensorViews.Slice(logCOut, h),
+                    (iterations[h], converged[h]) = solver.SolveHead(h, state, TensorViews.Slice(logROut, h), TensorViews.Slice(logCOut, h),
                         TensorViews.Slice(labels, h), codes is null ? null : TensorViews.Slice(codes, h));
                 }
             }
 
             var labelValues = new long[heads * n];
             backend.Download(labels.Buffer, labels.ByteOffset, MemoryMarshal.AsBytes(labelValues.AsSpan()));
-            return new SinkhornResult(heads, labelValues, logROut, logCOut, iterations, codes);
+            return new SinkhornResult(heads, labelValues, logROut, logCOut, iterations, converged, codes);
         }
         catch
         {
@@ -94,7 +95,8 @@ internal sealed class SinkhornSolver
         return tensor;
     }
 
-    private int SolveHead(int h, HeadState s, Tensor logROut, Tensor logCOut, Tensor labels, Tensor? codes)
+    /// <summary>Solves head <paramref name="h"/>; returns its iteration count and whether its last measured error reached tol.</summary>
+    private (int Iterations, bool Converged) SolveHead(int h, HeadState s, Tensor logROut, Tensor logCOut, Tensor labels, Tensor? codes)
     {
         head = h;
         iteration = 0;
@@ -156,7 +158,7 @@ internal sealed class SinkhornSolver
         }
 
         logROut.Backend.CopyFromHost(single, logROut);
-        return iteration;
+        return (iteration, options.Tolerance > 0 && error <= options.Tolerance);
     }
 
     private void NextLogR(HeadState s)

@@ -28,6 +28,25 @@ public sealed class SelfClassifierOpTests
     }
 
     [Fact]
+    public void Epsilon_is_taken_from_the_command_line_and_checked_against_its_range()
+    {
+        using var gsl = new GslRunner();
+        const int views = 3, n = 16, c = 7;
+        var s = TestData.Logits(views * n, c, seed: 4711, scale: 8.0);
+        string logits = gsl.Input("logits", s, views, n, c);
+        Assert.Equal(0, gsl.Run("op", "self-classifier", "--logits", logits, "--out", gsl.OutDir, "--epsilon", "1e-8"));
+        Approx.Scalar(SelfClassifierReference.Loss(Float64.Widen(s), views, n, c, 0.1, 0.05, views, 1e-8), gsl.Output("loss").Floats![0], "loss", relative: 1e-6);
+
+        string other = Path.Combine(gsl.Directory, "other");
+        foreach (var bad in (string[])["0", "-1e-8", "1e-45", "2", "NaN"])
+        {
+            Assert.Equal(2, gsl.Run("op", "self-classifier", "--logits", logits, "--out", other, "--epsilon", bad));
+            Assert.Contains("argument 'epsilon'", gsl.Stderr, StringComparison.Ordinal);
+            Assert.False(Directory.Exists(other));
+        }
+    }
+
+    [Fact]
     public void Bad_parameters_and_data_are_exit_2_naming_the_argument()
     {
         using var gsl = new GslRunner();

@@ -131,6 +131,7 @@ public sealed class SinkhornCommandTests
         var report = JsonNode.Parse(gsl.Stdout)!;
         Assert.Equal("bfloat16", (string?)report["dtype"]);
         Assert.Equal(2, report["iterations"]!.AsArray().Count);
+        Assert.Equal([true, true], report["converged"]!.AsArray().Select(c => (bool)c!));
         Assert.True((double)report["seconds_per_iteration"]! > 0);
         Assert.True((double)report["gigabytes_per_second"]! > 0);
         foreach (var head in report["balance"]!.AsArray())

@@ -1,3 +1,5 @@
+using System.Text.Json.Nodes;
+using GpuSelfLabel.Cli.Npy;
 using GpuSelfLabel.Tests.Infrastructure;
 using GpuSelfLabel.Tests.References;
 
@@ -37,6 +39,29 @@ public sealed class SinkhornOpTests
         var codes = gsl.Output("codes");
         Assert.Equal([(long)n, k], codes.Shape);
         Approx.Elementwise(reference.Codes, codes.Floats, "codes");
+    }
+
+    [Fact]
+    public void Stopping_at_max_iters_before_tol_is_said_on_stderr_and_in_the_outputs()
+    {
+        const int n = 40, k = 8;
+        using var gsl = new GslRunner();
+        string z = gsl.Input("z", TestData.Logits(n, k, seed: 61, scale: 3), n, k);
+        Assert.Equal(0, gsl.Run("op", "sinkhorn", "--logits", z, "--out", gsl.OutDir));
+        Assert.Equal(1L, gsl.Output("converged").Integers![0]);
+        Assert.Equal(string.Empty, gsl.Stderr);
+
+        string stopped = Path.Combine(gsl.Directory, "stopped");
+        Assert.Equal(0, gsl.Run("op", "sinkhorn", "--logits", z, "--tol", "1e-12", "--max-iters", "2", "--out", stopped));
+        Assert.Equal(0L, NpyReader.Read(Path.Combine(stopped, "converged.npy")).Integers![0]);
+        string line = Assert.Single(gsl.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Contains("--max-iters 2", line, StringComparison.Ordinal);
+        Assert.Contains("--tol 1e-12", line, StringComparison.Ordinal);
+
+        string large = Path.Combine(gsl.Directory, "large");
+        Assert.Equal(0, gsl.Run("sinkhorn", "--logits", z, "--tol", "1e-12", "--max-iters", "2", "--quiet", "--json", "--backend", "cpu", "--out", large));
+        Assert.Equal([false], JsonNode.Parse(gsl.Stdout)!["converged"]!.AsArray().Select(c => (bool)c!));
+        Assert.Contains("--max-iters 2", Assert.Single(gsl.Stderr.Split('\n', StringSplitOptions.RemoveEmptyEntries)), StringComparison.Ordinal);
     }
 
     [Fact]

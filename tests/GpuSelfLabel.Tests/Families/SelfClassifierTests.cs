@@ -35,6 +35,29 @@ public abstract class SelfClassifierTestsBase : BackendTestBase
         Assert.Equal([views, n, c], dlogits.Shape);
     }
 
+    /// <summary>
+    /// ε = 1e-8 instead of 1e-12 on saturated logits (scale 8, τ_c = 0.05, τ_r = 0.1), where P underflows
+    /// beside a non-negligible T, so ln((N/C)P + ε) is ln ε there and ε moves the loss by whole units:
+    /// the loss and gradient follow the float64 reference with that ε, not with the default.
+    /// </summary>
+    [SkippableFact]
+    public void Epsilon_is_the_one_given_in_the_loss_and_gradient()
+    {
+        const int views = 3, n = 16, c = 7, g = 3;
+        const double epsilon = 1e-8;
+        var s = TestData.Logits(views * n, c, seed: 4711, scale: 8.0);
+        var x = Float64.Widen(s);
+        using var logits = Upload(s, views, n, c);
+        var result = SelfClassifier.Compute(logits, new SelfClassifierOptions(GlobalViews: g, Epsilon: epsilon));
+        using var dlogits = result.DLogits;
+
+        double expected = SelfClassifierReference.Loss(x, views, n, c, 0.1, 0.05, g, epsilon);
+        double withDefault = SelfClassifierReference.Loss(x, views, n, c, 0.1, 0.05, g);
+        Assert.True(Math.Abs(expected - withDefault) > 0.1, $"the case must depend on ε: {expected} against {withDefault}");
+        Approx.Scalar(expected, result.Loss, "loss");
+        Approx.Elementwise(SelfClassifierReference.Gradient(x, views, n, c, 0.1, 0.05, g, epsilon), dlogits.ToArray(), "dlogits");
+    }
+
     [Fact]
     public void Reference_gradient_matches_finite_differences()
     {
@@ -121,8 +144,8 @@ public abstract class SelfClassifierTestsBase : BackendTestBase
         var x = Float64.Widen(s);
         double a = SelfClassifierReference.Normalisers(x, 0, n, c, 0.1, 0.05).RowSumA[2];
         double r = SelfClassifierReference.Normalisers(x, 1, n, c, 0.1, 0.05).ColumnSumR[0];
-        Assert.InRange(a, 0.05 * SelfClassifierReference.Epsilon, SelfClassifierReference.Epsilon);
-        Assert.InRange(r, 0.05 * SelfClassifierReference.Epsilon, SelfClassifierReference.Epsilon);
+        Assert.InRange(a, 0.05 * SelfClassifierReference.DefaultEpsilon, SelfClassifierReference.DefaultEpsilon);
+        Assert.InRange(r, 0.05 * SelfClassifierReference.DefaultEpsilon, SelfClassifierReference.DefaultEpsilon);
 
         using var logits = Upload(s, views, n, c);
         var result = SelfClassifier.Compute(logits);

@@ -7,12 +7,13 @@ namespace GpuSelfLabel.Tests.References;
 /// </summary>
 public static class SelfClassifierReference
 {
-    public const double Epsilon = 1e-12;
+    /// <summary>ε of ops.md §7 unless a caller passes another.</summary>
+    public const double DefaultEpsilon = 1e-12;
 
     /// <summary>Loss of V×N×C logits <paramref name="s"/> (row-major, view-major).</summary>
-    public static double Loss(double[] s, int views, int n, int c, double tauRow, double tauCol, int globalViews)
+    public static double Loss(double[] s, int views, int n, int c, double tauRow, double tauCol, int globalViews, double epsilon = DefaultEpsilon)
     {
-        var stages = Enumerable.Range(0, views).Select(v => Forward(s, v, n, c, tauRow, tauCol)).ToArray();
+        var stages = Enumerable.Range(0, views).Select(v => Forward(s, v, n, c, tauRow, tauCol, epsilon)).ToArray();
         double total = 0;
         int pairs = 0;
         foreach (var (i, j) in Pairs(views, globalViews))
@@ -21,7 +22,7 @@ public static class SelfClassifierReference
             double l = 0;
             for (int e = 0; e < n * c; e++)
             {
-                l += stages[i].T[e] * Math.Log(((double)n / c * stages[j].P[e]) + Epsilon);
+                l += stages[i].T[e] * Math.Log(((double)n / c * stages[j].P[e]) + epsilon);
             }
 
             total += -l / n;
@@ -31,9 +32,9 @@ public static class SelfClassifierReference
     }
 
     /// <summary>∂Loss/∂S for every view, by the chain rule through A, T, R, P, Q stage by stage.</summary>
-    public static double[] Gradient(double[] s, int views, int n, int c, double tauRow, double tauCol, int globalViews)
+    public static double[] Gradient(double[] s, int views, int n, int c, double tauRow, double tauCol, int globalViews, double epsilon = DefaultEpsilon)
     {
-        var stages = Enumerable.Range(0, views).Select(v => Forward(s, v, n, c, tauRow, tauCol)).ToArray();
+        var stages = Enumerable.Range(0, views).Select(v => Forward(s, v, n, c, tauRow, tauCol, epsilon)).ToArray();
         var pairs = Pairs(views, globalViews).ToList();
         var gradT = new double[views][];
         var gradP = new double[views][];
@@ -49,7 +50,7 @@ public static class SelfClassifierReference
         {
             for (int e = 0; e < n * c; e++)
             {
-                double inner = (ratio * stages[j].P[e]) + Epsilon;
+                double inner = (ratio * stages[j].P[e]) + epsilon;
                 gradT[i][e] += -weight * Math.Log(inner);
                 gradP[j][e] += -weight * stages[i].T[e] * ratio / inner;
             }
@@ -72,7 +73,7 @@ public static class SelfClassifierReference
                 for (int y = 0; y < c; y++)
                 {
                     int e = (row * c) + y;
-                    gradA[e] = a >= Epsilon ? (gradT[v][e] / a) - (dot / (a * a)) : gradT[v][e] / Epsilon;
+                    gradA[e] = a >= epsilon ? (gradT[v][e] / a) - (dot / (a * a)) : gradT[v][e] / epsilon;
                 }
             }
 
@@ -89,7 +90,7 @@ public static class SelfClassifierReference
                 for (int row = 0; row < n; row++)
                 {
                     int e = (row * c) + y;
-                    gradR[e] = r >= Epsilon ? (gradP[v][e] / r) - (dot / (r * r)) : gradP[v][e] / Epsilon;
+                    gradR[e] = r >= epsilon ? (gradP[v][e] / r) - (dot / (r * r)) : gradP[v][e] / epsilon;
                 }
             }
 
@@ -130,7 +131,7 @@ public static class SelfClassifierReference
     /// <summary>The normalisers a_n = Σ_y A_ny and r_y = Σ_n R_ny of one view, to place a test in a max(·, ε) branch.</summary>
     public static (double[] RowSumA, double[] ColumnSumR) Normalisers(double[] s, int view, int n, int c, double tauRow, double tauCol)
     {
-        var st = Forward(s, view, n, c, tauRow, tauCol);
+        var st = Forward(s, view, n, c, tauRow, tauCol, DefaultEpsilon);
         return (st.RowSumA, st.ColumnSumR);
     }
 
@@ -149,7 +150,7 @@ public static class SelfClassifierReference
         }
     }
 
-    private static Stage Forward(double[] s, int v, int n, int c, double tauRow, double tauCol)
+    private static Stage Forward(double[] s, int v, int n, int c, double tauRow, double tauCol, double epsilon)
     {
         var st = new Stage(n, c);
         int o = v * n * c;
@@ -197,7 +198,7 @@ public static class SelfClassifierReference
             st.RowSumA[row] = rowA;
             for (int y = 0; y < c; y++)
             {
-                st.T[(row * c) + y] = st.A[(row * c) + y] / Math.Max(rowA, Epsilon);
+                st.T[(row * c) + y] = st.A[(row * c) + y] / Math.Max(rowA, epsilon);
             }
         }
 
@@ -212,7 +213,7 @@ public static class SelfClassifierReference
             st.ColumnSumR[y] = r;
             for (int row = 0; row < n; row++)
             {
-                st.P[(row * c) + y] = st.R[(row * c) + y] / Math.Max(r, Epsilon);
+                st.P[(row * c) + y] = st.R[(row * c) + y] / Math.Max(r, epsilon);
             }
         }
 

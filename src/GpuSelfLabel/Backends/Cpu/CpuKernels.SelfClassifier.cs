@@ -314,13 +314,13 @@ internal sealed partial class CpuKernels
                     int i = (v * classes) + y;
                     int p = (v * Stride) + y;
                     negShiftA[p] = -((columnMax[i] * InverseTauCol) + columnLogSum[i]);
-                    PredictionScale[p] = scale / Math.Max(sumR[i], SelfClassifierWorkspace.Epsilon);
+                    PredictionScale[p] = scale / Math.Max(sumR[i], workspace.Epsilon);
                     if (gradientPass)
                     {
                         NegatedColumnH[p] = -columnH[i];
 
                         // Where max(r, ε) picks ε no gradient flows through r.
-                        ColumnKOverScale[p] = sumR[i] >= SelfClassifierWorkspace.Epsilon ? -columnK[i] / scale : 0;
+                        ColumnKOverScale[p] = sumR[i] >= workspace.Epsilon ? -columnK[i] / scale : 0;
                     }
                 }
             }
@@ -376,15 +376,16 @@ internal sealed partial class CpuKernels
                     InverseTauRow,
                     rowShift[r],
                     PredictionScale.AsSpan(o, Stride),
+                    workspace.Epsilon,
                     row.A.AsSpan(o, Stride),
                     row.Q.AsSpan(o, Stride),
                     row.Ratio.AsSpan(o, Stride),
                     row.R.Length == 0 ? [] : row.R.AsSpan(o, Stride));
 
                 // T = A / max(a, ε); A underflows (to 0) only below e^-708, where T is 0 to float64 as well.
-                bool clamped = a < SelfClassifierWorkspace.Epsilon;
+                bool clamped = a < workspace.Epsilon;
                 row.Clamped[v] = clamped;
-                row.InverseNormaliser[v] = 1.0 / (clamped ? SelfClassifierWorkspace.Epsilon : a);
+                row.InverseNormaliser[v] = 1.0 / (clamped ? workspace.Epsilon : a);
             }
         }
 

@@ -89,6 +89,7 @@ internal static class SelfClassifierRowLoops<TLanes, TVector>
         double inverseTauRow,
         double shiftR,
         ReadOnlySpan<double> predictionScale,
+        double epsilon,
         Span<double> a,
         Span<double> q,
         Span<double> ratio,
@@ -106,6 +107,7 @@ internal static class SelfClassifierRowLoops<TLanes, TVector>
         var kc = TLanes.Create(inverseTauCol);
         var kr = TLanes.Create(inverseTauRow);
         var nsr = TLanes.Create(-shiftR);
+        var eps = TLanes.Create(epsilon);
         var sum = TLanes.Create(0);
         int k = start;
         for (; k <= s.Length - (2 * TLanes.Count); k += 2 * TLanes.Count)
@@ -113,8 +115,8 @@ internal static class SelfClassifierRowLoops<TLanes, TVector>
             var (s0, s1) = TLanes.LoadWidened(ref sr, (nuint)k);
             nuint o0 = (nuint)k;
             nuint o1 = (nuint)(k + TLanes.Count);
-            var (a0, r0, q0, t0) = SampleLanes(s0, kc, TLanes.Load(ref nar, o0), kr, nsr, TLanes.Load(ref psr, o0));
-            var (a1, r1, q1, t1) = SampleLanes(s1, kc, TLanes.Load(ref nar, o1), kr, nsr, TLanes.Load(ref psr, o1));
+            var (a0, r0, q0, t0) = SampleLanes(s0, kc, TLanes.Load(ref nar, o0), kr, nsr, TLanes.Load(ref psr, o0), eps);
+            var (a1, r1, q1, t1) = SampleLanes(s1, kc, TLanes.Load(ref nar, o1), kr, nsr, TLanes.Load(ref psr, o1), eps);
             TLanes.Store(a0, ref ar, o0);
             TLanes.Store(a1, ref ar, o1);
             TLanes.Store(q0, ref qr, o0);
@@ -147,6 +149,7 @@ internal static class SelfClassifierRowLoops<TLanes, TVector>
         double inverseTauRow,
         double shiftR,
         ReadOnlySpan<double> predictionScale,
+        double epsilon,
         Span<double> a,
         Span<double> q,
         Span<double> ratio,
@@ -157,9 +160,10 @@ internal static class SelfClassifierRowLoops<TLanes, TVector>
         var kc = TLanes.Create(inverseTauCol);
         var kr = TLanes.Create(inverseTauRow);
         var nsr = TLanes.Create(-shiftR);
+        var eps = TLanes.Create(epsilon);
         for (int k = start; k < s.Length; k++)
         {
-            var (av, rv, qv, tv) = SampleLanes(TLanes.Create(s[k]), kc, TLanes.Create(negShiftA[k]), kr, nsr, TLanes.Create(predictionScale[k]));
+            var (av, rv, qv, tv) = SampleLanes(TLanes.Create(s[k]), kc, TLanes.Create(negShiftA[k]), kr, nsr, TLanes.Create(predictionScale[k]), eps);
             a[k] = TLanes.Element(av, 0);
             q[k] = TLanes.Element(qv, 0);
             ratio[k] = TLanes.Element(tv, 0);
@@ -177,12 +181,12 @@ internal static class SelfClassifierRowLoops<TLanes, TVector>
     /// <summary>A, R, Q and ratio of <see cref="SampleView"/> for one vector of logits.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static (TVector A, TVector R, TVector Q, TVector Ratio) SampleLanes(
-        TVector s, TVector inverseTauCol, TVector negShiftA, TVector inverseTauRow, TVector negShiftR, TVector predictionScale)
+        TVector s, TVector inverseTauCol, TVector negShiftA, TVector inverseTauRow, TVector negShiftR, TVector predictionScale, TVector epsilon)
     {
         var a = DoubleExp.Exp<TLanes, TVector>(TLanes.FusedMultiplyAdd(s, inverseTauCol, negShiftA));
         var r = DoubleExp.Exp<TLanes, TVector>(TLanes.FusedMultiplyAdd(s, inverseTauRow, negShiftR));
         var scaled = TLanes.Multiply(r, predictionScale);
-        var shifted = TLanes.Add(scaled, TLanes.Create(SelfClassifierWorkspace.Epsilon));
+        var shifted = TLanes.Add(scaled, epsilon);
         return (a, r, DoubleLog.Log<TLanes, TVector>(shifted), TLanes.Divide(scaled, shifted));
     }
 

@@ -119,15 +119,16 @@ internal static class SelfClassifierRowMath
         double inverseTauRow,
         double shiftR,
         ReadOnlySpan<double> predictionScale,
+        double epsilon,
         Span<double> a,
         Span<double> q,
         Span<double> ratio,
         Span<double> r)
     {
         int k = 0;
-        double total = Wide ? WideLoops.SampleView(s, inverseTauCol, negShiftA, inverseTauRow, shiftR, predictionScale, a, q, ratio, r, ref k) : 0;
-        total += NarrowLoops.SampleView(s, inverseTauCol, negShiftA, inverseTauRow, shiftR, predictionScale, a, q, ratio, r, ref k);
-        return NarrowLoops.SampleViewElements(s, inverseTauCol, negShiftA, inverseTauRow, shiftR, predictionScale, a, q, ratio, r, k, total);
+        double total = Wide ? WideLoops.SampleView(s, inverseTauCol, negShiftA, inverseTauRow, shiftR, predictionScale, epsilon, a, q, ratio, r, ref k) : 0;
+        total += NarrowLoops.SampleView(s, inverseTauCol, negShiftA, inverseTauRow, shiftR, predictionScale, epsilon, a, q, ratio, r, ref k);
+        return NarrowLoops.SampleViewElements(s, inverseTauCol, negShiftA, inverseTauRow, shiftR, predictionScale, epsilon, a, q, ratio, r, k, total);
     }
 
     /// <summary>

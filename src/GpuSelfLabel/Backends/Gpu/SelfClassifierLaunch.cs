@@ -47,7 +47,7 @@ internal static class SelfClassifierLaunch
             .Buffer(workspace.ColumnLogSum).Buffer(workspace.ColumnSumR)
             .Index(workspace.Views).Index(workspace.Samples).Index(workspace.Classes).Index(workspace.GlobalViews)
             .Double(1.0 / workspace.TauRow).Double(1.0 / workspace.TauCol)
-            .Double((double)workspace.Samples / workspace.Classes).Double(Weight(workspace));
+            .Double((double)workspace.Samples / workspace.Classes).Double(Weight(workspace)).Double(workspace.Epsilon);
 
     /// <summary>The loss from the per-group partials of self_classifier_sample_rows, summed in group order.</summary>
     public static double Loss(ReadOnlySpan<double> partials, SelfClassifierWorkspace workspace)

@@ -10,6 +10,8 @@ namespace GpuSelfLabel.Backends;
 /// </summary>
 public abstract class Backend : IDisposable
 {
+    private long deviceAllocations;
+
     /// <summary>The CPU backend: plain C#, SIMD and all cores, nothing to install.</summary>
     public static Backend Cpu => CpuBackend.Instance;
 
@@ -35,6 +37,24 @@ public abstract class Backend : IDisposable
     /// Sinkhorn planner reserves for those partials (K per block).
     /// </summary>
     internal abstract int MaxReductionBlocks { get; }
+
+    /// <summary>
+    /// Float64 elements of the scratch a row-reduction pass (SeLa, SwAV, column log-sum-exp) needs for K
+    /// columns: two blocks of partials per column and one error per block, each part starting on a
+    /// 4 KiB boundary (OpenCL sub-buffers need their device's base alignment). Solvers allocate it
+    /// once per call and hand it to every pass; a host backend keeps its partials in managed memory
+    /// and needs one element.
+    /// </summary>
+    internal virtual long ReductionScratchElements(long columns) => (2L * (ScratchAlignment + (MaxReductionBlocks * columns))) + MaxReductionBlocks;
+
+    /// <summary>Float64 elements (4 KiB) on whose multiples the parts of a reduction scratch start.</summary>
+    internal const long ScratchAlignment = 512;
+
+    /// <summary>Device buffers this backend has allocated so far (tests: no allocation inside an iteration loop).</summary>
+    internal long DeviceAllocations => Interlocked.Read(ref deviceAllocations);
+
+    /// <summary>Counts one device allocation; every backend's <see cref="AllocateBuffer"/> calls it.</summary>
+    protected internal void CountAllocation() => Interlocked.Increment(ref deviceAllocations);
 
     /// <summary>Whether <see cref="OpenDeviceGemm"/> gives a matrix product that runs on this backend's device (CUDA with cuBLAS).</summary>
     internal virtual bool HasDeviceGemm => false;

@@ -17,6 +17,10 @@ namespace GpuSelfLabel.Backends;
 /// order, never atomics whose order depends on scheduling.
 /// </para>
 /// </summary>
+// Passes that reduce over rows take `scratch`: a float64 tensor of at least
+// Backend.ReductionScratchElements(K) elements that the caller (a solver, once per call) allocates, reuses
+// across iterations and chunks, and frees; launchers never allocate device memory (CUB's habit). The CPU
+// backend's passes keep their partials in managed memory and ignore it.
 internal partial interface IBackendKernels
 {
     /// <summary>
@@ -31,7 +35,7 @@ internal partial interface IBackendKernels
     /// <paramref name="matrix"/>, or with <paramref name="accumulate"/> output_k = log(exp(output_k) +
     /// exp(that)). Reads matrix (rows×K float32) and rowShift (N float64); writes output (K float64).
     /// </summary>
-    void SinkhornColumnLogSumExp(Tensor matrix, long firstRow, double scale, Tensor rowShift, double offset, Tensor output, bool accumulate);
+    void SinkhornColumnLogSumExp(Tensor matrix, long firstRow, double scale, Tensor rowShift, double offset, Tensor output, bool accumulate, Tensor scratch);
 
     /// <summary>
     /// The fused SeLa iteration, one read of the logits. For each row i, with x_ik = λ·z_ik + logR_k:
@@ -43,7 +47,7 @@ internal partial interface IBackendKernels
     /// Reads logits (rows×K float32), logR (K float64); reads and writes rowState (N float64); writes
     /// columnSums (K float64).
     /// </summary>
-    double SinkhornSelaPass(Tensor logits, long firstRow, double lambda, Tensor logR, Tensor rowState, Tensor columnSums, bool accumulate, bool measureError);
+    double SinkhornSelaPass(Tensor logits, long firstRow, double lambda, Tensor logR, Tensor rowState, Tensor columnSums, bool accumulate, bool measureError, Tensor scratch);
 
     /// <summary>
     /// SeLa outputs from the last pass's logR and a (rowState): labels[firstRow + i] = the lowest k
@@ -92,7 +96,7 @@ internal partial interface IBackendKernels
     /// columnSums_k = Σ_i e_ik·rowWeights_i in float64, over fixed row blocks. Reads e (B×K float32) and
     /// rowWeights (B float64); writes columnSums (K float64).
     /// </summary>
-    void SwavColumnSums(Tensor e, Tensor rowWeights, Tensor columnSums);
+    void SwavColumnSums(Tensor e, Tensor rowWeights, Tensor columnSums, Tensor scratch);
 
     /// <summary>
     /// A row normalisation fused with the next column sums, one read of e: rowWeights_i = rowTarget /
@@ -100,7 +104,7 @@ internal partial interface IBackendKernels
     /// Σ_i e_ik·rowWeights_i with the new weights (float64, fixed row blocks). Reads e (B×K float32) and
     /// columnWeights (K float64); writes rowWeights (B float64) and columnSums (K float64).
     /// </summary>
-    void SwavRowStep(Tensor e, Tensor columnWeights, double rowTarget, Tensor rowWeights, Tensor? columnSums);
+    void SwavRowStep(Tensor e, Tensor columnWeights, double rowTarget, Tensor rowWeights, Tensor? columnSums, Tensor scratch);
 
     /// <summary>
     /// The last row normalisation and the final scaling in one read of e: u_i = rowTarget /

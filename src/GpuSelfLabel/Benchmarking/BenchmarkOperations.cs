@@ -136,6 +136,7 @@ public static class BenchmarkOperations
         var logR = own(HostVectors.Allocate(backend, k));
         var rowState = own(HostVectors.Allocate(backend, size.Rows));
         var columnSums = own(HostVectors.Allocate(backend, k));
+        var scratch = own(backend.Allocate(DType.Float64, backend.ReductionScratchElements(k)));
         HostVectors.Write(logR, new double[k]);
 
         // The first pass's state: a_i = λ·LSE_k z_ik, as the solver sets it.
@@ -150,7 +151,7 @@ public static class BenchmarkOperations
         HostVectors.Write(rowState, state);
         return () =>
         {
-            kernels.SinkhornSelaPass(logits, 0, SelaLambda, logR, rowState, columnSums, accumulate: false, measureError: false);
+            kernels.SinkhornSelaPass(logits, 0, SelaLambda, logR, rowState, columnSums, accumulate: false, measureError: false, scratch);
             BenchmarkClock.Wait(columnSums);
         };
     });

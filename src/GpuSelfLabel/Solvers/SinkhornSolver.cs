@@ -130,7 +130,7 @@ internal sealed class SinkhornSolver
             bool check = iteration % options.CheckEvery == 0;
             var clock = Stopwatch.StartNew();
             double measured = Pass(SinkhornPhase.Iteration, (chunk, first, firstChunk) =>
-                kernels.SinkhornSelaPass(chunk, first, lambda, s.LogRDevice, s.RowState, s.ColumnSums, accumulate: !firstChunk, measureError: check), report: false);
+                kernels.SinkhornSelaPass(chunk, first, lambda, s.LogRDevice, s.RowState, s.ColumnSums, accumulate: !firstChunk, measureError: check, s.Scratch), report: false);
             if (check)
             {
                 error = measured;
@@ -189,7 +189,7 @@ internal sealed class SinkhornSolver
     {
         Pass(phase, (chunk, first, firstChunk) =>
         {
-            kernels.SinkhornColumnLogSumExp(chunk, first, options.Lambda, rowShift, logColumns - logRows, s.ColumnSums, accumulate: !firstChunk);
+            kernels.SinkhornColumnLogSumExp(chunk, first, options.Lambda, rowShift, logColumns - logRows, s.ColumnSums, accumulate: !firstChunk, s.Scratch);
             return 0;
         });
         HostVectors.Read(s.ColumnSums, s.LogR);
@@ -229,7 +229,7 @@ internal sealed class SinkhornSolver
     private void Report(SinkhornPhase phase, long rowsDone, double seconds, bool completed) =>
         progress?.Report(new SinkhornProgress(head, plan.Heads, phase, iteration, options.MaxIterations, error, rowsDone, plan.Rows, seconds, completed));
 
-    /// <summary>The per-head vectors, allocated once and reused by every head.</summary>
+    /// <summary>The per-head vectors and the passes' scratch, allocated once per solve and reused by every head.</summary>
     private sealed class HeadState : IDisposable
     {
         public HeadState(Backend backend, long rows, int columns)
@@ -238,6 +238,7 @@ internal sealed class SinkhornSolver
             ColumnSums = HostVectors.Allocate(backend, columns);
             RowLse = HostVectors.Allocate(backend, rows);
             RowState = HostVectors.Allocate(backend, rows);
+            Scratch = backend.Allocate(DType.Float64, backend.ReductionScratchElements(columns));
             LogR = new double[columns];
             Sums = new double[columns];
             RowValues = new double[rows];
@@ -251,6 +252,9 @@ internal sealed class SinkhornSolver
 
         public Tensor RowState { get; }
 
+        /// <summary>The passes' reduction partials: allocated once per solve, reused by every head, iteration and chunk.</summary>
+        public Tensor Scratch { get; }
+
         public double[] LogR { get; }
 
         public double[] Sums { get; }
@@ -263,6 +267,7 @@ internal sealed class SinkhornSolver
             ColumnSums.Dispose();
             RowLse.Dispose();
             RowState.Dispose();
+            Scratch.Dispose();
         }
     }
 }

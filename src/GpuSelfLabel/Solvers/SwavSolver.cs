@@ -79,6 +79,7 @@ internal static class SwavSolver
         long rows = codes.Rows;
         int k = checked((int)codes.Columns);
         using var columnWeights = HostVectors.Allocate(backend, k);
+        using var scratch = backend.Allocate(DType.Float64, backend.ReductionScratchElements(k));
         var columns = new double[k];
         var weights = new double[rows];
 
@@ -89,7 +90,7 @@ internal static class SwavSolver
         {
             Array.Fill(columns, 1);
             HostVectors.Write(columnWeights, columns);
-            kernels.SwavRowStep(codes, columnWeights, 1, rowWeights, null);
+            kernels.SwavRowStep(codes, columnWeights, 1, rowWeights, null, scratch);
             HostVectors.Read(rowWeights, weights);
             double total = 0;
             for (long i = 0; i < rows; i++)
@@ -116,7 +117,7 @@ internal static class SwavSolver
             }
 
             HostVectors.Write(rowWeights, weights);
-            kernels.SwavColumnSums(codes, rowWeights, columnSums);
+            kernels.SwavColumnSums(codes, rowWeights, columnSums, scratch);
         }
 
         for (int t = 0; t < iterations; t++)
@@ -130,7 +131,7 @@ internal static class SwavSolver
             HostVectors.Write(columnWeights, columns);
             if (t + 1 < iterations)
             {
-                kernels.SwavRowStep(codes, columnWeights, 1.0 / rows, rowWeights, columnSums);
+                kernels.SwavRowStep(codes, columnWeights, 1.0 / rows, rowWeights, columnSums, scratch);
             }
         }
 
@@ -148,6 +149,7 @@ internal static class SwavSolver
         double logRows = Math.Log(rows);
         using var rowShift = HostVectors.Allocate(backend, rows);
         using var columnShift = HostVectors.Allocate(backend, k);
+        using var scratch = backend.Allocate(DType.Float64, backend.ReductionScratchElements(k));
 
         // Q ← exp(S/ε) / Σ_all exp(S/ε): ρ_i = LSE over the whole matrix, γ = 0.
         kernels.SinkhornRowLogSumExp(scores, 0, scale, null, 0, rowShift);
@@ -171,7 +173,7 @@ internal static class SwavSolver
 
         for (int iteration = 0; iteration < iterations; iteration++)
         {
-            kernels.SinkhornColumnLogSumExp(scores, 0, scale, rowShift, Math.Log(k), columnShift, accumulate: false);
+            kernels.SinkhornColumnLogSumExp(scores, 0, scale, rowShift, Math.Log(k), columnShift, accumulate: false, scratch);
             if (iteration + 1 < iterations)
             {
                 kernels.SinkhornRowLogSumExp(scores, 0, scale, columnShift, logRows, rowShift);

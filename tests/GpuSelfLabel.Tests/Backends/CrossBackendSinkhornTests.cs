@@ -52,10 +52,11 @@ public abstract class CrossBackendSinkhornTestsBase : BackendTestBase
             using var shifted = Vector(b, new double[n + 2]);
             using var columns = Vector(b, Wave(k, 3));
             using var accumulated = Vector(b, Wave(k, 3));
+            using var scratch = b.Allocate(DType.Float64, b.ReductionScratchElements(k));
             b.Kernels.SinkhornRowLogSumExp(m, 2, 25, null, 0.5, plain);
             b.Kernels.SinkhornRowLogSumExp(m, 1, 1 / 0.05, shift, -1.5, shifted);
-            b.Kernels.SinkhornColumnLogSumExp(m, 2, 25, rows, -0.25, columns, accumulate: false);
-            b.Kernels.SinkhornColumnLogSumExp(m, 2, 25, rows, -0.25, accumulated, accumulate: true);
+            b.Kernels.SinkhornColumnLogSumExp(m, 2, 25, rows, -0.25, columns, accumulate: false, scratch);
+            b.Kernels.SinkhornColumnLogSumExp(m, 2, 25, rows, -0.25, accumulated, accumulate: true, scratch);
             return
             [
                 new("row lse", Read(plain)), new("shifted row lse", Read(shifted)),
@@ -181,6 +182,37 @@ public abstract class CrossBackendSinkhornTestsBase : BackendTestBase
         }
     }
 
+    /// <summary>
+    /// Caller-owned scratch: a SeLa solve or a SwAV step allocates its device memory once per call, so 40
+    /// iterations allocate exactly as often as 3 (no launcher allocates, and no free drains the stream
+    /// inside the loop). The error is measured every iteration and the log-domain SwAV path is taken too.
+    /// </summary>
+    [SkippableFact]
+    public void No_device_allocation_happens_inside_an_iteration_loop()
+    {
+        var z = TestData.Logits(300, 40, seed: 12);
+        using var logits = Upload(z, 300, 40);
+        long SelaAllocations(int iterations)
+        {
+            long before = Backend.DeviceAllocations;
+            using var result = Sinkhorn.SeLa(logits, new SinkhornOptions(Tolerance: 0, CheckEvery: 1, MaxIterations: iterations, ComputeCodes: true));
+            return Backend.DeviceAllocations - before;
+        }
+
+        long SwavAllocations(SwavOptions options)
+        {
+            long before = Backend.DeviceAllocations;
+            using var codes = Sinkhorn.Swav(logits, options);
+            return Backend.DeviceAllocations - before;
+        }
+
+        SelaAllocations(1);
+        Assert.Equal(SelaAllocations(3), SelaAllocations(40));
+        Assert.Equal(SwavAllocations(new SwavOptions(0.05, 1)), SwavAllocations(new SwavOptions(0.05, 20)));
+        Assert.Equal(SwavAllocations(new SwavOptions(1e-3, 1)), SwavAllocations(new SwavOptions(1e-3, 20)));
+        Assert.True(Backend.DeviceAllocations > 0, "the backend counts its allocations");
+    }
+
     [SkippableFact]
     public void Results_are_bitwise_reproducible()
     {
@@ -217,11 +249,12 @@ public abstract class CrossBackendSinkhornTestsBase : BackendTestBase
             Write(rowLse, lse);
             using var state = Vector(b, lse);
             using var sums = Vector(b, new double[k]);
-            measured[0] = b.Kernels.SinkhornSelaPass(m, 1, 25, r, state, sums, accumulate: false, measureError: true);
+            using var scratch = b.Allocate(DType.Float64, b.ReductionScratchElements(k));
+            measured[0] = b.Kernels.SinkhornSelaPass(m, 1, 25, r, state, sums, accumulate: false, measureError: true, scratch);
             var firstState = Read(state);
             var firstSums = Read(sums);
-            measured[1] = b.Kernels.SinkhornSelaPass(m, 1, 25, r, state, sums, accumulate: true, measureError: true);
-            Assert.Equal(0, b.Kernels.SinkhornSelaPass(m, 1, 25, r, state, sums, accumulate: true, measureError: false));
+            measured[1] = b.Kernels.SinkhornSelaPass(m, 1, 25, r, state, sums, accumulate: true, measureError: true, scratch);
+            Assert.Equal(0, b.Kernels.SinkhornSelaPass(m, 1, 25, r, state, sums, accumulate: true, measureError: false, scratch));
 
             using var logC = b.Allocate(DType.Float32, n + 1);
             using var labels = b.Allocate(DType.Int64, n + 1);

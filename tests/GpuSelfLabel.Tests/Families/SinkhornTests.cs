@@ -181,11 +181,12 @@ public abstract class SinkhornTestsBase : BackendTestBase
         using var logR = backend.Allocate(DType.Float64, k);
         using var sums = backend.Allocate(DType.Float64, k);
         using var lse = backend.Allocate(DType.Float64, k);
+        using var scratch = backend.Allocate(DType.Float64, backend.ReductionScratchElements(k));
         var r = Enumerable.Range(0, k).Select(j => Math.Sin(j) * 30).ToArray();
         Write(logR, r);
         Write(state, new double[n]);
-        kernels.SinkhornSelaPass(logits, 0, 25, logR, state, sums, accumulate: false, measureError: false);
-        kernels.SinkhornColumnLogSumExp(logits, 0, 25, state, 0, lse, accumulate: false);
+        kernels.SinkhornSelaPass(logits, 0, 25, logR, state, sums, accumulate: false, measureError: false, scratch);
+        kernels.SinkhornColumnLogSumExp(logits, 0, 25, state, 0, lse, accumulate: false, scratch);
         var fused = Read(sums).Select((s, j) => r[j] - Math.Log(s)).ToArray();
         var direct = Read(lse).Select(v => -v).ToArray();
         AssertClose(direct, fused);
@@ -205,15 +206,16 @@ public abstract class SinkhornTestsBase : BackendTestBase
         using var rowParts = backend.Allocate(DType.Float64, n);
         using var colWhole = backend.Allocate(DType.Float64, k);
         using var colParts = backend.Allocate(DType.Float64, k);
+        using var scratch = backend.Allocate(DType.Float64, backend.ReductionScratchElements(k));
 
         kernels.SinkhornRowLogSumExp(logits, 0, 25, null, 1.5, rowWhole);
         kernels.SinkhornRowLogSumExp(top, 0, 25, null, 1.5, rowParts);
         kernels.SinkhornRowLogSumExp(bottom, split, 25, null, 1.5, rowParts);
         AssertClose(Read(rowWhole), Read(rowParts));
 
-        kernels.SinkhornColumnLogSumExp(logits, 0, 25, rowWhole, -0.5, colWhole, accumulate: false);
-        kernels.SinkhornColumnLogSumExp(top, 0, 25, rowWhole, -0.5, colParts, accumulate: false);
-        kernels.SinkhornColumnLogSumExp(bottom, split, 25, rowWhole, -0.5, colParts, accumulate: true);
+        kernels.SinkhornColumnLogSumExp(logits, 0, 25, rowWhole, -0.5, colWhole, accumulate: false, scratch);
+        kernels.SinkhornColumnLogSumExp(top, 0, 25, rowWhole, -0.5, colParts, accumulate: false, scratch);
+        kernels.SinkhornColumnLogSumExp(bottom, split, 25, rowWhole, -0.5, colParts, accumulate: true, scratch);
         AssertClose(Read(colWhole), Read(colParts));
 
         using var logR = backend.Allocate(DType.Float64, k);
@@ -222,9 +224,9 @@ public abstract class SinkhornTestsBase : BackendTestBase
         using var stateParts = backend.Allocate(DType.Float64, n);
         Write(stateWhole, Read(rowWhole));
         Write(stateParts, Read(rowWhole));
-        double errWhole = kernels.SinkhornSelaPass(logits, 0, 25, logR, stateWhole, colWhole, accumulate: false, measureError: true);
-        double errParts = kernels.SinkhornSelaPass(top, 0, 25, logR, stateParts, colParts, accumulate: false, measureError: true)
-            + kernels.SinkhornSelaPass(bottom, split, 25, logR, stateParts, colParts, accumulate: true, measureError: true);
+        double errWhole = kernels.SinkhornSelaPass(logits, 0, 25, logR, stateWhole, colWhole, accumulate: false, measureError: true, scratch);
+        double errParts = kernels.SinkhornSelaPass(top, 0, 25, logR, stateParts, colParts, accumulate: false, measureError: true, scratch)
+            + kernels.SinkhornSelaPass(bottom, split, 25, logR, stateParts, colParts, accumulate: true, measureError: true, scratch);
         AssertClose(Read(stateWhole), Read(stateParts));
         AssertClose(Read(colWhole), Read(colParts));
         AssertClose([errWhole], [errParts]);

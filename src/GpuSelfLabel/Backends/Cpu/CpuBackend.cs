@@ -19,6 +19,8 @@ internal sealed class CpuBackend : Backend
 
     internal override bool HostAddressable => true;
 
+    internal override long ReductionScratchElements(long columns) => 1;
+
     internal override int MaxReductionBlocks => SinkhornRowMath.MaxReductionBlocks;
 
     internal override IBackendKernels Kernels { get; } = new CpuKernels();

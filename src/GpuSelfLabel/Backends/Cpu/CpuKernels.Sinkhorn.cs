@@ -38,7 +38,7 @@ internal sealed partial class CpuKernels
         });
     }
 
-    public void SinkhornColumnLogSumExp(Tensor matrix, long firstRow, double scale, Tensor rowShift, double offset, Tensor output, bool accumulate)
+    public void SinkhornColumnLogSumExp(Tensor matrix, long firstRow, double scale, Tensor rowShift, double offset, Tensor output, bool accumulate, Tensor scratch)
     {
         int k = checked((int)matrix.Columns);
         long rows = matrix.Rows;
@@ -118,7 +118,7 @@ internal sealed partial class CpuKernels
         }
     }
 
-    public double SinkhornSelaPass(Tensor logits, long firstRow, double lambda, Tensor logR, Tensor rowState, Tensor columnSums, bool accumulate, bool measureError)
+    public double SinkhornSelaPass(Tensor logits, long firstRow, double lambda, Tensor logR, Tensor rowState, Tensor columnSums, bool accumulate, bool measureError, Tensor scratch)
     {
         int k = checked((int)logits.Columns);
         long rows = logits.Rows;
@@ -314,10 +314,10 @@ internal sealed partial class CpuKernels
         }
     }
 
-    public void SwavColumnSums(Tensor e, Tensor rowWeights, Tensor columnSums) =>
+    public void SwavColumnSums(Tensor e, Tensor rowWeights, Tensor columnSums, Tensor scratch) =>
         RowWeightedColumnSums(e, columnSums, (row, i) => Doubles(rowWeights)[checked((int)i)]);
 
-    public void SwavRowStep(Tensor e, Tensor columnWeights, double rowTarget, Tensor rowWeights, Tensor? columnSums)
+    public void SwavRowStep(Tensor e, Tensor columnWeights, double rowTarget, Tensor rowWeights, Tensor? columnSums, Tensor scratch)
     {
         if (columnSums is not null)
         {

@@ -164,6 +164,7 @@ public sealed class CudaBackend : Backend
     /// <inheritdoc/>
     protected internal override DeviceBuffer AllocateBuffer(long bytes)
     {
+        CountAllocation();
         MakeCurrent();
         return CudaBuffer.Allocate(this, context, bytes);
     }

@@ -7,11 +7,11 @@ internal abstract partial class GpuKernels
     void IBackendKernels.SinkhornRowLogSumExp(Tensor matrix, long firstRow, double scale, Tensor? columnShift, double offset, Tensor output) =>
         LaunchSinkhornRowLogSumExp(matrix, firstRow, scale, columnShift, offset, output);
 
-    void IBackendKernels.SinkhornColumnLogSumExp(Tensor matrix, long firstRow, double scale, Tensor rowShift, double offset, Tensor output, bool accumulate) =>
-        LaunchSinkhornColumnLogSumExp(matrix, firstRow, scale, rowShift, offset, output, accumulate);
+    void IBackendKernels.SinkhornColumnLogSumExp(Tensor matrix, long firstRow, double scale, Tensor rowShift, double offset, Tensor output, bool accumulate, Tensor scratch) =>
+        LaunchSinkhornColumnLogSumExp(matrix, firstRow, scale, rowShift, offset, output, accumulate, scratch);
 
-    double IBackendKernels.SinkhornSelaPass(Tensor logits, long firstRow, double lambda, Tensor logR, Tensor rowState, Tensor columnSums, bool accumulate, bool measureError) =>
-        LaunchSinkhornSelaPass(logits, firstRow, lambda, logR, rowState, columnSums, accumulate, measureError);
+    double IBackendKernels.SinkhornSelaPass(Tensor logits, long firstRow, double lambda, Tensor logR, Tensor rowState, Tensor columnSums, bool accumulate, bool measureError, Tensor scratch) =>
+        LaunchSinkhornSelaPass(logits, firstRow, lambda, logR, rowState, columnSums, accumulate, measureError, scratch);
 
     void IBackendKernels.SinkhornSelaFinalize(Tensor logits, long firstRow, double lambda, Tensor logR, Tensor rowLse, Tensor rowState, double logRows, Tensor logC, Tensor labels, Tensor? codes) =>
         LaunchSinkhornSelaFinalize(logits, firstRow, lambda, logR, rowLse, rowState, logRows, logC, labels, codes);
@@ -40,22 +40,22 @@ internal abstract partial class GpuKernels
         return false;
     }
 
-    void IBackendKernels.SwavColumnSums(Tensor e, Tensor rowWeights, Tensor columnSums)
+    void IBackendKernels.SwavColumnSums(Tensor e, Tensor rowWeights, Tensor columnSums, Tensor scratch)
     {
         var partial = Kernel(KernelFile, "swav_column_sums_partial");
         long cols = e.Columns;
         var (groups, rowsPerGroup) = ReductionGroups(e.Rows, overrides.MaxGroups);
-        using var partials = Device.Allocate(DType.Float64, groups * cols);
+        var partials = Part(scratch, 0, groups * cols);
         Launch(partial, groups, RowGroupSize(partial, cols), SwavColumnSumsPartial(e, rowsPerGroup, rowWeights, partials));
         ReduceColumnSums(partials, groups, cols, columnSums);
     }
 
-    void IBackendKernels.SwavRowStep(Tensor e, Tensor columnWeights, double rowTarget, Tensor rowWeights, Tensor? columnSums)
+    void IBackendKernels.SwavRowStep(Tensor e, Tensor columnWeights, double rowTarget, Tensor rowWeights, Tensor? columnSums, Tensor scratch)
     {
         var step = Kernel(KernelFile, "swav_row_step");
         long cols = e.Columns;
         var (groups, rowsPerGroup) = ReductionGroups(e.Rows, overrides.MaxGroups);
-        using var partials = Device.Allocate(DType.Float64, columnSums is null ? 1 : groups * cols);
+        var partials = Part(scratch, 0, columnSums is null ? 1 : groups * cols);
         Launch(step, groups, RowGroupSize(step, cols), SwavRowStep(e, rowsPerGroup, columnWeights, rowTarget, rowWeights, partials, columnSums is not null));
         if (columnSums is not null)
         {
@@ -90,14 +90,14 @@ internal abstract partial class GpuKernels
             RowLogSumExp(matrix, firstRow, scale, columnShift, offset, output));
     }
 
-    private void LaunchSinkhornColumnLogSumExp(Tensor matrix, long firstRow, double scale, Tensor rowShift, double offset, Tensor output, bool accumulate)
+    private void LaunchSinkhornColumnLogSumExp(Tensor matrix, long firstRow, double scale, Tensor rowShift, double offset, Tensor output, bool accumulate, Tensor scratch)
     {
         var partial = Kernel(KernelFile, "sinkhorn_column_lse_partial");
         var reduce = Kernel(KernelFile, "sinkhorn_column_lse_reduce");
         long cols = matrix.Columns;
         var (groups, rowsPerGroup) = ReductionGroups(matrix.Rows, overrides.MaxGroups);
-        using var maxima = Device.Allocate(DType.Float64, groups * cols);
-        using var sums = Device.Allocate(DType.Float64, groups * cols);
+        var maxima = Part(scratch, 0, groups * cols);
+        var sums = Part(scratch, Aligned(groups * cols), groups * cols);
         Launch(partial, groups, RowGroupSize(partial, cols),
             ColumnLogSumExpPartial(matrix, firstRow, rowsPerGroup, scale, rowShift, maxima, sums));
         int reduceSize = RowGroupSize(reduce, LaunchShape.MaxLocalSize);
@@ -105,14 +105,14 @@ internal abstract partial class GpuKernels
             ColumnLogSumExpReduce(maxima, sums, groups, cols, offset, output, accumulate));
     }
 
-    private double LaunchSinkhornSelaPass(Tensor logits, long firstRow, double lambda, Tensor logR, Tensor rowState, Tensor columnSums, bool accumulate, bool measureError)
+    private double LaunchSinkhornSelaPass(Tensor logits, long firstRow, double lambda, Tensor logR, Tensor rowState, Tensor columnSums, bool accumulate, bool measureError, Tensor scratch)
     {
         var pass = Kernel(KernelFile, "sinkhorn_sela_pass");
         var reduce = Kernel(KernelFile, "sinkhorn_column_sum_reduce");
         long cols = logits.Columns;
         var (groups, rowsPerGroup) = ReductionGroups(logits.Rows, overrides.MaxGroups);
-        using var partials = Device.Allocate(DType.Float64, groups * cols);
-        using var errors = Device.Allocate(DType.Float64, groups);
+        var partials = Part(scratch, 0, groups * cols);
+        var errors = Part(scratch, Aligned(Aligned(groups * cols) + (groups * cols)), groups);
         Launch(pass, groups, RowGroupSize(pass, cols),
             SelaPass(logits, firstRow, rowsPerGroup, lambda, logR, rowState, partials, errors, measureError));
         int reduceSize = RowGroupSize(reduce, LaunchShape.MaxLocalSize);
@@ -134,4 +134,22 @@ internal abstract partial class GpuKernels
         Launch(kernel, RowGroups(matrix.Rows), RowGroupSize(kernel, matrix.Columns),
             ExpShifted(matrix, scale, columnShift, rowShift, offset, output));
     }
+
+    /// <summary>
+    /// Elements [<paramref name="first"/>, first + count) of the caller's float64 scratch as a view (no
+    /// allocation). The row reductions use at most MaxReductionGroups groups, so
+    /// Backend.ReductionScratchElements(K) covers two group×K blocks and the per-group errors.
+    /// </summary>
+    private Tensor Part(Tensor scratch, long first, long count)
+    {
+        if (scratch.DType != DType.Float64 || first + count > scratch.Length)
+        {
+            throw new InvalidOperationException($"scratch of {scratch.Length} {scratch.DType} elements cannot hold elements [{first}, {first + count}) as float64");
+        }
+
+        return new Tensor(Device, scratch.Buffer, DType.Float64, [count], scratch.ByteOffset + (first * sizeof(double)), ownsBuffer: false);
+    }
+
+    /// <summary><paramref name="elements"/> rounded up to a multiple of <see cref="Backend.ScratchAlignment"/>.</summary>
+    private static long Aligned(long elements) => (elements + Backend.ScratchAlignment - 1) / Backend.ScratchAlignment * Backend.ScratchAlignment;
 }

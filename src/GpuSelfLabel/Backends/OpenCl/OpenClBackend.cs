@@ -92,7 +92,11 @@ public sealed class OpenClBackend : Backend
     public void Synchronize() => OpenClApi.Check(OpenClApi.clFinish(Queue), "clFinish");
 
     /// <inheritdoc/>
-    protected internal override DeviceBuffer AllocateBuffer(long bytes) => OpenClBuffer.Allocate(context, bytes);
+    protected internal override DeviceBuffer AllocateBuffer(long bytes)
+    {
+        CountAllocation();
+        return OpenClBuffer.Allocate(context, bytes);
+    }
 
     /// <summary>
     /// Wraps a cl_mem the caller created in <see cref="Context"/>. OpenCL cannot tell a garbage handle

@@ -28,6 +28,7 @@ export PYTHONDONTWRITEBYTECODE=1
 cd "$root"
 dotnet publish src/GpuSelfLabel.Cli -c Release --nologo -v quiet -o "$work/gsl-publish"
 gsl="$work/gsl-publish/gsl"
+commit="$(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src || echo ' (with uncommitted changes)')"
 
 inputs="$work/inputs-${rows}x${classes}"
 if [ ! -f "$inputs/y.npy" ]; then
@@ -131,7 +132,7 @@ mkdir -p "$(dirname "$report")"
     echo
     echo "- gsl: \`gsl op collision-ce --logits z.npy --targets y.npy --backend cpu --out DIR\` and"
     echo "  \`gsl op sinkhorn --logits z.npy --tol 0 --max-iters $iters --backend cpu --out DIR\`,"
-    echo "  \`dotnet publish -c Release\` of commit $(git rev-parse --short HEAD)$(git diff --quiet HEAD -- src || echo ' (with uncommitted changes)'), .NET $(dotnet --version), DOTNET_PROCESSOR_COUNT=$threads"
+    echo "  \`dotnet publish -c Release\` of commit $commit, .NET $(dotnet --version), DOTNET_PROCESSOR_COUNT=$threads"
     echo "- PyTorch: \`bench/pytorch/whole_process.py\` (np.load, autograd / the ops.md §5 loop, np.save), torch $("$python" -c 'import torch; print(torch.__version__)'), torch.set_num_threads($threads)"
     echo "- Machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo) RAM, $(uname -sr)"
     echo "- Load average (1, 5, 15 min): $load_before before, $load_after after (the machine is shared)"

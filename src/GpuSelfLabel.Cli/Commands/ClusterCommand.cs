@@ -16,7 +16,7 @@ namespace GpuSelfLabel.Cli.Commands;
 /// </summary>
 internal static class ClusterCommand
 {
-    private static readonly ClusteringOptions Defaults = new(K: 2);
+    private static readonly ClusteringOptions Defaults = new() { K = 2 };
 
     public static Command Create()
     {
@@ -81,30 +81,32 @@ internal static class ClusterCommand
             var device = BackendChoice.Open(parse.GetValue(backend)!);
             var input = ClusterInput.Load(parse.GetValue(features), parse.GetValue(dataset), parse.GetValue(split)!, parse.GetValue(datasetDir), parse.GetValue(labels));
             int clusters = parse.GetValue(k) ?? DefaultK(input);
-            var options = new ClusteringOptions(
-                clusters,
-                methodName == ClusterMethods.KMeans ? ClusteringMethod.CceEm : ClusterMethods.Parse(methodName),
-                parse.GetValue(epochs),
-                parse.GetValue(batch),
-                parse.GetValue(lr),
-                Choice(parse.GetValue(optimizer)!, "optimizer", ("sgd", OptimizerKind.Sgd), ("adam", OptimizerKind.Adam)),
-                parse.GetValue(momentum),
-                parse.GetValue(weightDecay),
-                Choice(parse.GetValue(schedule)!, "schedule", ("cosine", ScheduleKind.Cosine), ("step", ScheduleKind.Step), ("constant", ScheduleKind.Constant)),
-                parse.GetValue(hidden),
-                parse.GetValue(lambda),
-                parse.GetValue(epsilon),
-                Choice(parse.GetValue(init)!, "init", ("kmeans++", HeadInit.KMeansPlusPlus), ("kmeans", HeadInit.KMeans), ("random", HeadInit.Random)),
-                parse.GetValue(initTemperature),
-                parse.GetValue(initRestarts),
-                parse.GetValue(standardize),
-                parse.GetValue(normalize),
-                parse.GetValue(emIterations),
-                parse.GetValue(noise),
-                parse.GetValue(dropout),
-                parse.GetValue(restarts),
-                parse.GetValue(seed),
-                gemm);
+            var options = new ClusteringOptions
+            {
+                K = clusters,
+                Method = methodName == ClusterMethods.KMeans ? ClusteringMethod.CceEm : ClusterMethods.Parse(methodName),
+                Epochs = parse.GetValue(epochs),
+                BatchSize = parse.GetValue(batch),
+                LearningRate = parse.GetValue(lr),
+                Optimizer = Choice(parse.GetValue(optimizer)!, "optimizer", ("sgd", OptimizerKind.Sgd), ("adam", OptimizerKind.Adam)),
+                Momentum = parse.GetValue(momentum),
+                WeightDecay = parse.GetValue(weightDecay),
+                Schedule = Choice(parse.GetValue(schedule)!, "schedule", ("cosine", ScheduleKind.Cosine), ("step", ScheduleKind.Step), ("constant", ScheduleKind.Constant)),
+                Hidden = parse.GetValue(hidden),
+                Lambda = parse.GetValue(lambda),
+                Epsilon = parse.GetValue(epsilon),
+                Init = Choice(parse.GetValue(init)!, "init", ("kmeans++", HeadInit.KMeansPlusPlus), ("kmeans", HeadInit.KMeans), ("random", HeadInit.Random)),
+                InitTemperature = parse.GetValue(initTemperature),
+                InitRestarts = parse.GetValue(initRestarts),
+                Standardize = parse.GetValue(standardize),
+                NormalizeRows = parse.GetValue(normalize),
+                EmIterations = parse.GetValue(emIterations),
+                NoiseStd = parse.GetValue(noise),
+                FeatureDropout = parse.GetValue(dropout),
+                Restarts = parse.GetValue(restarts),
+                Seed = parse.GetValue(seed),
+                Blas = gemm,
+            };
             var kmeansOptions = new KMeansOptions(clusters, parse.GetValue(kmeansRestarts), Seed: options.Seed, Blas: gemm);
 
             var main = Run(methodName, input, options, kmeansOptions, device, display);

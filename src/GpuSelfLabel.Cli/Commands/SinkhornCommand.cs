@@ -31,10 +31,7 @@ internal static class SinkhornCommand
         var heads = new Option<int>("--heads") { Description = "Synthetic problem: heads H", DefaultValueFactory = _ => 1 };
         var seed = new Option<int>("--seed") { Description = "Synthetic problem: seed (equal seeds, equal matrices)", DefaultValueFactory = _ => 0 };
         var dtype = new Option<string?>("--dtype") { Description = "Storage type of the scores: float32, float16 or bfloat16 (synthetic default float32; a file's own type otherwise)" };
-        var lambda = new Option<double>("--lambda") { Description = "λ > 0: P = σ^λ", DefaultValueFactory = _ => 25.0 };
-        var tolerance = new Option<double>("--tol") { Description = "Stop once Σ_i |c_i/c'_i − 1| ≤ tol (0: never stop early, run exactly --max-iters)", DefaultValueFactory = _ => 0.1 };
-        var checkEvery = new Option<int>("--check-every") { Description = "Evaluate the error every this many iterations", DefaultValueFactory = _ => 10 };
-        var maxIterations = new Option<int>("--max-iters") { Description = "Iteration limit", DefaultValueFactory = _ => 1000 };
+        var sela = new SinkhornParameters();
         var chunkRows = new Option<long?>("--chunk-rows") { Description = "Rows per chunk (default: the largest the memory budget allows)" };
         var budget = new Option<string?>("--memory-budget") { Description = "Bytes the solver may allocate on the device, e.g. 512M or 8G (default: what the device reports)" };
         var output = new Option<DirectoryInfo?>("--out") { Description = $"Write labels.npy (int64), logr.npy, logc.npy, iterations.npy (and codes.npy) here; {OutputSet.Rule}" };
@@ -45,11 +42,17 @@ internal static class SinkhornCommand
         var quiet = new Option<bool>("--quiet") { Description = "No progress on stderr" };
         var backend = BackendChoice.CreateOption();
 
-        var command = new Command("sinkhorn", "The large-N SeLa Sinkhorn-Knopp solver with a memory plan, progress and throughput")
-        {
-            logits, features, weights, bias, n, k, heads, seed, dtype, lambda, tolerance, checkEvery, maxIterations,
+        var command = new Command("sinkhorn", "The large-N SeLa Sinkhorn-Knopp solver with a memory plan, progress and throughput");
+        Option[] every =
+        [
+            logits, features, weights, bias, n, k, heads, seed, dtype, .. sela.All,
             chunkRows, budget, output, overwrite, codes, force, json, quiet, backend,
-        };
+        ];
+        foreach (var option in every)
+        {
+            command.Options.Add(option);
+        }
+
         command.SetAction(parse => ExitCodes.Run(parse.InvocationConfiguration.Error, () =>
         {
             var stdout = parse.InvocationConfiguration.Output;
@@ -60,9 +63,7 @@ internal static class SinkhornCommand
             }
 
             bool wantCodes = parse.GetValue(codes);
-            var options = new SinkhornOptions(
-                parse.GetValue(lambda), parse.GetValue(tolerance), parse.GetValue(checkEvery), parse.GetValue(maxIterations),
-                wantCodes, parse.GetValue(chunkRows), ParseBytes(parse.GetValue(budget)));
+            var options = sela.Read(parse, wantCodes, parse.GetValue(chunkRows), ParseBytes(parse.GetValue(budget)));
             DType? storage = ParseDType(parse.GetValue(dtype));
 
             using var interrupt = CancellationTokenSource.CreateLinkedTokenSource(external);

@@ -39,6 +39,9 @@ internal sealed class OpContext : IDisposable
 
     public T Get<T>(Option<T> option) => parse.GetValue(option)!;
 
+    /// <summary>The SeLa options of the parsed command line.</summary>
+    public SinkhornOptions Read(SinkhornParameters parameters, bool computeCodes) => parameters.Read(parse, computeCodes);
+
     /// <summary>Whether the optional array input <paramref name="name"/> was given.</summary>
     public bool Has(string name) => parse.GetValue(inputs[name]) is not null;
 

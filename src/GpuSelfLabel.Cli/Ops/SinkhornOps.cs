@@ -5,10 +5,7 @@ namespace GpuSelfLabel.Cli.Ops;
 
 internal sealed class SinkhornOp : OpDefinition
 {
-    private readonly Option<double> lambda = new("--lambda") { Description = "λ > 0: P = σ^λ", DefaultValueFactory = _ => 25.0 };
-    private readonly Option<double> tolerance = new("--tol") { Description = "Stop once Σ_i |c_i/c'_i − 1| ≤ tol (0: never stop early, run exactly --max-iters)", DefaultValueFactory = _ => 0.1 };
-    private readonly Option<int> checkEvery = new("--check-every") { Description = "Evaluate the error every this many iterations", DefaultValueFactory = _ => 10 };
-    private readonly Option<int> maxIterations = new("--max-iters") { Description = "Iteration limit", DefaultValueFactory = _ => 1000 };
+    private readonly SinkhornParameters sela = new();
     private readonly Option<bool> codes = new("--codes") { Description = "Also write the soft codes Q̂ (rows sum to 1); naming codes in --outputs does too" };
 
     public override string Name => "sinkhorn";
@@ -19,12 +16,12 @@ internal sealed class SinkhornOp : OpDefinition
 
     public override IReadOnlyList<string> OutputNames { get; } = ["labels", "logr", "logc", "iterations", "converged", "codes"];
 
-    public override IReadOnlyList<Option> Parameters => [lambda, tolerance, checkEvery, maxIterations, codes];
+    public override IReadOnlyList<Option> Parameters => [.. sela.All, codes];
 
     public override void Execute(OpContext context)
     {
         var logits = context.Tensor("logits");
-        var options = new SinkhornOptions(context.Get(lambda), context.Get(tolerance), context.Get(checkEvery), context.Get(maxIterations), context.Get(codes) || context.Named("codes"));
+        var options = context.Read(sela, context.Get(codes) || context.Named("codes"));
         var result = context.Track(Sinkhorn.SeLa(logits, options));
 
         // An N×K input gets outputs without the head axis, as cli.md lists them.

@@ -59,16 +59,16 @@ public sealed class SelfLabelClusteringTests
     {
         var (values, labels) = Blobs.Make(20, 3, 2, seed: 1);
         var features = FeatureMatrix.Create(values, 20, 3);
-        Assert.Equal("k", Assert.Throws<GslArgumentException>(() => SelfLabelClustering.Fit(features, new ClusteringOptions(1))).Argument);
-        Assert.Equal("k", Assert.Throws<GslArgumentException>(() => SelfLabelClustering.Fit(features, new ClusteringOptions(21))).Argument);
-        Assert.Equal("labels", Assert.Throws<GslArgumentException>(() => SelfLabelClustering.Fit(features, new ClusteringOptions(2), labels[..19])).Argument);
+        Assert.Equal("k", Assert.Throws<GslArgumentException>(() => SelfLabelClustering.Fit(features, new ClusteringOptions { K = 1 })).Argument);
+        Assert.Equal("k", Assert.Throws<GslArgumentException>(() => SelfLabelClustering.Fit(features, new ClusteringOptions { K = 21 })).Argument);
+        Assert.Equal("labels", Assert.Throws<GslArgumentException>(() => SelfLabelClustering.Fit(features, new ClusteringOptions { K = 2 }, labels[..19])).Argument);
         labels[4] = -1;
-        var negative = Assert.Throws<GslArgumentException>(() => SelfLabelClustering.Fit(features, new ClusteringOptions(2), labels));
+        var negative = Assert.Throws<GslArgumentException>(() => SelfLabelClustering.Fit(features, new ClusteringOptions { K = 2 }, labels));
         Assert.Equal(("labels", 4L), (negative.Argument, negative.Row));
-        Assert.Equal("lr", Assert.Throws<GslArgumentException>(() => SelfLabelClustering.Fit(features, new ClusteringOptions(2, LearningRate: 0))).Argument);
-        Assert.Equal("epochs", Assert.Throws<GslArgumentException>(() => SelfLabelClustering.Fit(features, new ClusteringOptions(2, Epochs: 0))).Argument);
-        Assert.Equal("lambda", Assert.Throws<GslArgumentException>(() => SelfLabelClustering.Fit(features, new ClusteringOptions(2, Lambda: -1))).Argument);
-        Assert.Equal("momentum", Assert.Throws<GslArgumentException>(() => SelfLabelClustering.Fit(features, new ClusteringOptions(2, Momentum: 1))).Argument);
+        Assert.Equal("lr", Assert.Throws<GslArgumentException>(() => SelfLabelClustering.Fit(features, new ClusteringOptions { K = 2, LearningRate = 0 })).Argument);
+        Assert.Equal("epochs", Assert.Throws<GslArgumentException>(() => SelfLabelClustering.Fit(features, new ClusteringOptions { K = 2, Epochs = 0 })).Argument);
+        Assert.Equal("lambda", Assert.Throws<GslArgumentException>(() => SelfLabelClustering.Fit(features, new ClusteringOptions { K = 2, Lambda = -1 })).Argument);
+        Assert.Equal("momentum", Assert.Throws<GslArgumentException>(() => SelfLabelClustering.Fit(features, new ClusteringOptions { K = 2, Momentum = 1 })).Argument);
     }
 
     [Fact]
@@ -105,7 +105,7 @@ public sealed class SelfLabelClusteringTests
         Assert.Equal("k", Assert.Throws<GslArgumentException>(() => KMeans.Fit(features, new KMeansOptions(N + 1))).Argument);
     }
 
-    private static ClusteringOptions Options(ClusteringMethod method) => new(K, method, Epochs: 8, BatchSize: 64, Restarts: 1);
+    private static ClusteringOptions Options(ClusteringMethod method) => new() { K = K, Method = method, Epochs = 8, BatchSize = 64, Restarts = 1 };
 
     private sealed class Collect(List<EpochReport> reports) : IProgress<EpochReport>
     {

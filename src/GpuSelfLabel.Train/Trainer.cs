@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using GpuSelfLabel.TorchSharp;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -25,6 +26,7 @@ internal static class Trainer
     {
         ArgumentNullException.ThrowIfNull(o);
         ArgumentNullException.ThrowIfNull(data);
+        TorchSharpLoader.EnsureLoaded();
         if (o.Threads > 0)
         {
             torch.set_num_threads(o.Threads);

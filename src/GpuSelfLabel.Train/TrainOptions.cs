@@ -20,6 +20,8 @@ internal sealed record TrainOptions
     public int BatchSize { get; init; } = 512;
     public double LearningRate { get; init; } = 1e-3;
     public double Lambda { get; init; } = 1.0;
+    /// <summary>Pair each image with one of its this many nearest training images as the second view (0: a second augmentation of itself).</summary>
+    public int Neighbours { get; init; }
     /// <summary>Hold out this many train images (the last ones) with their labels and score on them instead of the test split: for choosing defaults.</summary>
     public int Holdout { get; init; }
     /// <summary>Train on the first this many training images only (0: all); for smoke runs.</summary>
@@ -58,6 +60,7 @@ internal sealed record TrainOptions
                 "--batch-size" => o with { BatchSize = Integer(name, Value(), 8) },
                 "--lr" => o with { LearningRate = Positive(name, Value()) },
                 "--lambda" => o with { Lambda = Positive(name, Value()) },
+                "--neighbours" => o with { Neighbours = Integer(name, Value(), 0) },
                 "--holdout" => o with { Holdout = Integer(name, Value(), 0) },
                 "--limit" => o with { Limit = Integer(name, Value(), 0) },
                 "--out" => o with { Out = Value() },
@@ -97,6 +100,7 @@ internal sealed record TrainOptions
           --seed S                        (0)
           --threads T                     LibTorch threads (0: its default)
           --batch-size B  --lr LR  --lambda L   (512, 0.001, 1: EM fairness weight)
+          --neighbours N                  second view: an augmented one of the N nearest train images (0: itself)
           --holdout N                     score on the last N train images instead of the test split
           --limit N                       train on the first N train images only
           --out DIR                       model.dat (module.save), clusters.npy (int64), report.json

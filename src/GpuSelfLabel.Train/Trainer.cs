@@ -43,6 +43,7 @@ internal static class Trainer
         var augment = new Augmenter(data.Shape, data.Flip);
         int batch = Math.Min(o.BatchSize, data.TrainRows);
         int steps = data.TrainRows / batch; // a last partial batch is dropped: the solvers want full, balanced batches
+        using var neighbours = o.Neighbours > 0 ? Neighbours.Find(train, o.Neighbours) : null;
         using var optimizer = torch.optim.Adam(net.parameters(), o.LearningRate, weight_decay: 1e-5);
         var schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, o.Epochs * steps);
 
@@ -58,9 +59,10 @@ internal static class Trainer
                 for (int step = 0; step < steps; step++)
                 {
                     using var scope = torch.NewDisposeScope();
-                    var x = train.index_select(0, order.narrow(0, (long)step * batch, batch));
+                    var rows = order.narrow(0, (long)step * batch, batch);
+                    var x = train.index_select(0, rows);
                     var logits1 = net.forward(augment.View(x));
-                    var logits2 = net.forward(augment.View(x));
+                    var logits2 = net.forward(augment.View(neighbours is null ? x : train.index_select(0, Partners(neighbours, rows))));
                     var loss = SelfLabelMethod.Loss(o.Method, logits1, logits2, o.Lambda);
                     optimizer.zero_grad();
                     loss.backward();
@@ -84,6 +86,13 @@ internal static class Trainer
         }
 
         return new TrainResult(net, clusters, scores, losses, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>One random neighbour of each row of the batch.</summary>
+    private static Tensor Partners(Tensor neighbours, Tensor rows)
+    {
+        var pick = torch.randint(0, neighbours.shape[1], [rows.shape[0], 1], dtype: ScalarType.Int64);
+        return neighbours.index_select(0, rows).gather(1, pick).squeeze(1);
     }
 
     public static int[] Predict(ClusterNet net, Tensor images)

@@ -11,10 +11,10 @@ public sealed class TrainerTests : IDisposable
 
     public void Dispose() => images.Dispose();
 
-    private TrainOptions Options(string method = "cce-em", string network = "mlp", int epochs = 1, int seed = 7) =>
+    private TrainOptions Options(string method = "cce-em", string network = "mlp", int epochs = 1, int seed = 7, int neighbours = 0) =>
         TrainOptions.Parse(["--images", images.ImagesPath, "--labels", images.LabelsPath, "--k", "4", "--method", method, "--network", network,
             "--epochs", epochs.ToString(System.Globalization.CultureInfo.InvariantCulture), "--seed", seed.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--batch-size", "128", "--threads", "1", "--quiet"]);
+            "--batch-size", "128", "--threads", "1", "--quiet", "--neighbours", neighbours.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
 
     private static TrainResult Train(TrainOptions o) => Trainer.Run(o, TrainData.Load(o), null, null, CancellationToken.None);
 
@@ -36,6 +36,36 @@ public sealed class TrainerTests : IDisposable
         Assert.True(result.EpochLosses[^1] < result.EpochLosses[0] - 0.05, $"losses {string.Join(", ", result.EpochLosses)}");
         Assert.NotNull(result.Scores);
         Assert.True(result.Scores!.Accuracy > 0.9, $"ACC {result.Scores.Accuracy}");
+    }
+
+    [Fact]
+    public void Neighbours_are_other_images_of_the_same_class_on_separable_images()
+    {
+        var data = TrainData.Load(Options());
+        using var x = global::TorchSharp.torch.tensor(data.Train, [data.TrainRows, 1, SyntheticImages.Side, SyntheticImages.Side]);
+        using var found = Neighbours.Find(x, 5);
+        Assert.Equal([(long)images.Rows, 5L], found.shape);
+        var index = found.data<long>().ToArray();
+        for (int i = 0; i < images.Rows; i++)
+        {
+            for (int j = 0; j < 5; j++)
+            {
+                long other = index[i * 5 + j];
+                Assert.NotEqual(i, other);
+                Assert.Equal(images.Labels[i], images.Labels[other]);
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("swav", "mlp", 5)]
+    [InlineData("cce-em", "convnet", 5)]
+    public void Training_with_neighbour_views_is_deterministic_too(string method, string network, int neighbours)
+    {
+        var first = Train(Options(method, network, neighbours: neighbours));
+        var second = Train(Options(method, network, neighbours: neighbours));
+        Assert.Equal(first.Clusters, second.Clusters);
+        Assert.All(first.EpochLosses, l => Assert.True(double.IsFinite(l)));
     }
 
     [Theory]

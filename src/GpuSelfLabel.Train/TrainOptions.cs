@@ -12,16 +12,16 @@ internal sealed record TrainOptions
     public string? Images { get; init; }
     public string? Labels { get; init; }
     public string Network { get; init; } = "mlp";
-    public string Method { get; init; } = "cce-em";
+    public string Method { get; init; } = "swav";
     public int K { get; init; } = 10;
-    public int Epochs { get; init; } = 20;
+    public int Epochs { get; init; } = 15;
     public int Seed { get; init; }
     public int Threads { get; init; }
     public int BatchSize { get; init; } = 512;
     public double LearningRate { get; init; } = 1e-3;
     public double Lambda { get; init; } = 1.0;
     /// <summary>Pair each image with one of its this many nearest training images as the second view (0: a second augmentation of itself).</summary>
-    public int Neighbours { get; init; }
+    public int Neighbours { get; init; } = 20;
     /// <summary>Hold out this many train images (the last ones) with their labels and score on them instead of the test split: for choosing defaults.</summary>
     public int Holdout { get; init; }
     /// <summary>Train on the first this many training images only (0: all); for smoke runs.</summary>
@@ -94,13 +94,13 @@ internal sealed record TrainOptions
           --dataset fashion-mnist|mnist   train on the 60,000 train images, score on the 10,000 test images
           --images X.npy [--labels y.npy] N×D, N×H×W or N×C×H×W float images (scored against y when given)
           --network mlp|convnet           (mlp)
-          --method cce-em|ce|sela|swav|self-classifier   (cce-em)
+          --method cce-em|ce|sela|swav|self-classifier   (swav)
           --k K                           clusters (10)
-          --epochs E                      (20)
+          --epochs E                      (15)
           --seed S                        (0)
           --threads T                     LibTorch threads (0: its default)
           --batch-size B  --lr LR  --lambda L   (512, 0.001, 1: EM fairness weight)
-          --neighbours N                  second view: an augmented one of the N nearest train images (0: itself)
+          --neighbours N                  second view: an augmented one of the N nearest train images (20; 0: itself)
           --holdout N                     score on the last N train images instead of the test split
           --limit N                       train on the first N train images only
           --out DIR                       model.dat (module.save), clusters.npy (int64), report.json

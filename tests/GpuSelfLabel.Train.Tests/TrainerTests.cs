@@ -87,7 +87,7 @@ public sealed class TrainerTests : IDisposable
     public void Out_holds_the_weights_the_clusters_and_the_report_and_json_is_the_only_stdout()
     {
         string outDir = Path.Combine(images.Folder, "run");
-        var (code, stdout, stderr) = Cli.Run("--images", images.ImagesPath, "--labels", images.LabelsPath, "--k", "4", "--epochs", "1", "--threads", "1", "--batch-size", "128", "--out", outDir, "--json");
+        var (code, stdout, stderr) = Cli.Run("--images", images.ImagesPath, "--labels", images.LabelsPath, "--k", "4", "--method", "cce-em", "--epochs", "1", "--threads", "1", "--batch-size", "128", "--out", outDir, "--json");
         Assert.True(code == 0, stderr);
         using var summary = JsonDocument.Parse(stdout);
         foreach (var field in new[] { "acc", "nmi", "ari", "seconds", "method", "network", "epochs" })

@@ -4,6 +4,7 @@ using System.Text.Json;
 using GpuSelfLabel.Cli.Npy;
 using GpuSelfLabel.TorchSharp;
 using Spectre.Console;
+using TorchSharp;
 
 namespace GpuSelfLabel.Train;
 
@@ -204,6 +205,8 @@ internal static class TrainApp
         w.WriteNumber("batch_size", o.BatchSize);
         w.WriteNumber("lr", o.LearningRate);
         w.WriteNumber("lambda", o.Lambda);
+        w.WriteNumber("neighbours", o.Neighbours);
+        w.WriteNumber("threads", torch.get_num_threads());
         w.WriteString("input", o.Dataset ?? o.Images);
         w.WriteNumber("train_images", data.TrainRows);
         w.WriteString("scored_on", data.ScoredOn);

@@ -1,0 +1,185 @@
+using System.Text.Json;
+using GpuSelfLabel.Cli.Npy;
+
+namespace GpuSelfLabel.Train.Tests;
+
+public sealed class TrainerTests : IDisposable
+{
+    private readonly SyntheticImages images = new();
+
+    public TrainerTests() => GpuSelfLabel.TorchSharp.TorchSharpLoader.EnsureLoaded();
+
+    public void Dispose() => images.Dispose();
+
+    private TrainOptions Options(string method = "cce-em", string network = "mlp", int epochs = 1, int seed = 7, int neighbours = 0) =>
+        TrainOptions.Parse(["--images", images.ImagesPath, "--labels", images.LabelsPath, "--k", "4", "--method", method, "--network", network,
+            "--epochs", epochs.ToString(System.Globalization.CultureInfo.InvariantCulture), "--seed", seed.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--batch-size", "128", "--threads", "1", "--quiet", "--neighbours", neighbours.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+
+    private static TrainResult Train(TrainOptions o) => Trainer.Run(o, TrainData.Load(o), null, null, CancellationToken.None);
+
+    [Fact]
+    public void Equal_seeds_give_equal_clusters_and_another_seed_another_network()
+    {
+        var first = Train(Options(seed: 7));
+        var second = Train(Options(seed: 7));
+        Assert.Equal(first.Clusters, second.Clusters);
+        Assert.Equal(first.EpochLosses, second.EpochLosses);
+        var other = Train(Options(seed: 8));
+        Assert.NotEqual(first.EpochLosses, other.EpochLosses);
+    }
+
+    [Fact]
+    public void The_loss_decreases_and_the_clusters_find_the_classes_on_separable_images()
+    {
+        var result = Train(Options(epochs: 6));
+        Assert.True(result.EpochLosses[^1] < result.EpochLosses[0] - 0.05, $"losses {string.Join(", ", result.EpochLosses)}");
+        Assert.NotNull(result.Scores);
+        Assert.True(result.Scores!.Accuracy > 0.9, $"ACC {result.Scores.Accuracy}");
+    }
+
+    [Fact]
+    public void Neighbours_are_other_images_of_the_same_class_on_separable_images()
+    {
+        var data = TrainData.Load(Options());
+        using var x = global::TorchSharp.torch.tensor(data.Train, [data.TrainRows, 1, SyntheticImages.Side, SyntheticImages.Side]);
+        using var found = Neighbours.Find(x, 5);
+        Assert.Equal([(long)images.Rows, 5L], found.shape);
+        var index = found.data<long>().ToArray();
+        for (int i = 0; i < images.Rows; i++)
+        {
+            for (int j = 0; j < 5; j++)
+            {
+                long other = index[i * 5 + j];
+                Assert.NotEqual(i, other);
+                Assert.Equal(images.Labels[i], images.Labels[other]);
+            }
+        }
+    }
+
+    [Theory]
+    [InlineData("swav", "mlp", 5)]
+    [InlineData("cce-em", "convnet", 5)]
+    public void Training_with_neighbour_views_is_deterministic_too(string method, string network, int neighbours)
+    {
+        var first = Train(Options(method, network, neighbours: neighbours));
+        var second = Train(Options(method, network, neighbours: neighbours));
+        Assert.Equal(first.Clusters, second.Clusters);
+        Assert.All(first.EpochLosses, l => Assert.True(double.IsFinite(l)));
+    }
+
+    [Theory]
+    [InlineData("cce-em", "mlp")]
+    [InlineData("ce", "mlp")]
+    [InlineData("sela", "mlp")]
+    [InlineData("swav", "mlp")]
+    [InlineData("self-classifier", "mlp")]
+    [InlineData("cce-em", "convnet")]
+    public void Every_method_and_network_trains_an_epoch_to_finite_losses_and_k_cluster_ids(string method, string network)
+    {
+        var result = Train(Options(method, network));
+        Assert.All(result.EpochLosses, l => Assert.True(double.IsFinite(l)));
+        Assert.Equal(images.Rows, result.Clusters.Length);
+        Assert.All(result.Clusters, c => Assert.InRange(c, 0, 3));
+    }
+
+    [Fact]
+    public void Out_holds_the_weights_the_clusters_and_the_report_and_json_is_the_only_stdout()
+    {
+        string outDir = Path.Combine(images.Folder, "run");
+        var (code, stdout, stderr) = Cli.Run("--images", images.ImagesPath, "--labels", images.LabelsPath, "--k", "4", "--method", "cce-em", "--epochs", "1", "--threads", "1", "--batch-size", "128", "--out", outDir, "--json");
+        Assert.True(code == 0, stderr);
+        using var summary = JsonDocument.Parse(stdout);
+        foreach (var field in new[] { "acc", "nmi", "ari", "seconds", "method", "network", "epochs" })
+        {
+            Assert.True(summary.RootElement.TryGetProperty(field, out _), field);
+        }
+
+        Assert.Equal(["clusters.npy", "model.dat", "report.json"], Directory.GetFiles(outDir).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        var clusters = NpyReader.Read(Path.Combine(outDir, "clusters.npy"));
+        Assert.True(clusters.IsInteger);
+        Assert.Equal([(long)images.Rows], clusters.Shape);
+        using var report = JsonDocument.Parse(File.ReadAllText(Path.Combine(outDir, "report.json")));
+        Assert.Equal(summary.RootElement.GetProperty("acc").GetDouble(), report.RootElement.GetProperty("acc").GetDouble());
+        Assert.True(new FileInfo(Path.Combine(outDir, "model.dat")).Length > 1000);
+        Assert.DoesNotContain(Directory.GetDirectories(images.Folder), d => Path.GetFileName(d).Contains("staging", StringComparison.Ordinal));
+
+        // The weights load back into the same network and give the same clusters.
+        var o = Options();
+        var data = TrainData.Load(o);
+        var net = new ClusterNet("mlp", data.Shape, 4, cosine: false);
+        net.load(Path.Combine(outDir, "model.dat"));
+        using var x = global::TorchSharp.torch.tensor(data.Scored, [data.ScoredRows, 1, SyntheticImages.Side, SyntheticImages.Side]);
+        Assert.Equal(clusters.Integers!.Select(v => (int)v), Trainer.Predict(net, x));
+    }
+
+    [Fact]
+    public void A_cancelled_run_writes_nothing()
+    {
+        string outDir = Path.Combine(images.Folder, "cancelled");
+        using var stdout = new StringWriter();
+        using var stderr = new StringWriter();
+        using var cancel = new CancellationTokenSource();
+        cancel.Cancel();
+        int code = TrainApp.Run(["--images", images.ImagesPath, "--k", "4", "--epochs", "1", "--out", outDir, "--quiet"], stdout, stderr, cancel.Token);
+        Assert.Equal(130, code);
+        Assert.False(Directory.Exists(outDir));
+        Assert.DoesNotContain(Directory.GetDirectories(images.Folder), d => Path.GetFileName(d).Contains("staging", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("--k", "1")]
+    [InlineData("--epochs", "0")]
+    [InlineData("--method", "kmeans")]
+    [InlineData("--network", "resnet")]
+    public void Bad_options_exit_2_naming_the_argument(string option, string value)
+    {
+        var (code, stdout, stderr) = Cli.Run("--images", images.ImagesPath, option, value);
+        Assert.Equal(2, code);
+        Assert.Contains(option, stderr, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, stdout);
+    }
+
+    [Fact]
+    public void Labels_of_the_wrong_length_exit_2_naming_labels()
+    {
+        string shortLabels = images.Write("short.npy", NpyArray.OfIntegers([.. images.Labels.Take(10)], 10));
+        string outDir = Path.Combine(images.Folder, "never");
+        var (code, _, stderr) = Cli.Run("--images", images.ImagesPath, "--labels", shortLabels, "--out", outDir);
+        Assert.Equal(2, code);
+        Assert.Contains("--labels", stderr, StringComparison.Ordinal);
+        Assert.Contains("10 labels", stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(outDir));
+    }
+
+    [Fact]
+    public void A_non_finite_pixel_exits_2_naming_images_and_the_row()
+    {
+        var pixels = (float[])images.Pixels.Clone();
+        pixels[(3 * SyntheticImages.Side * SyntheticImages.Side) + 17] = float.NaN;
+        string bad = images.Write("nan.npy", NpyArray.OfFloats(pixels, images.Rows, SyntheticImages.Side, SyntheticImages.Side));
+        var (code, _, stderr) = Cli.Run("--images", bad, "--k", "4");
+        Assert.Equal(2, code);
+        Assert.Contains("--images", stderr, StringComparison.Ordinal);
+        Assert.Contains("row 3", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_convnet_on_flat_rows_exits_2_naming_network()
+    {
+        string flat = images.Write("flat.npy", NpyArray.OfFloats(images.Pixels, images.Rows, SyntheticImages.Side * SyntheticImages.Side));
+        var (code, _, stderr) = Cli.Run("--images", flat, "--network", "convnet");
+        Assert.Equal(2, code);
+        Assert.Contains("--network", stderr, StringComparison.Ordinal);
+    }
+
+    [SkippableFact]
+    public void A_one_epoch_smoke_run_on_a_fashion_mnist_subset_scores_the_held_out_train_images()
+    {
+        Skip.IfNot(Directory.Exists("/usr/share/datasets/fashion-mnist") || Environment.GetEnvironmentVariable("GSL_DATASETS") is not null, "Fashion-MNIST is not installed (apt-get install dataset-fashion-mnist)");
+        var (code, stdout, stderr) = Cli.Run("--dataset", "fashion-mnist", "--limit", "2048", "--holdout", "2000", "--epochs", "1", "--json");
+        Assert.True(code == 0, stderr);
+        using var summary = JsonDocument.Parse(stdout);
+        Assert.InRange(summary.RootElement.GetProperty("acc").GetDouble(), 0.15, 1.0);
+    }
+}

@@ -1,7 +1,5 @@
 using GpuSelfLabel.Train;
 
-// Before anything loads LibTorch: its OpenMP threads otherwise spin between parallel regions and
-// starve the library's own CPU kernels (3-4x slower steps on 2 cores). Then TorchSharp's loader,
-// which TorchSharp 0.107 needs on Debian 12, is the first thing TrainApp calls.
-NativeEnvironment.SetDefault("OMP_WAIT_POLICY", "PASSIVE");
+// TorchSharp's loader (which TorchSharp 0.107 needs on Debian 12, and which keeps LibTorch's OpenMP
+// threads from spinning against the library's own CPU kernels) is the first thing TrainApp calls.
 return TrainApp.Start(args);

@@ -1,6 +1,6 @@
 using System.Runtime.InteropServices;
 
-namespace GpuSelfLabel.Train;
+namespace GpuSelfLabel.TorchSharp.Loading;
 
 /// <summary>
 /// Sets a variable in the process's native environment, which .NET's Environment.SetEnvironmentVariable

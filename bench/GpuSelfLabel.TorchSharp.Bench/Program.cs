@@ -11,7 +11,7 @@ using Tensor = TorchSharp.torch.Tensor;
 // library's fused pass alone on the same (already wrapped) memory.
 //
 //   dotnet run -c Release --project bench/GpuSelfLabel.TorchSharp.Bench -- [--rows 65536] [--classes 3000]
-//       [--repeat 3] [--threads N] [--out bench/results/torchsharp-cpu.md]
+//       [--repeat 3] [--threads N] [--em-iters 10] [--sela-iters 30] [--sc-rows N] [--out bench/results/torchsharp-cpu.md]
 TorchSharpLoader.EnsureLoaded();
 var options = BenchOptions.Parse(args);
 torch.set_num_threads(options.Threads);
@@ -44,8 +44,17 @@ Compare("collision CE, forward + backward",
 
 var overhead = InteropOverhead(logits, targets, options.Repeat);
 
-var views = (torch.randn(2, n, k) * 3).requires_grad_(true);
-Compare("Self-Classifier loss (V = 2), forward + backward",
+// The composed Self-Classifier needs most of this machine's memory at 65536×3000: free these first.
+logits.Dispose();
+targets.Dispose();
+GC.Collect();
+GC.WaitForPendingFinalizers();
+
+// The composed loss keeps about a dozen N×K float32 intermediates per view for backward: at 65536×3000
+// with V = 2 it was killed for memory on this 24 GB machine, so --sc-rows can halve N for this row.
+long scRows = options.SelfClassifierRows ?? n;
+var views = (torch.randn(2, scRows, k) * 3).requires_grad_(true);
+Compare($"Self-Classifier loss (V = 2, N = {scRows}), forward + backward",
     () => Time(() => { views.grad?.zero_(); GslFunctional.self_classifier_loss(views).backward(); }),
     () => Time(() =>
     {
@@ -55,10 +64,13 @@ Compare("Self-Classifier loss (V = 2), forward + backward",
     }),
     "ops.md §7 term by term");
 views.Dispose();
+GC.Collect();
+GC.WaitForPendingFinalizers();
 
 using (torch.no_grad())
 {
-    var probs = torch.softmax(logits.detach(), 1);
+    var solverLogits = torch.randn(n, k) * 3;
+    var probs = torch.softmax(solverLogits, 1);
     int emIterations = options.EmIterations;
     Compare($"EM pseudo-labels, {emIterations} iterations",
         () => Time(() => GslPseudoLabels.em(probs, lambda: 1.0, tol: 1e-30, max_iters: emIterations).Dispose()),
@@ -67,15 +79,15 @@ using (torch.no_grad())
 
     int selaIterations = options.SelaIterations;
     Compare($"SeLa Sinkhorn, {selaIterations} iterations (λ = 25)",
-        () => Time(() => GslPseudoLabels.sela(logits.detach(), lambda: 25, tol: 1e-30, max_iters: selaIterations).Dispose()),
-        () => Time(() => { using var scope = torch.NewDisposeScope(); ComposedSela(logits.detach(), 25, selaIterations); }),
+        () => Time(() => GslPseudoLabels.sela(solverLogits, lambda: 25, tol: 1e-30, max_iters: selaIterations).Dispose()),
+        () => Time(() => { using var scope = torch.NewDisposeScope(); ComposedSela(solverLogits, 25, selaIterations); }),
         "log domain, two logsumexps per iteration");
 }
 
 var report = new StringBuilder();
 report.AppendLine("# TorchSharp interop: our autograd ops against TorchSharp's composed ops (CPU)");
 report.AppendLine();
-report.AppendLine($"Command: `dotnet run -c Release --project bench/GpuSelfLabel.TorchSharp.Bench -- --rows {n} --classes {k} --repeat {options.Repeat} --threads {options.Threads}`");
+report.AppendLine($"Command: `dotnet run -c Release --project bench/GpuSelfLabel.TorchSharp.Bench -- {string.Join(' ', args)}`");
 report.AppendLine();
 report.AppendLine($"Machine: {Environment.ProcessorCount} cores ({options.Threads} threads for both sides: `torch.set_num_threads` and the library's own parallelism share the cores), .NET {Environment.Version}, TorchSharp 0.107.0 (LibTorch 2.10 CPU), load average at start {LoadAverage()}. Times are medians of {options.Repeat} runs after one warm-up; inputs {n}×{k} float32.");
 report.AppendLine();
@@ -136,16 +148,27 @@ static GpuSelfLabel.Tensor Wrap(Tensor tensor) =>
 
 static Tensor ComposedSelfClassifier(Tensor s, double tauRow, double tauCol)
 {
+    // Each view's target T and log-prediction ln((N/C)P + ε) once, then every ordered pair: what a
+    // careful user writes, and what fits this machine's memory at 65536×3000.
     const double epsilon = 1e-12;
     long views = s.shape[0];
     long n = s.shape[1];
     long c = s.shape[2];
+    var targets = new Tensor[views];
+    var logPredictions = new Tensor[views];
+    for (long v = 0; v < views; v++)
+    {
+        var a = torch.softmax(s[v] / tauCol, 0);
+        targets[v] = a / a.sum(1, keepdim: true).clamp_min(epsilon);
+        var r = torch.softmax(s[v] / tauRow, 1);
+        var p = r / r.sum(0, keepdim: true).clamp_min(epsilon);
+        logPredictions[v] = torch.log(((double)n / c * p) + epsilon);
+    }
+
     Tensor? total = null;
     int pairs = 0;
     for (long i = 0; i < views; i++)
     {
-        var a = torch.softmax(s[i] / tauCol, 0);
-        var t = a / a.sum(1, keepdim: true).clamp_min(epsilon);
         for (long j = 0; j < views; j++)
         {
             if (i == j)
@@ -153,9 +176,7 @@ static Tensor ComposedSelfClassifier(Tensor s, double tauRow, double tauCol)
                 continue;
             }
 
-            var r = torch.softmax(s[j] / tauRow, 1);
-            var p = r / r.sum(0, keepdim: true).clamp_min(epsilon);
-            var term = -(t * torch.log(((double)n / c * p) + epsilon)).sum() / n;
+            var term = -(targets[i] * logPredictions[j]).sum() / n;
             total = total is null ? term : total + term;
             pairs++;
         }
@@ -209,11 +230,11 @@ static string LoadAverage()
     }
 }
 
-internal sealed record BenchOptions(long Rows, long Classes, int Repeat, int Threads, int EmIterations, int SelaIterations, string? Out)
+internal sealed record BenchOptions(long Rows, long Classes, int Repeat, int Threads, int EmIterations, int SelaIterations, long? SelfClassifierRows, string? Out)
 {
     public static BenchOptions Parse(string[] args)
     {
-        var o = new BenchOptions(65536, 3000, 3, Environment.ProcessorCount, 10, 30, null);
+        var o = new BenchOptions(65536, 3000, 3, Environment.ProcessorCount, 10, 30, null, null);
         for (int i = 0; i + 1 < args.Length; i += 2)
         {
             o = args[i] switch
@@ -224,6 +245,7 @@ internal sealed record BenchOptions(long Rows, long Classes, int Repeat, int Thr
                 "--threads" => o with { Threads = int.Parse(args[i + 1], CultureInfo.InvariantCulture) },
                 "--em-iters" => o with { EmIterations = int.Parse(args[i + 1], CultureInfo.InvariantCulture) },
                 "--sela-iters" => o with { SelaIterations = int.Parse(args[i + 1], CultureInfo.InvariantCulture) },
+                "--sc-rows" => o with { SelfClassifierRows = long.Parse(args[i + 1], CultureInfo.InvariantCulture) },
                 "--out" => o with { Out = args[i + 1] },
                 _ => throw new ArgumentException($"unknown option {args[i]}"),
             };

@@ -1,6 +1,5 @@
 using GpuSelfLabel.TorchSharp.Interop;
 using static TorchSharp.torch.autograd;
-using static TorchSharp.torch.nn;
 
 namespace GpuSelfLabel.TorchSharp.Autograd;
 
@@ -17,49 +16,9 @@ internal sealed class CollisionCrossEntropyFunction : SingleTensorFunction<Colli
 {
     public override string Name => "GslCollisionCrossEntropy";
 
-    public override Tensor forward(AutogradContext ctx, params object[] vars)
-    {
-        var logits = (Tensor)vars[0];
-        var targets = (Tensor)vars[1];
-        var reduction = (Reduction)vars[2];
-        bool recording = (bool)vars[3];
-        long rows = logits.shape[0];
-        bool targetsGradient = recording && targets.requires_grad;
-        var backend = TorchBackends.For(logits, "logits");
-        using var z = TorchInput.Of(logits, backend);
-        using var y = TorchInput.Of(targets, backend);
-        var losses = TorchMemory.Empty(logits, rows);
-        var dlogits = TorchMemory.Empty(logits, logits.shape);
-
-        // ∂L/∂y only when the targets will receive it: without it the pass writes a third less.
-        var dtargets = targetsGradient ? TorchMemory.Empty(logits, logits.shape) : null;
-        double mean;
-        try
-        {
-            using var lossesView = TorchMemory.View(losses, backend);
-            using var dlogitsView = TorchMemory.View(dlogits, backend);
-            using var dtargetsView = dtargets is null ? null : TorchMemory.View(dtargets, backend);
-            mean = CollisionCrossEntropy.ComputeInto(z.View, y.View, lossesView, dlogitsView, dtargetsView);
-        }
-        catch
-        {
-            losses.Dispose();
-            dlogits.Dispose();
-            dtargets?.Dispose();
-            throw;
-        }
-
-        if (recording)
-        {
-            PairGradients.Save(ctx, dlogits, dtargets, reduction, rows, logits, targets);
-        }
-        else
-        {
-            dlogits.Dispose();
-        }
-
-        return LossGradients.Loss(mean, losses, reduction, rows, logits);
-    }
+    public override Tensor forward(AutogradContext ctx, params object[] vars) =>
+        PairGradients.Forward(ctx, vars, static (z, y, losses, dlogits, dtargetsView, _) =>
+            CollisionCrossEntropy.ComputeInto(z, y, losses, dlogits, dtargetsView));
 
     public override List<Tensor> backward(AutogradContext ctx, Tensor grad_output) => PairGradients.Backward(ctx, grad_output);
 }

@@ -1,6 +1,5 @@
 using GpuSelfLabel.TorchSharp.Interop;
 using static TorchSharp.torch.autograd;
-using static TorchSharp.torch.nn;
 
 namespace GpuSelfLabel.TorchSharp.Autograd;
 
@@ -17,56 +16,19 @@ internal sealed class SoftCrossEntropyFunction : SingleTensorFunction<SoftCrossE
 {
     public override string Name => "GslSoftCrossEntropy";
 
-    public override Tensor forward(AutogradContext ctx, params object[] vars)
-    {
-        var logits = (Tensor)vars[0];
-        var targets = (Tensor)vars[1];
-        var reduction = (Reduction)vars[2];
-        bool recording = (bool)vars[3];
-        bool targetsGradient = recording && targets.requires_grad;
-        long rows = logits.shape[0];
-        var backend = TorchBackends.For(logits, "logits");
-        using var z = TorchInput.Of(logits, backend);
-        using var y = TorchInput.Of(targets, backend);
-        var losses = TorchMemory.Empty(logits, rows);
-        var dlogits = TorchMemory.Empty(logits, logits.shape);
-        Tensor? dtargets = null;
-        double mean;
-        try
+    public override Tensor forward(AutogradContext ctx, params object[] vars) =>
+        PairGradients.Forward(ctx, vars, static (z, y, losses, dlogits, dtargetsView, dtargets) =>
         {
-            using var lossesView = TorchMemory.View(losses, backend);
-            using var dlogitsView = TorchMemory.View(dlogits, backend);
-            mean = CrossEntropy.ComputeInto(z.View, y.View, lossesView, dlogitsView);
-            if (targetsGradient)
+            double mean = CrossEntropy.ComputeInto(z, y, losses, dlogits);
+            if (dtargets is not null)
             {
-                dtargets = TorchMemory.Empty(logits, logits.shape);
-                using (var dtargetsView = TorchMemory.View(dtargets, backend))
-                {
-                    Softmax.LogForwardInto(z.View, dtargetsView);
-                }
-
-                dtargets.mul_(-1.0 / rows);
+                // ∂L/∂y = −ln σ / N from the library's log-softmax pass.
+                Softmax.LogForwardInto(z, dtargetsView!);
+                dtargets.mul_(-1.0 / z.Rows);
             }
-        }
-        catch
-        {
-            losses.Dispose();
-            dlogits.Dispose();
-            dtargets?.Dispose();
-            throw;
-        }
 
-        if (recording)
-        {
-            PairGradients.Save(ctx, dlogits, targetsGradient ? dtargets! : null, reduction, rows, logits, targets);
-        }
-        else
-        {
-            dlogits.Dispose();
-        }
-
-        return LossGradients.Loss(mean, losses, reduction, rows, logits);
-    }
+            return mean;
+        });
 
     public override List<Tensor> backward(AutogradContext ctx, Tensor grad_output) => PairGradients.Backward(ctx, grad_output);
 }

@@ -1,7 +1,6 @@
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
-using GpuSelfLabel;
 using GpuSelfLabel.TorchSharp;
 using TorchSharp;
 using Tensor = TorchSharp.torch.Tensor;
@@ -12,6 +11,7 @@ using Tensor = TorchSharp.torch.Tensor;
 //
 //   dotnet run -c Release --project bench/GpuSelfLabel.TorchSharp.Bench -- [--rows 65536] [--classes 3000]
 //       [--repeat 3] [--threads N] [--em-iters 10] [--sela-iters 30] [--sc-rows N] [--out bench/results/torchsharp-cpu.md]
+//       [--overhead-only]   (only the interop overhead, printed to stderr)
 TorchSharpLoader.EnsureLoaded();
 var options = BenchOptions.Parse(args);
 torch.set_num_threads(options.Threads);
@@ -32,6 +32,13 @@ long k = options.Classes;
 var logits = (torch.randn(n, k) * 3).requires_grad_(true);
 var targets = torch.softmax(torch.randn(n, k) * 3, 1);
 
+var overhead = InteropOverhead.Measure(logits, targets, options.Repeat);
+Console.Error.WriteLine($"interop: core {overhead.Core:F4} s, to a layer {overhead.ToLayer:F4} s, into a zeroed grad {overhead.IntoZeroedGrad:F4} s, into a None grad {overhead.IntoNoneGrad:F4} s");
+if (options.OverheadOnly)
+{
+    return;
+}
+
 Compare("collision CE, forward + backward",
     () => Time(() => { logits.grad?.zero_(); GslFunctional.collision_cross_entropy(logits, targets).backward(); }),
     () => Time(() =>
@@ -41,8 +48,6 @@ Compare("collision CE, forward + backward",
         (torch.logsumexp(logits, 1) - torch.logsumexp(logits + torch.log(targets), 1)).mean().backward();
     }),
     "LSE(z) − LSE(z + ln y), mean");
-
-var overhead = InteropOverhead(logits, targets, options.Repeat);
 
 // The composed Self-Classifier needs most of this machine's memory at 65536×3000: free these first.
 logits.Dispose();
@@ -99,7 +104,11 @@ foreach (var row in rows)
 }
 
 report.AppendLine();
-report.AppendLine($"Interop overhead at {n}×{k}: `collision_cross_entropy(z, y).backward()` (targets without gradient, `z.grad` reset to None) took {overhead.Public:F4} s against {overhead.Core:F4} s for the core library alone on the same memory (`CollisionCrossEntropy.ComputeInto` into freshly allocated outputs, no ∂L/∂y: validation, fresh outputs and the fused pass on both sides): {overhead.Percent:+0.0;-0.0} %. The composed TorchSharp rows above zero the gradient instead, as a training loop's `zero_grad` does, on both sides.");
+report.AppendLine($"Interop overhead at {n}×{k}, `collision_cross_entropy(z, y)` forward + backward (targets without gradient) against the core library alone on the same memory ({overhead.Core:F4} s: `CollisionCrossEntropy.ComputeInto` into fresh outputs, validation and the fused pass as on the public side):");
+report.AppendLine();
+report.AppendLine($"- gradient handed to the layer below (`torch.autograd.grad`, the training case): {overhead.ToLayer:F4} s, {overhead.Percent(overhead.ToLayer):+0.0;-0.0} %;");
+report.AppendLine($"- added into a leaf's zeroed `.grad` (autograd's in-place accumulation, one more pass): {overhead.IntoZeroedGrad:F4} s, {overhead.Percent(overhead.IntoZeroedGrad):+0.0;-0.0} %;");
+report.AppendLine($"- into a leaf whose `.grad` is None (autograd copies the gradient, see `InteropOverhead.cs`): {overhead.IntoNoneGrad:F4} s, {overhead.Percent(overhead.IntoNoneGrad):+0.0;-0.0} %.");
 Console.Write(report.ToString());
 if (options.Out is { } path)
 {
@@ -122,29 +131,6 @@ static double Measure(Func<double> run, int repeat)
 }
 
 static string Seconds(double value) => value.ToString("F3", CultureInfo.InvariantCulture);
-
-static (double Public, double Core, double Percent) InteropOverhead(Tensor logits, Tensor targets, int repeat)
-{
-    // Both sides do the same work: validate, allocate fresh outputs, run the fused pass. The public
-    // side adds what the interop costs: the checks on TorchSharp arguments, the views, the autograd
-    // node, and backward handing the saved gradient over (grad reset to None, so autograd takes it
-    // as it is rather than adding it into an older one).
-    var leaf = logits.detach().clone().requires_grad_(true);
-    double viaPublic = Measure(() => Time(() => { leaf.grad = null; GslFunctional.collision_cross_entropy(leaf, targets).backward(); }), repeat);
-    using var zv = Wrap(leaf);
-    using var yv = Wrap(targets);
-    var cpu = GpuSelfLabel.Backends.Backend.Cpu;
-    double core = Measure(() => Time(() =>
-    {
-        using var losses = cpu.Allocate(DType.Float32, zv.Rows);
-        using var dlogits = cpu.Allocate(DType.Float32, zv.Rows, zv.Columns);
-        CollisionCrossEntropy.ComputeInto(zv, yv, losses, dlogits, dtargets: null);
-    }), repeat);
-    return (viaPublic, core, 100 * (viaPublic - core) / core);
-}
-
-static GpuSelfLabel.Tensor Wrap(Tensor tensor) =>
-    GpuSelfLabel.Backends.Backend.Cpu.Wrap(tensor.storage<float>().data_ptr() + (nint)(tensor.storage_offset() * 4), DType.Float32, tensor.shape);
 
 static Tensor ComposedSelfClassifier(Tensor s, double tauRow, double tauCol)
 {
@@ -230,13 +216,25 @@ static string LoadAverage()
     }
 }
 
-internal sealed record BenchOptions(long Rows, long Classes, int Repeat, int Threads, int EmIterations, int SelaIterations, long? SelfClassifierRows, string? Out)
+internal sealed record BenchOptions(long Rows, long Classes, int Repeat, int Threads, int EmIterations, int SelaIterations, long? SelfClassifierRows, string? Out, bool OverheadOnly)
 {
     public static BenchOptions Parse(string[] args)
     {
-        var o = new BenchOptions(65536, 3000, 3, Environment.ProcessorCount, 10, 30, null, null);
-        for (int i = 0; i + 1 < args.Length; i += 2)
+        var o = new BenchOptions(65536, 3000, 3, Environment.ProcessorCount, 10, 30, null, null, false);
+        for (int i = 0; i < args.Length; i += 2)
         {
+            if (args[i] == "--overhead-only")
+            {
+                o = o with { OverheadOnly = true };
+                i--;
+                continue;
+            }
+
+            if (i + 1 == args.Length)
+            {
+                throw new ArgumentException($"{args[i]} needs a value");
+            }
+
             o = args[i] switch
             {
                 "--rows" => o with { Rows = long.Parse(args[i + 1], CultureInfo.InvariantCulture) },

@@ -22,6 +22,18 @@ public sealed class LoaderTests
         Assert.False(ElfVersionNeeds.MarkWeak(image, "GLIBCXX_9.9.9"));
     }
 
+    [Theory]
+    [InlineData("OMP_WAIT_POLICY", "PASSIVE")]
+    [InlineData("THP_MEM_ALLOC_ENABLE", "1")]
+    public void The_loader_sets_libtorchs_environment_defaults_and_keeps_what_the_user_set(string name, string value)
+    {
+        TorchSharpLoader.EnsureLoaded();
+
+        // .NET's view of the environment is the one the process started with: what the user set.
+        string? user = Environment.GetEnvironmentVariable(name);
+        Assert.Equal(user ?? value, NativeEnvironment.Get(name));
+    }
+
     [Fact]
     public void A_file_that_is_not_a_64_bit_elf_is_left_alone()
     {

@@ -17,6 +17,13 @@ internal static partial class NativeEnvironment
         }
     }
 
+    /// <summary>The variable as native libraries see it (null where unset, and on Windows).</summary>
+    public static string? Get(string name) =>
+        OperatingSystem.IsWindows() ? null : Marshal.PtrToStringUTF8(GetEnv(name));
+
+    [LibraryImport("libc", EntryPoint = "getenv", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial nint GetEnv(string name);
+
     [LibraryImport("libc", EntryPoint = "setenv", StringMarshalling = StringMarshalling.Utf8)]
     private static partial int SetEnv(string name, string value, int overwrite);
 }

@@ -21,7 +21,9 @@ namespace GpuSelfLabel.TorchSharp;
 /// <para>
 /// It also sets OMP_WAIT_POLICY=PASSIVE in the process environment unless the user set it: LibTorch's
 /// OpenMP threads would otherwise busy-wait after each of its ops and take the cores this library's
-/// CPU kernels run on.
+/// CPU kernels run on. And THP_MEM_ALLOC_ENABLE=1, so that LibTorch's allocator asks for transparent
+/// huge pages for large tensors, whose 4 KiB first-touch faults otherwise cost more than the fused
+/// pass that fills them.
 /// </para>
 /// <para>
 /// It runs by itself before the first call into this assembly. A program whose first TorchSharp call
@@ -71,6 +73,13 @@ public static partial class TorchSharpLoader
                 // kernels when they run between LibTorch's ops (3-4x slower training steps on 2 cores).
                 // A value the user set is kept.
                 NativeEnvironment.SetDefault("OMP_WAIT_POLICY", "PASSIVE");
+
+                // LibTorch's CPU allocator gives allocations of 2 MiB and more transparent huge pages
+                // only when asked. Without them the first touch of every 4 KiB page of a fresh tensor
+                // faults: autograd's copy of a 786 MB gradient into a leaf's empty .grad took 2.3 s
+                // instead of 0.5 s at 65536x3000 on these machines (bench/results/torchsharp-cpu.md).
+                // THP_MEM_ALLOC_ENABLE=0 from the user keeps LibTorch's default.
+                NativeEnvironment.SetDefault("THP_MEM_ALLOC_ENABLE", "1");
                 outcome = OperatingSystem.IsLinux() ? LoadOnLinux() : "not needed on this platform";
                 CheckTorchInitialises();
             }

@@ -206,6 +206,28 @@ internal static class TrainApp
         w.WriteNumber("lr", o.LearningRate);
         w.WriteNumber("lambda", o.Lambda);
         w.WriteNumber("neighbours", o.Neighbours);
+        w.WriteNumber("heads", o.Heads);
+        w.WriteNumber("head", r.Network.Head);
+        w.WriteStartArray("head_losses");
+        foreach (var loss in r.HeadLosses)
+        {
+            w.WriteNumberValue(loss);
+        }
+
+        w.WriteEndArray();
+        if (r.HeadScores is { } headScores)
+        {
+            w.WriteStartArray("head_scores");
+            foreach (var s in headScores)
+            {
+                w.WriteStartObject();
+                Scores(w, s);
+                w.WriteEndObject();
+            }
+
+            w.WriteEndArray();
+        }
+
         w.WriteNumber("threads", torch.get_num_threads());
         w.WriteString("input", o.Dataset ?? o.Images);
         w.WriteNumber("train_images", data.TrainRows);
@@ -253,7 +275,17 @@ internal static class TrainApp
         string scores = r.Scores is { } s
             ? string.Create(CultureInfo.InvariantCulture, $"ACC {s.Accuracy:F4}  NMI {s.Nmi:F4}  ARI {s.Ari:F4} on {data.ScoredRows} {data.ScoredOn} images")
             : $"{data.ScoredRows} images clustered (no labels to score)";
-        return string.Create(CultureInfo.InvariantCulture, $"{o.Method} / {o.Network}, {o.Epochs} epochs, K = {o.K}, seed {o.Seed}: {scores}, {r.Seconds:F1} s") +
+        var heads = new StringBuilder();
+        for (int h = 0; h < r.HeadLosses.Count && r.HeadLosses.Count > 1; h++)
+        {
+            heads.Append(CultureInfo.InvariantCulture, $"\nhead {h}{(h == r.Network.Head ? " (used)" : string.Empty)}: last epoch's loss {r.HeadLosses[h]:F4}");
+            if (r.HeadScores is { } hs)
+            {
+                heads.Append(CultureInfo.InvariantCulture, $", ACC {hs[h].Accuracy:F4}  NMI {hs[h].Nmi:F4}");
+            }
+        }
+
+        return string.Create(CultureInfo.InvariantCulture, $"{o.Method} / {o.Network}, {o.Epochs} epochs, K = {o.K}, seed {o.Seed}: {scores}, {r.Seconds:F1} s") + heads +
             (o.Out is null ? string.Empty : $"\nwrote {Path.Combine(o.Out, "model.dat")}, clusters.npy, report.json");
     }
 

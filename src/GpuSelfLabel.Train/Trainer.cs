@@ -10,13 +10,20 @@ using Tensor = global::TorchSharp.torch.Tensor;
 /// <summary>What one epoch did: its mean loss and, where labels exist, the scores of the clusters after it.</summary>
 internal sealed record EpochReport(int Epoch, int Epochs, double Loss, ClusteringScores? Scores, double Seconds);
 
-/// <summary>The trained network, the clusters of the scored images and how training went.</summary>
-internal sealed record TrainResult(ClusterNet Network, int[] Clusters, ClusteringScores? Scores, IReadOnlyList<double> EpochLosses, double Seconds);
+/// <summary>
+/// The trained network, the clusters of the scored images and how training went: the mean loss over
+/// heads per epoch, and per head its last epoch's loss and (where labels exist) its scores. The
+/// chosen head is the network's <see cref="ClusterNet.Head"/>.
+/// </summary>
+internal sealed record TrainResult(ClusterNet Network, int[] Clusters, ClusteringScores? Scores, IReadOnlyList<double> EpochLosses, IReadOnlyList<double> HeadLosses, IReadOnlyList<ClusteringScores>? HeadScores, double Seconds);
 
 /// <summary>
-/// An ordinary TorchSharp training loop: shuffled batches, two augmented views, the method's loss,
-/// Adam with a cosine learning-rate schedule. Clusters are the argmax of the logits of the clean
-/// images in eval mode. Seeded by torch.manual_seed, so equal options give equal clusters.
+/// An ordinary TorchSharp training loop: shuffled batches, two augmented views, the method's loss
+/// (averaged over the heads), Adam with a cosine learning-rate schedule. Clusters are the argmax of
+/// the logits of the clean images in eval mode, from the head whose loss was lowest in the epoch just
+/// trained: a choice made without labels, which guards against the one bad start (two classes
+/// merged, one split) that a single head from some seeds settles into. Seeded by torch.manual_seed,
+/// so equal options give equal clusters.
 /// </summary>
 internal static class Trainer
 {
@@ -39,7 +46,7 @@ internal static class Trainer
         long[] scoredDims = [data.ScoredRows, .. data.Shape.Select(s => (long)s)];
         using var scored = torch.tensor(data.Scored, scoredDims);
 
-        var net = new ClusterNet(o.Network, data.Shape, o.K, SelfLabelMethod.UsesCosineHead(o.Method));
+        var net = new ClusterNet(o.Network, data.Shape, o.K, SelfLabelMethod.UsesCosineHead(o.Method), o.Heads);
         var augment = new Augmenter(data.Shape, data.Flip);
         int batch = Math.Min(o.BatchSize, data.TrainRows);
         int steps = data.TrainRows / batch; // a last partial batch is dropped: the solvers want full, balanced batches
@@ -48,12 +55,14 @@ internal static class Trainer
         var schedule = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, o.Epochs * steps);
 
         var losses = new List<double>();
+        var headLosses = new double[net.HeadCount];
         int[] clusters = [];
         ClusteringScores? scores = null;
         for (int epoch = 1; epoch <= o.Epochs; epoch++)
         {
             net.train();
             double sum = 0;
+            Array.Clear(headLosses);
             using (var order = torch.randperm(data.TrainRows))
             {
                 for (int step = 0; step < steps; step++)
@@ -61,9 +70,17 @@ internal static class Trainer
                     using var scope = torch.NewDisposeScope();
                     var rows = order.narrow(0, (long)step * batch, batch);
                     var x = train.index_select(0, rows);
-                    var logits1 = net.forward(augment.View(x));
-                    var logits2 = net.forward(augment.View(neighbours is null ? x : train.index_select(0, Partners(neighbours, rows))));
-                    var loss = SelfLabelMethod.Loss(o.Method, logits1, logits2, o.Lambda);
+                    var logits1 = net.ForwardHeads(augment.View(x));
+                    var logits2 = net.ForwardHeads(augment.View(neighbours is null ? x : train.index_select(0, Partners(neighbours, rows))));
+                    Tensor? loss = null;
+                    for (int h = 0; h < logits1.Length; h++)
+                    {
+                        var headLoss = SelfLabelMethod.Loss(o.Method, logits1[h], logits2[h], o.Lambda);
+                        headLosses[h] += headLoss.item<float>();
+                        loss = loss is null ? headLoss : loss + headLoss;
+                    }
+
+                    loss = loss! / logits1.Length;
                     optimizer.zero_grad();
                     loss.backward();
                     optimizer.step();
@@ -75,6 +92,7 @@ internal static class Trainer
             }
 
             losses.Add(sum / steps);
+            net.Head = Array.IndexOf(headLosses, headLosses.Min());
             bool last = epoch == o.Epochs;
             if (last || (progress is not null && data.ScoredLabels is not null))
             {
@@ -85,7 +103,23 @@ internal static class Trainer
             progress?.Report(new EpochReport(epoch, o.Epochs, losses[^1], scores, clock.Elapsed.TotalSeconds));
         }
 
-        return new TrainResult(net, clusters, scores, losses, clock.Elapsed.TotalSeconds);
+        var headScores = data.ScoredLabels is { } labels && net.HeadCount > 1 ? ScoreHeads(net, scored, labels) : null;
+        return new TrainResult(net, clusters, scores, losses, headLosses.Select(l => l / steps).ToArray(), headScores, clock.Elapsed.TotalSeconds);
+    }
+
+    /// <summary>Every head's scores (for the report; the choice of head never sees them).</summary>
+    private static ClusteringScores[] ScoreHeads(ClusterNet net, Tensor scored, int[] labels)
+    {
+        int chosen = net.Head;
+        var result = new ClusteringScores[net.HeadCount];
+        for (int h = 0; h < net.HeadCount; h++)
+        {
+            net.Head = h;
+            result[h] = ClusteringMetrics.Evaluate(Predict(net, scored), labels);
+        }
+
+        net.Head = chosen;
+        return result;
     }
 
     /// <summary>One random neighbour of each row of the batch.</summary>

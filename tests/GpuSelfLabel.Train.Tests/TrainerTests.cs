@@ -11,10 +11,11 @@ public sealed class TrainerTests : IDisposable
 
     public void Dispose() => images.Dispose();
 
-    private TrainOptions Options(string method = "cce-em", string network = "mlp", int epochs = 1, int seed = 7, int neighbours = 0) =>
+    private TrainOptions Options(string method = "cce-em", string network = "mlp", int epochs = 1, int seed = 7, int neighbours = 0, int heads = 1) =>
         TrainOptions.Parse(["--images", images.ImagesPath, "--labels", images.LabelsPath, "--k", "4", "--method", method, "--network", network,
             "--epochs", epochs.ToString(System.Globalization.CultureInfo.InvariantCulture), "--seed", seed.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            "--batch-size", "128", "--threads", "1", "--quiet", "--neighbours", neighbours.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            "--batch-size", "128", "--threads", "1", "--quiet", "--neighbours", neighbours.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--heads", heads.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
 
     private static TrainResult Train(TrainOptions o) => Trainer.Run(o, TrainData.Load(o), null, null, CancellationToken.None);
 
@@ -36,6 +37,24 @@ public sealed class TrainerTests : IDisposable
         Assert.True(result.EpochLosses[^1] < result.EpochLosses[0] - 0.05, $"losses {string.Join(", ", result.EpochLosses)}");
         Assert.NotNull(result.Scores);
         Assert.True(result.Scores!.Accuracy > 0.9, $"ACC {result.Scores.Accuracy}");
+    }
+
+    [Fact]
+    public void Several_heads_train_together_and_the_one_with_the_lowest_loss_gives_the_clusters()
+    {
+        var result = Train(Options(method: "swav", epochs: 2, heads: 3));
+        Assert.Equal(3, result.HeadLosses.Count);
+        Assert.All(result.HeadLosses, l => Assert.True(double.IsFinite(l)));
+        Assert.Equal(Array.IndexOf(result.HeadLosses.ToArray(), result.HeadLosses.Min()), result.Network.Head);
+
+        // The heads start apart, and the clusters and scores are the chosen head's own.
+        Assert.NotNull(result.HeadScores);
+        Assert.Equal(3, result.HeadScores!.Count);
+        Assert.Equal(result.Scores!.Accuracy, result.HeadScores[result.Network.Head].Accuracy);
+        Assert.Equal(3, result.HeadLosses.Distinct().Count());
+        var again = Train(Options(method: "swav", epochs: 2, heads: 3));
+        Assert.Equal(result.Clusters, again.Clusters);
+        Assert.Equal(result.Network.Head, again.Network.Head);
     }
 
     [Fact]
@@ -132,6 +151,7 @@ public sealed class TrainerTests : IDisposable
     [InlineData("--epochs", "0")]
     [InlineData("--method", "kmeans")]
     [InlineData("--network", "resnet")]
+    [InlineData("--heads", "0")]
     public void Bad_options_exit_2_naming_the_argument(string option, string value)
     {
         var (code, stdout, stderr) = Cli.Run("--images", images.ImagesPath, option, value);

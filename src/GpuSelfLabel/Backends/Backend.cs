@@ -47,6 +47,14 @@ public abstract class Backend : IDisposable
     /// </summary>
     internal virtual long ReductionScratchElements(long columns) => (2L * (ScratchAlignment + (MaxReductionBlocks * columns))) + MaxReductionBlocks;
 
+    /// <summary>
+    /// Float64 elements of the scratch the EM passes (<see cref="IBackendKernels.EmStep"/>,
+    /// <see cref="IBackendKernels.PseudoLabelMoments"/>) need for K columns: the solver allocates it once
+    /// per solve and every iteration reuses it. A host backend keeps its partials in managed memory
+    /// and needs one element.
+    /// </summary>
+    internal virtual long EmScratchElements(long columns) => Gpu.EmLaunchShape.ScratchElements(columns);
+
     /// <summary>Float64 elements (4 KiB) on whose multiples the parts of a reduction scratch start.</summary>
     internal const long ScratchAlignment = 512;
 

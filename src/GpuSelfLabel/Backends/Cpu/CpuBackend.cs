@@ -21,6 +21,8 @@ internal sealed class CpuBackend : Backend
 
     internal override long ReductionScratchElements(long columns) => 1;
 
+    internal override long EmScratchElements(long columns) => 1;
+
     internal override int MaxReductionBlocks => SinkhornRowMath.MaxReductionBlocks;
 
     internal override IBackendKernels Kernels { get; } = new CpuKernels();

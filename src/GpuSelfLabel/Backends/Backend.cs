@@ -64,6 +64,21 @@ public abstract class Backend : IDisposable
     /// <summary>Counts one device allocation; every backend's <see cref="AllocateBuffer"/> calls it.</summary>
     protected internal void CountAllocation() => Interlocked.Increment(ref deviceAllocations);
 
+    /// <summary>
+    /// Bytes a new allocation may take here, for planners: an estimate on the safe side (free host
+    /// memory on the CPU, a share of a device's memory on a GPU).
+    /// </summary>
+    internal abstract long AvailableMemoryBytes { get; }
+
+    /// <summary>The largest single buffer this backend allocates (OpenCL's CL_DEVICE_MAX_MEM_ALLOC_SIZE); no limit by default.</summary>
+    internal virtual long MaxBufferBytes => long.MaxValue;
+
+    /// <summary>
+    /// The share of a GPU's memory a planner may count on: the caller (a framework, the display) may
+    /// already hold the rest.
+    /// </summary>
+    private protected const double DeviceMemoryShare = 0.9;
+
     /// <summary>Whether <see cref="OpenDeviceGemm"/> gives a matrix product that runs on this backend's device (CUDA with cuBLAS).</summary>
     internal virtual bool HasDeviceGemm => false;
 

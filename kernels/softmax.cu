@@ -81,7 +81,11 @@ KERNEL void softmax_backward_rows(const GLOBAL float* RESTRICT probs, const GLOB
         {
             for (GSL_INDEX k = LOCAL_ID(); k < cols; k += LOCAL_SIZE())
             {
-                d[k] = (g[k] - sum) * p[k] * inverse_temperature;
+                /* g - sum overflows float when both lie near 3e38 with opposite signs, and where sigma = 0
+                 * that made 0 * inf = NaN of a true 0: such elements (rare) are formed in double. */
+                float diff = g[k] - sum;
+                d[k] = IS_FINITE(diff) ? diff * p[k] * inverse_temperature
+                                       : (float)(((double)g[k] - (double)sum) * (double)p[k] * (double)inverse_temperature);
             }
         }
     }

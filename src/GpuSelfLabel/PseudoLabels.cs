@@ -45,7 +45,8 @@ public static class PseudoLabels
         Guard.Distributions(labels, nameof(labels));
 
         using var columnSums = HostVectors.Allocate(probs.Backend, probs.Columns);
-        double negativeLog = probs.Backend.Kernels.PseudoLabelMoments(probs, labels, columnSums);
+        using var scratch = probs.Backend.Allocate(DType.Float64, probs.Backend.EmScratchElements(probs.Columns));
+        double negativeLog = probs.Backend.Kernels.PseudoLabelMoments(probs, labels, columnSums, scratch);
         var sums = new double[probs.Columns];
         HostVectors.Read(columnSums, sums);
         return SelfLabelObjective.Value(negativeLog, probs.Rows, sums, u, lambda);

@@ -80,7 +80,7 @@ internal sealed class SinkhornInput : IDisposable
     public static SinkhornInput Synthetic(int heads, long rows, int columns, int seed, DType dtype, Backend backend, CancellationToken cancellation)
     {
         long bytes = checked(heads * rows * columns * dtype.SizeInBytes());
-        long available = DeviceMemory.Available(Backend.Cpu);
+        long available = Backend.Cpu.AvailableMemoryBytes;
         if (bytes > available)
         {
             throw new UsageException($"the synthetic matrix needs {SinkhornMemoryPlan.Bytes(bytes)} of RAM but about {SinkhornMemoryPlan.Bytes(available)} is available; " +
@@ -94,7 +94,7 @@ internal sealed class SinkhornInput : IDisposable
             var logits = input.Track(SyntheticScores.Generate(heads, rows, columns, seed, dtype, cancellation));
             input.GenerateSeconds = clock.Elapsed.TotalSeconds;
             string placement = string.Empty;
-            if (!backend.HostAddressable && bytes <= DeviceMemory.Available(backend) / 2 && bytes <= DeviceMemory.MaxBuffer(backend))
+            if (!backend.HostAddressable && bytes <= backend.AvailableMemoryBytes / 2 && bytes <= backend.MaxBufferBytes)
             {
                 // A matrix that fits on the device is copied there once, so every pass reads device memory
                 // rather than streaming the host copy over the bus (as a caller whose scores a network just

@@ -47,6 +47,14 @@ public abstract class Backend : IDisposable
     /// </summary>
     internal virtual long ReductionScratchElements(long columns) => (2L * (ScratchAlignment + (MaxReductionBlocks * columns))) + MaxReductionBlocks;
 
+    /// <summary>
+    /// Float64 elements of the scratch the EM passes (<see cref="IBackendKernels.EmStep"/>,
+    /// <see cref="IBackendKernels.PseudoLabelMoments"/>) need for K columns: the solver allocates it once
+    /// per solve and every iteration reuses it. A host backend keeps its partials in managed memory
+    /// and needs one element.
+    /// </summary>
+    internal virtual long EmScratchElements(long columns) => Gpu.EmLaunchShape.ScratchElements(columns);
+
     /// <summary>Float64 elements (4 KiB) on whose multiples the parts of a reduction scratch start.</summary>
     internal const long ScratchAlignment = 512;
 
@@ -55,6 +63,21 @@ public abstract class Backend : IDisposable
 
     /// <summary>Counts one device allocation; every backend's <see cref="AllocateBuffer"/> calls it.</summary>
     protected internal void CountAllocation() => Interlocked.Increment(ref deviceAllocations);
+
+    /// <summary>
+    /// Bytes a new allocation may take here, for planners: an estimate on the safe side (free host
+    /// memory on the CPU, a share of a device's memory on a GPU).
+    /// </summary>
+    internal abstract long AvailableMemoryBytes { get; }
+
+    /// <summary>The largest single buffer this backend allocates (OpenCL's CL_DEVICE_MAX_MEM_ALLOC_SIZE); no limit by default.</summary>
+    internal virtual long MaxBufferBytes => long.MaxValue;
+
+    /// <summary>
+    /// The share of a GPU's memory a planner may count on: the caller (a framework, the display) may
+    /// already hold the rest.
+    /// </summary>
+    private protected const double DeviceMemoryShare = 0.9;
 
     /// <summary>Whether <see cref="OpenDeviceGemm"/> gives a matrix product that runs on this backend's device (CUDA with cuBLAS).</summary>
     internal virtual bool HasDeviceGemm => false;

@@ -29,8 +29,9 @@ internal partial interface IBackendKernels
     /// <see cref="PseudoLabelIterateType"/>); writes <paramref name="columnSums"/> (K, float64):
     /// s_k = Σ_i y_ik, summed over fixed row blocks whose partials are added in block order. Returns
     /// Σ_i −ln(Σ_k σ_ik y_ik), accumulated in float64 the same way (+∞ when a row's dot product is 0).
+    /// <paramref name="scratch"/> is the caller's float64 workspace of Backend.EmScratchElements(K) elements.
     /// </summary>
-    double PseudoLabelMoments(Tensor probs, Tensor labels, Tensor columnSums);
+    double PseudoLabelMoments(Tensor probs, Tensor labels, Tensor columnSums, Tensor scratch);
 
     /// <summary>
     /// One EM step of ops.md §4 over all rows, fused with what the driver needs next. Reads
@@ -42,6 +43,8 @@ internal partial interface IBackendKernels
     /// <paramref name="next"/> Y' (N×K iterate type, must not alias <paramref name="current"/>) and
     /// <paramref name="nextColumnSums"/> (K float64, s'_k = Σ_i y'_ik in fixed row blocks reduced
     /// in block order). Returns max_ik |y'_ik − y_ik| (exact) and Σ_i −ln(σ_i·y'_i) (float64).
+    /// <paramref name="scratch"/> is the caller's float64 workspace of Backend.EmScratchElements(K)
+    /// elements, allocated once per solve: no step allocates device memory.
     /// </summary>
-    EmStepReport EmStep(Tensor probs, Tensor current, Tensor weights, Tensor next, Tensor nextColumnSums);
+    EmStepReport EmStep(Tensor probs, Tensor current, Tensor weights, Tensor next, Tensor nextColumnSums, Tensor scratch);
 }

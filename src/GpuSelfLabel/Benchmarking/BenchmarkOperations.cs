@@ -116,8 +116,9 @@ public static class BenchmarkOperations
         var next = own(backend.Allocate(kernels.PseudoLabelIterateType, size.Rows, size.Columns));
         var columnSums = own(HostVectors.Allocate(backend, k));
         var weights = own(HostVectors.Allocate(backend, k));
+        var scratch = own(backend.Allocate(DType.Float64, backend.EmScratchElements(k)));
         kernels.PseudoLabelConvert(probs, current);
-        kernels.PseudoLabelMoments(probs, current, columnSums);
+        kernels.PseudoLabelMoments(probs, current, columnSums, scratch);
         var sums = new double[k];
         var w = new double[k];
         var prior = new double[k];
@@ -125,7 +126,7 @@ public static class BenchmarkOperations
         HostVectors.Read(columnSums, sums);
         SelfLabelObjective.Weights(sums, size.Rows, prior, 1.0, w);
         HostVectors.Write(weights, w);
-        return () => { kernels.EmStep(probs, current, weights, next, columnSums); BenchmarkClock.Wait(next); };
+        return () => { kernels.EmStep(probs, current, weights, next, columnSums, scratch); BenchmarkClock.Wait(next); };
     });
 
     private static BenchmarkCase SelaPass(Backend backend, BenchmarkSize size) => BenchmarkCase.Create(own =>

@@ -22,10 +22,14 @@ internal static class EmSolver
         var next = backend.Allocate(iterateType, n, k);
         using var columnSumsTensor = HostVectors.Allocate(backend, k);
         using var weightsTensor = HostVectors.Allocate(backend, k);
+
+        // One workspace for every pass of the solve (CUB's habit): a step that allocated and freed its
+        // partials cost an allocation per iteration and, on CUDA, a stream drain in the free.
+        using var scratch = backend.Allocate(DType.Float64, backend.EmScratchElements(k));
         try
         {
             kernels.PseudoLabelConvert(start, current);
-            kernels.PseudoLabelMoments(probs, current, columnSumsTensor);
+            kernels.PseudoLabelMoments(probs, current, columnSumsTensor, scratch);
             var columnSums = new double[k];
             var weights = new double[k];
             HostVectors.Read(columnSumsTensor, columnSums);
@@ -36,7 +40,7 @@ internal static class EmSolver
             {
                 SelfLabelObjective.Weights(columnSums, n, prior, options.Lambda, weights);
                 HostVectors.Write(weightsTensor, weights);
-                var report = kernels.EmStep(probs, current, weightsTensor, next, columnSumsTensor);
+                var report = kernels.EmStep(probs, current, weightsTensor, next, columnSumsTensor, scratch);
                 HostVectors.Read(columnSumsTensor, columnSums);
                 objective.Add(SelfLabelObjective.Value(report.NegativeLogCollision, n, columnSums, prior, options.Lambda));
                 (current, next) = (next, current);

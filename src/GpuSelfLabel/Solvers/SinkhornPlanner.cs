@@ -36,7 +36,7 @@ internal static class SinkhornPlanner
         }
 
         bool userBudget = options.MemoryBudget is not null;
-        long budget = options.MemoryBudget ?? DeviceMemory.Available(backend);
+        long budget = options.MemoryBudget ?? backend.AvailableMemoryBytes;
         if (options.MemoryBudget is null && problem.Kind == SinkhornSourceKind.Resident && !backend.HostAddressable)
         {
             // A GPU's figure is its total memory, which the resident matrix already uses part of.
@@ -73,7 +73,7 @@ internal static class SinkhornPlanner
         }
         else
         {
-            long perChunkCap = Math.Min(MaxStagingBytes, DeviceMemory.MaxBuffer(backend)) / rowBytes;
+            long perChunkCap = Math.Min(MaxStagingBytes, backend.MaxBufferBytes) / rowBytes;
             perChunkCap = Math.Min(perChunkCap, int.MaxValue / Math.Max(k, d));
             long fitting = (budget - fixedBytes) / rowBytes;
             if (fitting < 1)

@@ -55,6 +55,30 @@ public abstract class CrossBackendPseudoLabelTestsBase : BackendTestBase
         }
     }
 
+    /// <summary>
+    /// Caller-owned scratch: an EM solve allocates its device memory once (iterates, K-vectors, one
+    /// workspace), so 40 iterations allocate exactly as often as 3; a step that allocated its partials
+    /// made that grow by two per iteration.
+    /// </summary>
+    [SkippableFact]
+    public void No_device_allocation_happens_inside_the_em_loop()
+    {
+        const int n = 300, k = 40;
+        var p = Probs(n, k, seed: 43);
+        using var probs = Upload(p, n, k);
+        long EmAllocations(int iterations)
+        {
+            long before = Backend.DeviceAllocations;
+            using var result = PseudoLabels.Em(probs, new PseudoLabelOptions(Tolerance: 0, MaxIterations: iterations));
+            Assert.Equal(iterations, result.Iterations);
+            return Backend.DeviceAllocations - before;
+        }
+
+        EmAllocations(1);
+        Assert.Equal(EmAllocations(3), EmAllocations(40));
+        Assert.True(Backend.DeviceAllocations > 0, "the backend counts its allocations");
+    }
+
     [SkippableFact]
     public void Converged_run_takes_the_cpu_iterations()
     {

@@ -59,6 +59,25 @@ public abstract class CrossBackendSelfClassifierTestsBase : BackendTestBase
         Approx.Scalar(SelfClassifierReference.Loss(Float64.Widen(s), views, n, c, 0.1, 0.05, 2), loss, "loss");
     }
 
+    /// <summary>Logits up to ±3.4e38 with large and small temperatures: both backends finite, non-negative and equal within the contract.</summary>
+    [SkippableTheory]
+    [InlineData(1e3, 1e3)]
+    [InlineData(1e6, 1e-6)]
+    [InlineData(1e-6, 1e3)]
+    public void Logits_near_float_max_match_cpu(double tauRow, double tauCol)
+    {
+        const int views = 2, n = 6, c = 3000;
+        var s = TestData.NearFloatMax(views * n * c, seed: 21);
+        var options = new SelfClassifierOptions(tauRow, tauCol);
+        var (loss, dlogits, cpuLoss, cpuDLogits) = Run(Backend, s, views, n, c, options);
+        Assert.True(double.IsFinite(loss) && loss >= 0, $"loss {loss}");
+        Assert.True(double.IsFinite(cpuLoss) && cpuLoss >= 0, $"cpu loss {cpuLoss}");
+        Assert.All(dlogits, v => Assert.True(float.IsFinite(v)));
+        Assert.All(cpuDLogits, v => Assert.True(float.IsFinite(v)));
+        Approx.Scalar(cpuLoss, loss, "loss vs cpu", 2 * Approx.ScalarRelative);
+        CloseToCpu(cpuDLogits, dlogits, "dlogits");
+    }
+
     [SkippableTheory]
     [MemberData(nameof(LaunchCases.Overrides), MemberType = typeof(LaunchCases))]
     public void Every_group_size_and_grid_stride_give_the_same_results(int? groupSize, long? maxGroups)

@@ -181,6 +181,34 @@ public abstract class SelfClassifierTestsBase : BackendTestBase
         Approx.Elementwise(SelfClassifierReference.Gradient(x, views, n, c, 0.1, 0.05, views), dlogits.ToArray(), "dlogits");
     }
 
+    /// <summary>
+    /// Logits up to ±3.4e38 at temperatures across the allowed range [1e-6, 1e6]: the CPU pass once
+    /// formed ln A as S·τ_c⁻¹ − (ColumnMax·τ_c⁻¹ + ln Σ) with a fused multiply-add, which near 3e38 is
+    /// off by ±1e19 (NaN gradients, a loss of −119 at τ = 1e3). C = 37 leaves a tail after every
+    /// vector width, so the vector lanes and the element loop both see the extremes.
+    /// </summary>
+    [SkippableTheory]
+    [InlineData(1e3, 1e3)]
+    [InlineData(1e6, 1e6)]
+    [InlineData(0.1, 0.05)]
+    [InlineData(1e-6, 1e-6)]
+    [InlineData(1e6, 1e-6)]
+    [InlineData(1e-6, 1e6)]
+    public void Logits_near_float_max_at_any_temperature_match_float64_reference(double tauRow, double tauCol)
+    {
+        const int views = 3, n = 8, c = 37, g = 2;
+        var s = TestData.NearFloatMax(views * n * c, seed: 12);
+        var x = Float64.Widen(s);
+        using var logits = Upload(s, views, n, c);
+        var result = SelfClassifier.Compute(logits, new SelfClassifierOptions(tauRow, tauCol, g));
+        using var dlogits = result.DLogits;
+        var d = dlogits.ToArray();
+        Assert.True(double.IsFinite(result.Loss) && result.Loss >= 0, $"loss {result.Loss}");
+        Assert.All(d, v => Assert.True(float.IsFinite(v), $"gradient {v}"));
+        Approx.Scalar(SelfClassifierReference.Loss(x, views, n, c, tauRow, tauCol, g), result.Loss, "loss");
+        Approx.Elementwise(SelfClassifierReference.Gradient(x, views, n, c, tauRow, tauCol, g), d, "dlogits");
+    }
+
     [SkippableFact]
     public void Results_are_bitwise_reproducible()
     {

@@ -76,6 +76,56 @@ public abstract class SoftmaxTestsBase : BackendTestBase
         Approx.Elementwise(reference, dz.ToArray(), "dlogits", relative: 1e-4, absolute: 1e-5);
     }
 
+    /// <summary>
+    /// Upstream gradients near ±3e38: g − Σgσ overflows float32 though σ(g − Σgσ) does not (it is 0 where
+    /// σ = 0, and at most 1.5e38 elsewhere), so a float32 difference gave 0·∞ = NaN. Rows 0–2 are
+    /// peaked (σ one-hot or ties), rows 3–5 spread; C = 37 leaves a tail after every vector width.
+    /// </summary>
+    [SkippableTheory]
+    [InlineData(1.0)]
+    [InlineData(1e3)]
+    [InlineData(1e30)]
+    public void Backward_with_gradients_near_float_max_is_finite_and_exact(double temperature)
+    {
+        const int n = 6, k = 37;
+        var z = TestData.NearFloatMax(3 * k, seed: 31).Concat(TestData.Logits(3, k, seed: 32)).ToArray();
+        var random = new Random(33);
+        var g = Enumerable.Range(0, n * k).Select(_ => random.Next(3) switch { 0 => 3e38f, 1 => -3e38f, _ => (float)random.NextDouble() }).ToArray();
+        var p32 = Float64.Softmax(Float64.Widen(z), n, k, temperature).Select(v => (float)v).ToArray();
+        using var probs = Upload(p32, n, k);
+        using var grad = Upload(g, n, k);
+        using var dz = Softmax.Backward(probs, grad, new SoftmaxOptions(temperature));
+
+        var d = dz.ToArray();
+        for (int i = 0; i < n; i++)
+        {
+            double dot = 0, magnitude = 0;
+            for (int j = 0; j < k; j++)
+            {
+                dot += (double)g[(i * k) + j] * p32[(i * k) + j];
+                magnitude += Math.Abs((double)g[(i * k) + j] * p32[(i * k) + j]);
+            }
+
+            for (int j = 0; j < k; j++)
+            {
+                int e = (i * k) + j;
+                double expected = p32[e] * (g[e] - dot) / temperature;
+
+                // The contract's bound, plus what a float32 Σgσ may lose to cancellation (K roundings of
+                // terms up to 3e38): that sum is the operation's, not this fix's, and cancels in tie rows.
+                double dotRounding = p32[e] * k * Math.ScaleB(magnitude, -24) / temperature;
+                Assert.True(float.IsFinite(d[e]), $"dlogits[{e}] = {d[e]}");
+                Assert.True(
+                    Math.Abs(d[e] - expected) <= (Approx.Relative * Math.Abs(expected)) + Approx.Absolute + dotRounding,
+                    $"dlogits[{e}] = {d[e]}, expected {expected} ± {dotRounding}");
+                if (p32[e] == 0)
+                {
+                    Assert.Equal(0f, Math.Abs(d[e]));
+                }
+            }
+        }
+    }
+
     [SkippableFact]
     public void Backward_rows_sum_to_zero()
     {

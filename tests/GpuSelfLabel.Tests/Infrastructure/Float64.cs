@@ -35,10 +35,7 @@ public static class Float64
         var row = new double[k];
         for (int i = 0; i < n; i++)
         {
-            for (int j = 0; j < k; j++)
-            {
-                row[j] = z[(i * k) + j] / temperature;
-            }
+            ShiftedRow(z.AsSpan(i * k, k), temperature, row);
 
             double lse = LogSumExp(row);
             for (int j = 0; j < k; j++)
@@ -50,6 +47,24 @@ public static class Float64
         return p;
     }
 
+    /// <summary>
+    /// (z − max z)/τ: the same softmax as z/τ, but near |z| = 3e38 a shift of z/τ by its maximum would
+    /// drop ln Σ in the rounding of the maximum (ties would each get σ = 1).
+    /// </summary>
+    private static void ShiftedRow(ReadOnlySpan<double> z, double temperature, Span<double> row)
+    {
+        double max = double.NegativeInfinity;
+        foreach (var v in z)
+        {
+            max = Math.Max(max, v);
+        }
+
+        for (int j = 0; j < z.Length; j++)
+        {
+            row[j] = (z[j] - max) / temperature;
+        }
+    }
+
     /// <summary>Row-wise log-softmax of an n×k matrix with temperature τ.</summary>
     public static double[] LogSoftmax(double[] z, int n, int k, double temperature = 1.0)
     {
@@ -57,10 +72,7 @@ public static class Float64
         var row = new double[k];
         for (int i = 0; i < n; i++)
         {
-            for (int j = 0; j < k; j++)
-            {
-                row[j] = z[(i * k) + j] / temperature;
-            }
+            ShiftedRow(z.AsSpan(i * k, k), temperature, row);
 
             double lse = LogSumExp(row);
             for (int j = 0; j < k; j++)

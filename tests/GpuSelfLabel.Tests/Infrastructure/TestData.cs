@@ -40,6 +40,30 @@ public static class TestData
         return z;
     }
 
+    /// <summary>
+    /// Values at the edge of float32: ±3e38, ±float.MaxValue (ties among them), values spread over
+    /// ±3e38, and a few ordinary ones, so every max, shift and scale meets its largest operands.
+    /// </summary>
+    public static float[] NearFloatMax(int count, int seed)
+    {
+        var random = new Random(seed);
+        var z = new float[count];
+        for (int i = 0; i < z.Length; i++)
+        {
+            z[i] = random.Next(6) switch
+            {
+                0 => 3e38f,
+                1 => -3e38f,
+                2 => float.MaxValue,
+                3 => -float.MaxValue,
+                4 => (float)((random.NextDouble() - 0.5) * 6e38),
+                _ => (float)Gaussian(random),
+            };
+        }
+
+        return z;
+    }
+
     /// <summary>Random strictly positive rows summing to 1 (the float32 sum is within 1e-6).</summary>
     public static float[] Distributions(int n, int k, int seed, double sharpness = 1.0)
     {

@@ -19,7 +19,11 @@ internal sealed class CpuBackend : Backend
 
     internal override bool HostAddressable => true;
 
+    internal override long AvailableMemoryBytes => HostMemory.Available();
+
     internal override long ReductionScratchElements(long columns) => 1;
+
+    internal override long EmScratchElements(long columns) => 1;
 
     internal override int MaxReductionBlocks => SinkhornRowMath.MaxReductionBlocks;
 

@@ -48,7 +48,7 @@ internal sealed partial class CpuKernels
         });
     }
 
-    public double PseudoLabelMoments(Tensor probs, Tensor labels, Tensor columnSums)
+    public double PseudoLabelMoments(Tensor probs, Tensor labels, Tensor columnSums, Tensor scratch)
     {
         var (negativeLog, _) = ReduceColumns(probs.Rows, probs.Columns, All64(columnSums), (start, end, columns, sigma, y) =>
         {
@@ -66,7 +66,7 @@ internal sealed partial class CpuKernels
         return negativeLog;
     }
 
-    public EmStepReport EmStep(Tensor probs, Tensor current, Tensor weights, Tensor next, Tensor nextColumnSums)
+    public EmStepReport EmStep(Tensor probs, Tensor current, Tensor weights, Tensor next, Tensor nextColumnSums, Tensor scratch)
     {
         var w = All64(weights).ToArray();
         var (negativeLog, maxChange) = ReduceColumns(probs.Rows, probs.Columns, All64(nextColumnSums), (start, end, columns, sigma, change) =>

@@ -279,8 +279,10 @@ internal sealed partial class CpuKernels
         private readonly int views;
         private readonly int classes;
         private readonly long samples;
-        private readonly double[] negShiftA;
-        private readonly double[] rowShift;
+        private readonly double[] columnMax;
+        private readonly double[] negColumnLogSum;
+        private readonly float[] rowMax;
+        private readonly double[] rowLogSum;
 
         public SelfClassifierContext(SelfClassifierWorkspace workspace, bool gradientPass)
         {
@@ -296,14 +298,15 @@ internal sealed partial class CpuKernels
             InverseTauRow = 1.0 / workspace.TauRow;
             InverseTauCol = 1.0 / workspace.TauCol;
 
-            // ln A = S/τ_c − (ColumnMax/τ_c + ColumnLogSum) and ln R = S/τ_r − (RowMax/τ_r + RowLogSum):
-            // one multiply-add per element; the shifts' rounding moves A and R by 1e-13 at most.
-            var columnMax = CpuRows.All(workspace.ColumnMax);
+            // ln A = (S − ColumnMax)/τ_c − ColumnLogSum and ln R = (S − RowMax)/τ_r − RowLogSum, the
+            // kernels' form: the difference is exact or small, so neither shift is lost to rounding at |S| ≈ 3e38.
+            var maxima = CpuRows.All(workspace.ColumnMax);
             var columnLogSum = CpuPairs.Read(workspace.ColumnLogSum);
             var sumR = CpuPairs.Read(workspace.ColumnSumR);
             var columnH = gradientPass ? CpuPairs.Read(workspace.ColumnH) : [];
             var columnK = gradientPass ? CpuPairs.Read(workspace.ColumnK) : [];
-            negShiftA = new double[views * Stride];
+            columnMax = new double[views * Stride];
+            negColumnLogSum = new double[views * Stride];
             PredictionScale = new double[views * Stride];
             NegatedColumnH = gradientPass ? new double[views * Stride] : [];
             ColumnKOverScale = gradientPass ? new double[views * Stride] : [];
@@ -313,7 +316,8 @@ internal sealed partial class CpuKernels
                 {
                     int i = (v * classes) + y;
                     int p = (v * Stride) + y;
-                    negShiftA[p] = -((columnMax[i] * InverseTauCol) + columnLogSum[i]);
+                    columnMax[p] = maxima[i];
+                    negColumnLogSum[p] = -columnLogSum[i];
                     PredictionScale[p] = scale / Math.Max(sumR[i], workspace.Epsilon);
                     if (gradientPass)
                     {
@@ -325,13 +329,8 @@ internal sealed partial class CpuKernels
                 }
             }
 
-            var rowMax = CpuRows.All(workspace.RowMax);
-            var rowLogSum = CpuPairs.Read(workspace.RowLogSum);
-            rowShift = new double[rowLogSum.Length];
-            for (int i = 0; i < rowShift.Length; i++)
-            {
-                rowShift[i] = (rowMax[i] * InverseTauRow) + rowLogSum[i];
-            }
+            rowMax = CpuRows.All(workspace.RowMax).ToArray();
+            rowLogSum = CpuPairs.Read(workspace.RowLogSum);
         }
 
         public long Samples => samples;
@@ -372,9 +371,11 @@ internal sealed partial class CpuKernels
                 double a = SelfClassifierRowMath.SampleView(
                     CpuRows.Row(logits, r),
                     InverseTauCol,
-                    negShiftA.AsSpan(o, Stride),
+                    columnMax.AsSpan(o, Stride),
+                    negColumnLogSum.AsSpan(o, Stride),
                     InverseTauRow,
-                    rowShift[r],
+                    rowMax[r],
+                    rowLogSum[r],
                     PredictionScale.AsSpan(o, Stride),
                     workspace.Epsilon,
                     row.A.AsSpan(o, Stride),

@@ -82,9 +82,25 @@ internal sealed partial class CpuKernels
                 {
                     TensorPrimitives.Multiply(d, inverseTemperature, d);
                 }
+
+                // g − Σgσ overflows float32 when both lie near ±3e38 with opposite signs, and where σ = 0
+                // that made 0·∞ = NaN of a true 0: such rows (rare; one check of the row in cache) are redone in float64.
+                if (float.IsFinite(dot) && !float.IsFinite(TensorPrimitives.MaxMagnitude<float>(d)))
+                {
+                    SoftmaxBackwardRowWide(p, g, dot, inverseTemperature, d);
+                }
             }
         });
         return finite;
+    }
+
+    /// <summary>d_k = σ_k (g_k − dot)·s with the difference and products in float64, so only a true result beyond float32 is infinite.</summary>
+    private static void SoftmaxBackwardRowWide(ReadOnlySpan<float> p, ReadOnlySpan<float> g, float dot, float scale, Span<float> d)
+    {
+        for (int k = 0; k < d.Length; k++)
+        {
+            d[k] = (float)(((double)g[k] - dot) * p[k] * scale);
+        }
     }
 
     /// <summary>

@@ -85,9 +85,11 @@ internal static class SelfClassifierRowLoops<TLanes, TVector>
     public static double SampleView(
         ReadOnlySpan<float> s,
         double inverseTauCol,
-        ReadOnlySpan<double> negShiftA,
+        ReadOnlySpan<double> columnMax,
+        ReadOnlySpan<double> negColumnLogSum,
         double inverseTauRow,
-        double shiftR,
+        double rowMax,
+        double rowLogSum,
         ReadOnlySpan<double> predictionScale,
         double epsilon,
         Span<double> a,
@@ -97,7 +99,8 @@ internal static class SelfClassifierRowLoops<TLanes, TVector>
         ref int start)
     {
         ref float sr = ref MemoryMarshal.GetReference(s);
-        ref double nar = ref MemoryMarshal.GetReference(negShiftA);
+        ref double cmr = ref MemoryMarshal.GetReference(columnMax);
+        ref double clr = ref MemoryMarshal.GetReference(negColumnLogSum);
         ref double psr = ref MemoryMarshal.GetReference(predictionScale);
         ref double ar = ref MemoryMarshal.GetReference(a);
         ref double qr = ref MemoryMarshal.GetReference(q);
@@ -106,7 +109,8 @@ internal static class SelfClassifierRowLoops<TLanes, TVector>
         bool keepR = !r.IsEmpty;
         var kc = TLanes.Create(inverseTauCol);
         var kr = TLanes.Create(inverseTauRow);
-        var nsr = TLanes.Create(-shiftR);
+        var mr = TLanes.Create(rowMax);
+        var nlr = TLanes.Create(-rowLogSum);
         var eps = TLanes.Create(epsilon);
         var sum = TLanes.Create(0);
         int k = start;
@@ -115,8 +119,8 @@ internal static class SelfClassifierRowLoops<TLanes, TVector>
             var (s0, s1) = TLanes.LoadWidened(ref sr, (nuint)k);
             nuint o0 = (nuint)k;
             nuint o1 = (nuint)(k + TLanes.Count);
-            var (a0, r0, q0, t0) = SampleLanes(s0, kc, TLanes.Load(ref nar, o0), kr, nsr, TLanes.Load(ref psr, o0), eps);
-            var (a1, r1, q1, t1) = SampleLanes(s1, kc, TLanes.Load(ref nar, o1), kr, nsr, TLanes.Load(ref psr, o1), eps);
+            var (a0, r0, q0, t0) = SampleLanes(s0, kc, TLanes.Load(ref cmr, o0), TLanes.Load(ref clr, o0), kr, mr, nlr, TLanes.Load(ref psr, o0), eps);
+            var (a1, r1, q1, t1) = SampleLanes(s1, kc, TLanes.Load(ref cmr, o1), TLanes.Load(ref clr, o1), kr, mr, nlr, TLanes.Load(ref psr, o1), eps);
             TLanes.Store(a0, ref ar, o0);
             TLanes.Store(a1, ref ar, o1);
             TLanes.Store(q0, ref qr, o0);
@@ -145,9 +149,11 @@ internal static class SelfClassifierRowLoops<TLanes, TVector>
     public static double SampleViewElements(
         ReadOnlySpan<float> s,
         double inverseTauCol,
-        ReadOnlySpan<double> negShiftA,
+        ReadOnlySpan<double> columnMax,
+        ReadOnlySpan<double> negColumnLogSum,
         double inverseTauRow,
-        double shiftR,
+        double rowMax,
+        double rowLogSum,
         ReadOnlySpan<double> predictionScale,
         double epsilon,
         Span<double> a,
@@ -159,11 +165,12 @@ internal static class SelfClassifierRowLoops<TLanes, TVector>
     {
         var kc = TLanes.Create(inverseTauCol);
         var kr = TLanes.Create(inverseTauRow);
-        var nsr = TLanes.Create(-shiftR);
+        var mr = TLanes.Create(rowMax);
+        var nlr = TLanes.Create(-rowLogSum);
         var eps = TLanes.Create(epsilon);
         for (int k = start; k < s.Length; k++)
         {
-            var (av, rv, qv, tv) = SampleLanes(TLanes.Create(s[k]), kc, TLanes.Create(negShiftA[k]), kr, nsr, TLanes.Create(predictionScale[k]), eps);
+            var (av, rv, qv, tv) = SampleLanes(TLanes.Create(s[k]), kc, TLanes.Create(columnMax[k]), TLanes.Create(negColumnLogSum[k]), kr, mr, nlr, TLanes.Create(predictionScale[k]), eps);
             a[k] = TLanes.Element(av, 0);
             q[k] = TLanes.Element(qv, 0);
             ratio[k] = TLanes.Element(tv, 0);
@@ -178,13 +185,27 @@ internal static class SelfClassifierRowLoops<TLanes, TVector>
         return sum;
     }
 
-    /// <summary>A, R, Q and ratio of <see cref="SampleView"/> for one vector of logits.</summary>
+    /// <summary>
+    /// A, R, Q and ratio of <see cref="SampleView"/> for one vector of logits. The exponents are
+    /// (s − max)·τ⁻¹ − ln Σ, as kernels/self_classifier.cu forms them, not s·τ⁻¹ − (max·τ⁻¹ + ln Σ):
+    /// near |s| = 3e38 with τ⁻¹ not a power of two the fused s·τ⁻¹ is exact while the shift was rounded
+    /// to a unit of 1e19 or more, so the exponent came out ±1e19 (A, R infinite, NaN gradients), and
+    /// ln Σ vanished in that rounding (A no longer a softmax). s − max is exact or small there.
+    /// </summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static (TVector A, TVector R, TVector Q, TVector Ratio) SampleLanes(
-        TVector s, TVector inverseTauCol, TVector negShiftA, TVector inverseTauRow, TVector negShiftR, TVector predictionScale, TVector epsilon)
+        TVector s,
+        TVector inverseTauCol,
+        TVector columnMax,
+        TVector negColumnLogSum,
+        TVector inverseTauRow,
+        TVector rowMax,
+        TVector negRowLogSum,
+        TVector predictionScale,
+        TVector epsilon)
     {
-        var a = DoubleExp.Exp<TLanes, TVector>(TLanes.FusedMultiplyAdd(s, inverseTauCol, negShiftA));
-        var r = DoubleExp.Exp<TLanes, TVector>(TLanes.FusedMultiplyAdd(s, inverseTauRow, negShiftR));
+        var a = DoubleExp.Exp<TLanes, TVector>(TLanes.FusedMultiplyAdd(TLanes.Subtract(s, columnMax), inverseTauCol, negColumnLogSum));
+        var r = DoubleExp.Exp<TLanes, TVector>(TLanes.FusedMultiplyAdd(TLanes.Subtract(s, rowMax), inverseTauRow, negRowLogSum));
         var scaled = TLanes.Multiply(r, predictionScale);
         var shifted = TLanes.Add(scaled, epsilon);
         return (a, r, DoubleLog.Log<TLanes, TVector>(shifted), TLanes.Divide(scaled, shifted));

@@ -107,17 +107,20 @@ internal static class SelfClassifierRowMath
     }
 
     /// <summary>
-    /// One view of one sample: A_y = exp(s_y·τ_c⁻¹ + negShiftA_y) (the column softmax), R_y =
-    /// exp(s_y·τ_r⁻¹ − shiftR) (the row softmax), (N/C)P_y = R_y·predictionScale_y, Q_y = ln((N/C)P_y + ε)
+    /// One view of one sample: A_y = exp((s_y − columnMax_y)·τ_c⁻¹ + negColumnLogSum_y) (the column
+    /// softmax), R_y = exp((s_y − rowMax)·τ_r⁻¹ − rowLogSum) (the row softmax), (N/C)P_y =
+    /// R_y·predictionScale_y, Q_y = ln((N/C)P_y + ε)
     /// and ratio_y = (N/C)P_y / ((N/C)P_y + ε); writes A, Q, ratio and, when <paramref name="r"/> is not
     /// empty, R. Returns a_n = Σ_y A_y.
     /// </summary>
     public static double SampleView(
         ReadOnlySpan<float> s,
         double inverseTauCol,
-        ReadOnlySpan<double> negShiftA,
+        ReadOnlySpan<double> columnMax,
+        ReadOnlySpan<double> negColumnLogSum,
         double inverseTauRow,
-        double shiftR,
+        double rowMax,
+        double rowLogSum,
         ReadOnlySpan<double> predictionScale,
         double epsilon,
         Span<double> a,
@@ -126,9 +129,9 @@ internal static class SelfClassifierRowMath
         Span<double> r)
     {
         int k = 0;
-        double total = Wide ? WideLoops.SampleView(s, inverseTauCol, negShiftA, inverseTauRow, shiftR, predictionScale, epsilon, a, q, ratio, r, ref k) : 0;
-        total += NarrowLoops.SampleView(s, inverseTauCol, negShiftA, inverseTauRow, shiftR, predictionScale, epsilon, a, q, ratio, r, ref k);
-        return NarrowLoops.SampleViewElements(s, inverseTauCol, negShiftA, inverseTauRow, shiftR, predictionScale, epsilon, a, q, ratio, r, k, total);
+        double total = Wide ? WideLoops.SampleView(s, inverseTauCol, columnMax, negColumnLogSum, inverseTauRow, rowMax, rowLogSum, predictionScale, epsilon, a, q, ratio, r, ref k) : 0;
+        total += NarrowLoops.SampleView(s, inverseTauCol, columnMax, negColumnLogSum, inverseTauRow, rowMax, rowLogSum, predictionScale, epsilon, a, q, ratio, r, ref k);
+        return NarrowLoops.SampleViewElements(s, inverseTauCol, columnMax, negColumnLogSum, inverseTauRow, rowMax, rowLogSum, predictionScale, epsilon, a, q, ratio, r, k, total);
     }
 
     /// <summary>

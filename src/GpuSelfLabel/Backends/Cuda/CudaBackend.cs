@@ -79,6 +79,8 @@ public sealed class CudaBackend : Backend
 
     internal override bool HostAddressable => false;
 
+    internal override long AvailableMemoryBytes => (long)(TotalMemoryBytes * DeviceMemoryShare);
+
     internal override int MaxReductionBlocks => Gpu.SinkhornLaunches.MaxReductionGroups;
 
     internal override bool HasDeviceGemm => Native.CuBlas.IsAvailable;

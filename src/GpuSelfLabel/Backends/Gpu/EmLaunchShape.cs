@@ -16,6 +16,21 @@ internal readonly record struct EmLaunchShape(int GroupSize, int Segment, long G
     /// <summary>Bound on the groups × K doubles of column partials (16 MiB).</summary>
     public const long MaxPartialDoubles = 1L << 21;
 
+    /// <summary>
+    /// Float64 elements of the scratch every row pass over K columns fits in: the groups' K-vectors of
+    /// column partials, then (from a 4 KiB boundary, for OpenCL sub-buffers) two scalars per group. The
+    /// most groups <see cref="Rows"/> chooses for K bounds both, whatever the kernel's group size.
+    /// </summary>
+    public static long ScratchElements(long columns)
+    {
+        long groups = Math.Max(1, Math.Min(MaxRowGroups, MaxPartialDoubles / Math.Max(1, columns)));
+        return ScalarsOffset(groups, columns) + (2 * groups);
+    }
+
+    /// <summary>Where the per-group scalars start in the scratch: after the partials, 4 KiB-aligned.</summary>
+    public static long ScalarsOffset(long groups, long columns) =>
+        ((groups * columns) + Backend.ScratchAlignment - 1) / Backend.ScratchAlignment * Backend.ScratchAlignment;
+
     /// <summary>The layout of a row pass over <paramref name="rows"/> × <paramref name="columns"/>.</summary>
     public static EmLaunchShape Rows(long rows, long columns, int kernelLimit, LaunchOverrides overrides)
     {

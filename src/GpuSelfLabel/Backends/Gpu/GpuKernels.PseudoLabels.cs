@@ -9,11 +9,11 @@ internal abstract partial class GpuKernels
     void IBackendKernels.PseudoLabelConvert(Tensor source, Tensor destination) =>
         LaunchPseudoLabelConvert(source, destination);
 
-    double IBackendKernels.PseudoLabelMoments(Tensor probs, Tensor labels, Tensor columnSums) =>
-        LaunchPseudoLabelMoments(probs, labels, columnSums);
+    double IBackendKernels.PseudoLabelMoments(Tensor probs, Tensor labels, Tensor columnSums, Tensor scratch) =>
+        LaunchPseudoLabelMoments(probs, labels, columnSums, scratch);
 
-    EmStepReport IBackendKernels.EmStep(Tensor probs, Tensor current, Tensor weights, Tensor next, Tensor nextColumnSums) =>
-        LaunchEmStep(probs, current, weights, next, nextColumnSums);
+    EmStepReport IBackendKernels.EmStep(Tensor probs, Tensor current, Tensor weights, Tensor next, Tensor nextColumnSums, Tensor scratch) =>
+        LaunchEmStep(probs, current, weights, next, nextColumnSums, scratch);
 
     private void LaunchPseudoLabelConvert(Tensor source, Tensor destination)
     {
@@ -30,14 +30,13 @@ internal abstract partial class GpuKernels
         Launch(kernel, groups, groupSize, new KernelArguments().Buffer(source).Buffer(destination).Index(count));
     }
 
-    private double LaunchPseudoLabelMoments(Tensor probs, Tensor labels, Tensor columnSums)
+    private double LaunchPseudoLabelMoments(Tensor probs, Tensor labels, Tensor columnSums, Tensor scratch)
     {
         var kernel = Kernel("em.cu", "em_moments_rows");
         long rows = probs.Rows;
         long cols = probs.Columns;
         var shape = EmLaunchShape.Rows(rows, cols, kernel.MaxGroupSize, overrides);
-        using var partials = Device.AllocateBuffer(shape.Groups * cols * sizeof(double));
-        using var scalars = Device.AllocateBuffer(shape.Groups * 2 * sizeof(double));
+        var (partials, scalars) = EmParts(scratch, shape, cols);
         Launch(kernel, shape.Groups, shape.GroupSize, new KernelArguments()
             .Buffer(probs).Buffer(labels).Buffer(labels).Int(labels.DType == DType.Float64 ? 1 : 0)
             .Buffer(partials).Buffer(scalars).Index(rows).Index(cols).Index(shape.RowsPerGroup).Int(shape.Segment));
@@ -45,14 +44,13 @@ internal abstract partial class GpuKernels
         return DownloadEmScalars(scalars, shape.Groups).NegativeLogCollision;
     }
 
-    private EmStepReport LaunchEmStep(Tensor probs, Tensor current, Tensor weights, Tensor next, Tensor nextColumnSums)
+    private EmStepReport LaunchEmStep(Tensor probs, Tensor current, Tensor weights, Tensor next, Tensor nextColumnSums, Tensor scratch)
     {
         var kernel = Kernel("em.cu", "em_step_rows");
         long rows = probs.Rows;
         long cols = probs.Columns;
         var shape = EmLaunchShape.Rows(rows, cols, kernel.MaxGroupSize, overrides);
-        using var partials = Device.AllocateBuffer(shape.Groups * cols * sizeof(double));
-        using var scalars = Device.AllocateBuffer(shape.Groups * 2 * sizeof(double));
+        var (partials, scalars) = EmParts(scratch, shape, cols);
         Launch(kernel, shape.Groups, shape.GroupSize, new KernelArguments()
             .Buffer(probs).Buffer(current).Buffer(weights).Buffer(next)
             .Buffer(partials).Buffer(scalars).Index(rows).Index(cols).Index(shape.RowsPerGroup).Int(shape.Segment));
@@ -60,8 +58,16 @@ internal abstract partial class GpuKernels
         return DownloadEmScalars(scalars, shape.Groups);
     }
 
+    /// <summary>
+    /// The column partials (groups × K) and per-group scalars (2 × groups) of a row pass, as views of the
+    /// caller's scratch: a launcher allocates nothing, so an EM iteration neither allocates nor, on CUDA,
+    /// drains the stream with a free.
+    /// </summary>
+    private (Tensor Partials, Tensor Scalars) EmParts(Tensor scratch, EmLaunchShape shape, long cols) =>
+        (Part(scratch, 0, shape.Groups * cols), Part(scratch, EmLaunchShape.ScalarsOffset(shape.Groups, cols), shape.Groups * 2));
+
     /// <summary>columnSums = the groups' column partials added in group order.</summary>
-    private void LaunchEmReduceColumns(DeviceBuffer partials, long groups, Tensor columnSums)
+    private void LaunchEmReduceColumns(Tensor partials, long groups, Tensor columnSums)
     {
         var kernel = Kernel("em.cu", "em_reduce_columns");
         long cols = columnSums.Length;
@@ -70,10 +76,10 @@ internal abstract partial class GpuKernels
             .Buffer(partials).Index(groups).Index(cols).Buffer(columnSums));
     }
 
-    private EmStepReport DownloadEmScalars(DeviceBuffer scalars, long groups)
+    private EmStepReport DownloadEmScalars(Tensor scalars, long groups)
     {
         var values = new double[groups * 2];
-        Device.Download(scalars, 0, MemoryMarshal.AsBytes(values.AsSpan()));
+        Device.Download(scalars.Buffer, scalars.ByteOffset, MemoryMarshal.AsBytes(values.AsSpan()));
         return EmLaunchShape.Reduce(values);
     }
 }

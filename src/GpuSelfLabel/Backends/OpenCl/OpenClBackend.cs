@@ -59,6 +59,10 @@ public sealed class OpenClBackend : Backend
 
     internal override bool HostAddressable => false;
 
+    internal override long AvailableMemoryBytes => (long)(GlobalMemoryBytes * DeviceMemoryShare);
+
+    internal override long MaxBufferBytes => (long)OpenClApi.DeviceNumber(Device, OpenClApi.DeviceMaxMemAllocSize);
+
     internal override int MaxReductionBlocks => Gpu.SinkhornLaunches.MaxReductionGroups;
 
     internal OpenClPrograms Programs { get; }

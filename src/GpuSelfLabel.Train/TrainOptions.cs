@@ -21,7 +21,7 @@ internal sealed record TrainOptions
     public double LearningRate { get; init; } = 1e-3;
     public double Lambda { get; init; } = 1.0;
     /// <summary>Cluster heads trained together on one trunk; the one with the lowest loss is used.</summary>
-    public int Heads { get; init; } = 1;
+    public int Heads { get; init; } = 5;
     /// <summary>Pair each image with one of its this many nearest training images as the second view (0: a second augmentation of itself).</summary>
     public int Neighbours { get; init; } = 20;
     /// <summary>Hold out this many train images (the last ones) with their labels and score on them instead of the test split: for choosing defaults.</summary>
@@ -103,7 +103,7 @@ internal sealed record TrainOptions
           --seed S                        (0)
           --threads T                     LibTorch threads (0: its default)
           --batch-size B  --lr LR  --lambda L   (512, 0.001, 1: EM fairness weight)
-          --heads H                       cluster heads on one trunk, the lowest-loss one is used (1)
+          --heads H                       cluster heads on one trunk, the lowest-loss one is used (5)
           --neighbours N                  second view: an augmented one of the N nearest train images (20; 0: itself)
           --holdout N                     score on the last N train images instead of the test split
           --limit N                       train on the first N train images only

@@ -126,8 +126,9 @@ public sealed class TrainerTests : IDisposable
         // The weights load back into the same network and give the same clusters.
         var o = Options();
         var data = TrainData.Load(o);
-        var net = new ClusterNet("mlp", data.Shape, 4, cosine: false);
+        var net = new ClusterNet("mlp", data.Shape, 4, cosine: false, headCount: report.RootElement.GetProperty("heads").GetInt32());
         net.load(Path.Combine(outDir, "model.dat"));
+        net.Head = report.RootElement.GetProperty("head").GetInt32();
         using var x = global::TorchSharp.torch.tensor(data.Scored, [data.ScoredRows, 1, SyntheticImages.Side, SyntheticImages.Side]);
         Assert.Equal(clusters.Integers!.Select(v => (int)v), Trainer.Predict(net, x));
     }

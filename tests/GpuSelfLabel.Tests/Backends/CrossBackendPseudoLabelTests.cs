@@ -65,18 +65,19 @@ public abstract class CrossBackendPseudoLabelTestsBase : BackendTestBase
     {
         const int n = 300, k = 40;
         var p = Probs(n, k, seed: 43);
-        using var probs = Upload(p, n, k);
+        using var backend = OpenPrivateBackend();
+        using var probs = backend.FromArray(p, n, k);
         long EmAllocations(int iterations)
         {
-            long before = Backend.DeviceAllocations;
+            long before = backend.DeviceAllocations;
             using var result = PseudoLabels.Em(probs, new PseudoLabelOptions(Tolerance: 0, MaxIterations: iterations));
             Assert.Equal(iterations, result.Iterations);
-            return Backend.DeviceAllocations - before;
+            return backend.DeviceAllocations - before;
         }
 
         EmAllocations(1);
         Assert.Equal(EmAllocations(3), EmAllocations(40));
-        Assert.True(Backend.DeviceAllocations > 0, "the backend counts its allocations");
+        Assert.True(backend.DeviceAllocations > 0, "the backend counts its allocations");
     }
 
     [SkippableFact]

@@ -191,26 +191,27 @@ public abstract class CrossBackendSinkhornTestsBase : BackendTestBase
     public void No_device_allocation_happens_inside_an_iteration_loop()
     {
         var z = TestData.Logits(300, 40, seed: 12);
-        using var logits = Upload(z, 300, 40);
+        using var backend = OpenPrivateBackend();
+        using var logits = backend.FromArray(z, 300, 40);
         long SelaAllocations(int iterations)
         {
-            long before = Backend.DeviceAllocations;
+            long before = backend.DeviceAllocations;
             using var result = Sinkhorn.SeLa(logits, new SinkhornOptions(Tolerance: 0, CheckEvery: 1, MaxIterations: iterations, ComputeCodes: true));
-            return Backend.DeviceAllocations - before;
+            return backend.DeviceAllocations - before;
         }
 
         long SwavAllocations(SwavOptions options)
         {
-            long before = Backend.DeviceAllocations;
+            long before = backend.DeviceAllocations;
             using var codes = Sinkhorn.Swav(logits, options);
-            return Backend.DeviceAllocations - before;
+            return backend.DeviceAllocations - before;
         }
 
         SelaAllocations(1);
         Assert.Equal(SelaAllocations(3), SelaAllocations(40));
         Assert.Equal(SwavAllocations(new SwavOptions(0.05, 1)), SwavAllocations(new SwavOptions(0.05, 20)));
         Assert.Equal(SwavAllocations(new SwavOptions(1e-3, 1)), SwavAllocations(new SwavOptions(1e-3, 20)));
-        Assert.True(Backend.DeviceAllocations > 0, "the backend counts its allocations");
+        Assert.True(backend.DeviceAllocations > 0, "the backend counts its allocations");
     }
 
     [SkippableFact]

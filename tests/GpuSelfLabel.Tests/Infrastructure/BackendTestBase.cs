@@ -1,4 +1,7 @@
 using GpuSelfLabel.Backends;
+using GpuSelfLabel.Backends.Cpu;
+using GpuSelfLabel.Backends.Cuda;
+using GpuSelfLabel.Backends.OpenCl;
 
 namespace GpuSelfLabel.Tests.Infrastructure;
 
@@ -32,6 +35,22 @@ public abstract class BackendTestBase
                 throw;
             }
         }
+    }
+
+    /// <summary>
+    /// A new instance of the backend under test that no other test shares, for tests that count what the
+    /// backend does (its allocations): the shared instance counts every test class running in parallel.
+    /// The caller disposes it. Skips or fails like <see cref="Backend"/> when the backend cannot run here.
+    /// </summary>
+    protected Backend OpenPrivateBackend()
+    {
+        _ = Backend;
+        return BackendName switch
+        {
+            "opencl" => OpenClBackend.Open(),
+            "cuda" => CudaBackend.Open(),
+            _ => CpuBackend.Instance,
+        };
     }
 
     /// <summary>

@@ -21,7 +21,8 @@ using Tensor = TorchSharp.torch.Tensor;
 /// </summary>
 internal static class InteropOverhead
 {
-    public sealed record Result(double Core, double ToLayer, double IntoZeroedGrad, double IntoNoneGrad)
+    /// <summary>Best seconds of each variant, and the median over rounds of the to-layer run against the core run of the same round.</summary>
+    public sealed record Result(double Core, double ToLayer, double IntoZeroedGrad, double IntoNoneGrad, double ToLayerPairedPercent, int Rounds)
     {
         public double Percent(double viaPublic) => 100 * (viaPublic - Core) / Core;
     }
@@ -68,6 +69,10 @@ internal static class InteropOverhead
         // least disturbed by anything else on it (a shared 2-core machine here).
         var best = new double[variants.Length];
         Array.Fill(best, double.PositiveInfinity);
+        // Paired too: the to-layer run against the core run just before it, so that a slow stretch of the
+        // machine moves both; the median of those ratios is the overhead least moved by other jobs.
+        var paired = new List<double>();
+        var thisRound = new double[variants.Length];
         for (int round = -1; round < repeat; round++)
         {
             for (int v = 0; v < variants.Length; v++)
@@ -81,13 +86,21 @@ internal static class InteropOverhead
                 if (round >= 0)
                 {
                     best[v] = Math.Min(best[v], seconds);
+                    thisRound[v] = seconds;
                 }
+            }
+
+            if (round >= 0)
+            {
+                paired.Add(100 * (thisRound[1] - thisRound[0]) / thisRound[0]);
             }
         }
 
         leaf.grad?.Dispose();
         leaf.Dispose();
-        return new Result(best[0], best[1], best[2], best[3]);
+        paired.Sort();
+        double median = paired.Count % 2 == 1 ? paired[paired.Count / 2] : (paired[(paired.Count / 2) - 1] + paired[paired.Count / 2]) / 2;
+        return new Result(best[0], best[1], best[2], best[3], median, paired.Count);
     }
 
     private static GpuSelfLabel.Tensor Wrap(Tensor tensor) =>

@@ -33,7 +33,7 @@ var logits = (torch.randn(n, k) * 3).requires_grad_(true);
 var targets = torch.softmax(torch.randn(n, k) * 3, 1);
 
 var overhead = InteropOverhead.Measure(logits, targets, options.Repeat);
-Console.Error.WriteLine($"interop: core {overhead.Core:F4} s, to a layer {overhead.ToLayer:F4} s, into a zeroed grad {overhead.IntoZeroedGrad:F4} s, into a None grad {overhead.IntoNoneGrad:F4} s");
+Console.Error.WriteLine($"interop: core {overhead.Core:F4} s, to a layer {overhead.ToLayer:F4} s, into a zeroed grad {overhead.IntoZeroedGrad:F4} s, into a None grad {overhead.IntoNoneGrad:F4} s; to a layer against core, median of {overhead.Rounds} paired rounds {overhead.ToLayerPairedPercent:+0.0;-0.0} %");
 if (options.OverheadOnly)
 {
     return;
@@ -106,7 +106,7 @@ foreach (var row in rows)
 report.AppendLine();
 report.AppendLine($"Interop overhead at {n}×{k}, `collision_cross_entropy(z, y)` forward + backward (targets without gradient) against the core library alone on the same memory ({overhead.Core:F4} s: `CollisionCrossEntropy.ComputeInto` into fresh outputs, validation and the fused pass as on the public side):");
 report.AppendLine();
-report.AppendLine($"- gradient handed to the layer below (`torch.autograd.grad`, the training case): {overhead.ToLayer:F4} s, {overhead.Percent(overhead.ToLayer):+0.0;-0.0} %;");
+report.AppendLine($"- gradient handed to the layer below (`torch.autograd.grad`, the training case): {overhead.ToLayer:F4} s, {overhead.Percent(overhead.ToLayer):+0.0;-0.0} % (median of {overhead.Rounds} rounds, each against the core run just before it: {overhead.ToLayerPairedPercent:+0.0;-0.0} %);");
 report.AppendLine($"- added into a leaf's zeroed `.grad` (autograd's in-place accumulation, one more pass): {overhead.IntoZeroedGrad:F4} s, {overhead.Percent(overhead.IntoZeroedGrad):+0.0;-0.0} %;");
 report.AppendLine($"- into a leaf whose `.grad` is None (autograd copies the gradient, see `InteropOverhead.cs`): {overhead.IntoNoneGrad:F4} s, {overhead.Percent(overhead.IntoNoneGrad):+0.0;-0.0} %.");
 Console.Write(report.ToString());

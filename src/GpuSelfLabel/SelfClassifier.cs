@@ -61,7 +61,7 @@ public static class SelfClassifier
 
         options.Validate();
         Guard.Output(dlogits, nameof(dlogits), logits, logits.Shape, (logits, nameof(logits)));
-        long badRow = logits.Backend.Kernels.FindInvalidRow(logits, RowCheck.Finite, out var problem);
+        long badRow = Guard.FindInvalidRow(logits, RowCheck.Finite, scratch: null, out var problem);
         if (badRow >= 0)
         {
             throw new GslArgumentException(nameof(logits), $"view {badRow / samples}, sample {badRow % samples}: {problem}", badRow);

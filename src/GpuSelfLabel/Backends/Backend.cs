@@ -55,6 +55,18 @@ public abstract class Backend : IDisposable
     /// </summary>
     internal virtual long EmScratchElements(long columns) => Gpu.EmLaunchShape.ScratchElements(columns);
 
+    /// <summary>
+    /// 8-byte elements of the scratch a scan over <paramref name="length"/> rows or elements needs: the
+    /// per-group first flagged row of <see cref="IBackendKernels.FindInvalidRow"/> and the per-group
+    /// partials of <see cref="IBackendKernels.Sum"/>, one per group and at most
+    /// <see cref="Gpu.LaunchShape.ScanGroups"/> groups. A public call allocates it once and hands it to
+    /// every check and sum it makes; a host backend needs one element.
+    /// </summary>
+    internal virtual long ScanScratchElements(long length) => Gpu.LaunchShape.ScanScratchElements(length);
+
+    /// <summary>A scan scratch for <paramref name="length"/> rows or elements (<see cref="ScanScratchElements"/>); the caller disposes it.</summary>
+    internal Tensor AllocateScanScratch(long length) => Allocate(DType.Float64, ScanScratchElements(length));
+
     /// <summary>Float64 elements (4 KiB) on whose multiples the parts of a reduction scratch start.</summary>
     internal const long ScratchAlignment = 512;
 

@@ -25,6 +25,8 @@ internal sealed class CpuBackend : Backend
 
     internal override long EmScratchElements(long columns) => 1;
 
+    internal override long ScanScratchElements(long length) => 1;
+
     internal override int MaxReductionBlocks => SinkhornRowMath.MaxReductionBlocks;
 
     internal override IBackendKernels Kernels { get; } = new CpuKernels();

@@ -64,6 +64,15 @@ public abstract class Backend : IDisposable
     /// </summary>
     internal virtual long ScanScratchElements(long length) => Gpu.LaunchShape.ScanScratchElements(length);
 
+    /// <summary>
+    /// Float64 elements of the column and loss partials a Self-Classifier evaluation of V×N×C logits
+    /// needs beside its statistics (<see cref="SelfClassifierWorkspace"/> holds all of them, and the
+    /// scan of the finiteness check, in one allocation). A host backend keeps its partials in managed
+    /// memory and needs one element.
+    /// </summary>
+    internal virtual long SelfClassifierScratchElements(long views, long samples, long classes) =>
+        Gpu.SelfClassifierLaunch.ScratchElements(views, samples, classes);
+
     /// <summary>A scan scratch for <paramref name="length"/> rows or elements (<see cref="ScanScratchElements"/>); the caller disposes it.</summary>
     internal Tensor AllocateScanScratch(long length) => Allocate(DType.Float64, ScanScratchElements(length));
 

@@ -65,6 +65,13 @@ public abstract class Backend : IDisposable
     internal virtual long ScanScratchElements(long length) => Gpu.LaunchShape.ScanScratchElements(length);
 
     /// <summary>
+    /// 8-byte elements of the scratch the Average-K passes (<see cref="IBackendKernels.AverageKKeyHistogram"/>
+    /// and the rest of ops.md §8) need for a rows×columns score matrix; it also holds a scan of the rows,
+    /// so one allocation serves a whole Average-K or two-head call. A host backend needs one element.
+    /// </summary>
+    internal virtual long AverageKScratchElements(long rows, long columns) => Gpu.AverageKLaunch.ScratchElements(rows, columns);
+
+    /// <summary>
     /// Float64 elements of the column and loss partials a Self-Classifier evaluation of V×N×C logits
     /// needs beside its statistics (<see cref="SelfClassifierWorkspace"/> holds all of them, and the
     /// scan of the finiteness check, in one allocation). A host backend keeps its partials in managed

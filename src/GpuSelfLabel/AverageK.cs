@@ -32,16 +32,19 @@ public static class AverageK
         }
 
         var kernels = scores.Backend.Kernels;
-        var first = KeySelect.Descending(kernels, scores, null, m);
+
+        // The call's one workspace, which every pass and the finiteness check reuse.
+        using var scratch = AllocateScratch(scores.Backend, rows, scores.Columns);
+        var first = KeySelect.Descending(kernels, scores, null, m, scratch);
 
         // The first histogram already counted the non-finite scores: the row-by-row check, which names
         // the offending row, reads the scores again only when there is one (or the bins cannot tell).
         if (first.NonFinite != 0)
         {
-            Guard.Finite(scores, nameof(scores));
+            Guard.Finite(scores, nameof(scores), scratch);
         }
 
-        uint secondKey = first.Above + first.Equal > m ? first.Key : first.NextBelow ?? kernels.AverageKMaxKeyBelow(scores, first.Key);
+        uint secondKey = first.Above + first.Equal > m ? first.Key : first.NextBelow ?? kernels.AverageKMaxKeyBelow(scores, first.Key, scratch);
         float high = OrderedKey.ToSingle(first.Key);
         double threshold = 0.5 * ((double)high + OrderedKey.ToSingle(secondKey));
 
@@ -51,7 +54,7 @@ public static class AverageK
         if (labels is not null)
         {
             using var labelTensor = ClassIndexTensor.Upload(scores.Backend, labels);
-            accuracy = (double)kernels.AverageKLabelHits(scores, labelTensor, high) / rows;
+            accuracy = (double)kernels.AverageKLabelHits(scores, labelTensor, high, scratch) / rows;
         }
 
         return new AverageKThreshold(threshold, accuracy, (double)entries / rows);
@@ -99,9 +102,12 @@ public static class AverageK
 
         long positives = Positives(k, probs.Rows, probs.Columns, rule);
         Guard.Output(output, nameof(output), probs, probs.Shape, (probs, nameof(probs)));
-        Guard.Distributions(probs, nameof(probs));
+
+        // The call's one workspace, which the check and every pass of the selection reuse.
+        using var scratch = AllocateScratch(probs.Backend, probs.Rows, probs.Columns);
+        Guard.Distributions(probs, nameof(probs), scratch);
         using var labelTensor = ClassIndexTensor.Upload(probs.Backend, labels);
-        Select(probs, labelTensor, positives, rule, output);
+        Select(probs, labelTensor, positives, rule, output, scratch);
     }
 
     /// <summary>
@@ -164,17 +170,27 @@ public static class AverageK
         Guard.InRange(mu, 0, MaxMu, nameof(mu));
         Guard.Output(dsoftmax, nameof(dsoftmax), logitsSoftmax, logitsSoftmax.Shape, (logitsSoftmax, "logits-softmax"), (logitsMultilabel, "logits-multilabel"));
         Guard.Output(dmultilabel, nameof(dmultilabel), logitsSoftmax, logitsSoftmax.Shape, (logitsSoftmax, "logits-softmax"), (logitsMultilabel, "logits-multilabel"), (dsoftmax, nameof(dsoftmax)));
-        Guard.Finite(logitsSoftmax, "logits-softmax");
-        Guard.Finite(logitsMultilabel, "logits-multilabel");
-
         var backend = logitsSoftmax.Backend;
         var kernels = backend.Kernels;
+        long classes = logitsSoftmax.Columns;
+
+        // The call's one workspace: the Average-K scratch (which the checks reuse), softmax(a) and Z.
+        var layout = new ScratchLayout();
+        long scratchElements = backend.AverageKScratchElements(batch, classes);
+        long scratchAt = layout.Add(scratchElements * sizeof(double));
+        long probsAt = layout.Add(batch * classes * sizeof(float));
+        long targetsAt = layout.Add(batch * classes * sizeof(float));
+        using var workspace = backend.Allocate(DType.Float64, layout.Elements);
+        using var scratch = workspace.View(DType.Float64, [scratchElements], scratchAt);
+        using var probs = workspace.View(DType.Float32, [batch, classes], probsAt);
+        using var targets = workspace.View(DType.Float32, [batch, classes], targetsAt);
+        Guard.Finite(logitsSoftmax, "logits-softmax", scratch);
+        Guard.Finite(logitsMultilabel, "logits-multilabel", scratch);
+
         using var labelTensor = ClassIndexTensor.Upload(backend, labels);
-        using var probs = backend.Allocate(DType.Float32, batch, logitsSoftmax.Columns);
-        using var targets = backend.Allocate(DType.Float32, batch, logitsSoftmax.Columns);
-        double crossEntropy = kernels.TwoHeadSoftmaxHead(logitsSoftmax, labelTensor, probs, dsoftmax, 1.0 / batch);
-        Select(probs, labelTensor, positives, AverageKRule.TruePlusTop, targets);
-        double binary = kernels.TwoHeadMultilabelHead(logitsMultilabel, targets, dmultilabel, mu / batch);
+        double crossEntropy = kernels.TwoHeadSoftmaxHead(logitsSoftmax, labelTensor, probs, dsoftmax, 1.0 / batch, scratch);
+        Select(probs, labelTensor, positives, AverageKRule.TruePlusTop, targets, scratch);
+        double binary = kernels.TwoHeadMultilabelHead(logitsMultilabel, targets, dmultilabel, mu / batch, scratch);
         return (crossEntropy + (mu * binary)) / batch;
     }
 
@@ -209,9 +225,9 @@ public static class AverageK
     /// Takes the top candidates by (value descending, flat index ascending) and marks them with the
     /// true labels: the q-th largest key is selected, every larger key is taken, and the tie quota
     /// q − (number above) is handed out to rows in order, each row taking its first tied columns.
-    /// Writes the 0/1 targets into <paramref name="targets"/> (B×L float32).
+    /// Writes the 0/1 targets into <paramref name="targets"/> (B×L float32); every pass reuses <paramref name="scratch"/>.
     /// </summary>
-    private static void Select(Tensor probs, Tensor labels, long positives, AverageKRule rule, Tensor targets)
+    private static void Select(Tensor probs, Tensor labels, long positives, AverageKRule rule, Tensor targets, Tensor scratch)
     {
         var kernels = probs.Backend.Kernels;
         bool exclude = rule == AverageKRule.TruePlusTop;
@@ -221,7 +237,7 @@ public static class AverageK
         var quota = new long[probs.Rows];
         if (q > 0)
         {
-            var selected = KeySelect.Descending(kernels, probs, excluded, q);
+            var selected = KeySelect.Descending(kernels, probs, excluded, q, scratch);
             key = selected.Key;
             long need = q - selected.Above;
             if (need == selected.Equal && key > 0)
@@ -233,7 +249,7 @@ public static class AverageK
             else
             {
                 var ties = new long[probs.Rows];
-                kernels.AverageKTieCounts(probs, excluded, key, ties);
+                kernels.AverageKTieCounts(probs, excluded, key, ties, scratch);
                 for (int i = 0; i < quota.Length && need > 0; i++)
                 {
                     quota[i] = Math.Min(ties[i], need);
@@ -242,6 +258,13 @@ public static class AverageK
             }
         }
 
-        kernels.AverageKMarkTargets(probs, labels, exclude, key, quota, targets);
+        kernels.AverageKMarkTargets(probs, labels, exclude, key, quota, targets, scratch);
     }
+
+    /// <summary>
+    /// The Average-K scratch of one call over a rows×columns matrix (Backend.AverageKScratchElements): it
+    /// holds every pass's partials and a row check's scan. The caller disposes it.
+    /// </summary>
+    private static Tensor AllocateScratch(Backend backend, long rows, long columns) =>
+        backend.Allocate(DType.Float64, backend.AverageKScratchElements(rows, columns));
 }

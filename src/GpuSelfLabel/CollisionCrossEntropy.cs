@@ -1,3 +1,4 @@
+using GpuSelfLabel.Backends;
 using GpuSelfLabel.Validation;
 
 namespace GpuSelfLabel;
@@ -66,8 +67,23 @@ public static class CollisionCrossEntropy
     /// </exception>
     public static double ComputeInto(Tensor logits, Tensor targets, Tensor losses, Tensor dlogits, Tensor? dtargets)
     {
-        Validate(logits, targets);
+        Guard.Matrix(logits, nameof(logits));
+        Guard.Matrix(targets, nameof(targets));
+        Guard.SameShape(logits, nameof(logits), targets, nameof(targets));
         long n = logits.Rows;
+        var backend = logits.Backend;
+        var kernels = backend.Kernels;
+
+        // The call's one workspace: the scan of both row checks and the loss sum, and, where the backend
+        // writes ∂L/∂y whether or not it is wanted, an N×K float32 place to write it.
+        bool unwantedGradient = dtargets is null && !kernels.SkipsUnwantedTargetGradient;
+        var layout = new ScratchLayout();
+        long scanAt = layout.Add(backend.ScanScratchElements(n) * sizeof(double));
+        long gradientAt = unwantedGradient ? layout.Add(n * logits.Columns * sizeof(float)) : 0;
+        using var workspace = backend.Allocate(DType.Float64, layout.Elements);
+        using var scan = workspace.View(DType.Float64, [backend.ScanScratchElements(n)], scanAt);
+        Guard.Finite(logits, nameof(logits), scan);
+        Guard.Distributions(targets, nameof(targets), scan);
         Guard.Output(losses, nameof(losses), logits, [n], (logits, nameof(logits)), (targets, nameof(targets)));
         Guard.Output(dlogits, nameof(dlogits), logits, logits.Shape, (logits, nameof(logits)), (targets, nameof(targets)), (losses, nameof(losses)));
         if (dtargets is not null)
@@ -75,20 +91,8 @@ public static class CollisionCrossEntropy
             Guard.Output(dtargets, nameof(dtargets), logits, logits.Shape, (logits, nameof(logits)), (targets, nameof(targets)), (losses, nameof(losses)), (dlogits, nameof(dlogits)));
         }
 
-        var kernels = logits.Backend.Kernels;
-        using var scratch = dtargets is null && !kernels.SkipsUnwantedTargetGradient
-            ? logits.Backend.Allocate(DType.Float32, n, logits.Columns)
-            : null;
-        kernels.CollisionCrossEntropyForwardBackward(logits, targets, losses, dlogits, dtargets ?? scratch);
-        return kernels.Sum(losses) / n;
-    }
-
-    private static void Validate(Tensor logits, Tensor targets)
-    {
-        Guard.Matrix(logits, nameof(logits));
-        Guard.Matrix(targets, nameof(targets));
-        Guard.SameShape(logits, nameof(logits), targets, nameof(targets));
-        Guard.Finite(logits, nameof(logits));
-        Guard.Distributions(targets, nameof(targets));
+        using var unwanted = unwantedGradient ? workspace.View(DType.Float32, [n, logits.Columns], gradientAt) : null;
+        kernels.CollisionCrossEntropyForwardBackward(logits, targets, losses, dlogits, dtargets ?? unwanted);
+        return kernels.Sum(losses, scan) / n;
     }
 }

@@ -54,21 +54,19 @@ public static class CrossEntropy
     /// </exception>
     public static double ComputeInto(Tensor logits, Tensor targets, Tensor losses, Tensor dlogits)
     {
-        Validate(logits, targets);
+        Guard.Matrix(logits, nameof(logits));
+        Guard.Matrix(targets, nameof(targets));
+        Guard.SameShape(logits, nameof(logits), targets, nameof(targets));
         long n = logits.Rows;
+
+        // The call's one workspace: both row checks and the loss sum scan with it.
+        using var scan = logits.Backend.AllocateScanScratch(n);
+        Guard.Finite(logits, nameof(logits), scan);
+        Guard.Distributions(targets, nameof(targets), scan);
         Guard.Output(losses, nameof(losses), logits, [n], (logits, nameof(logits)), (targets, nameof(targets)));
         Guard.Output(dlogits, nameof(dlogits), logits, logits.Shape, (logits, nameof(logits)), (targets, nameof(targets)), (losses, nameof(losses)));
         var kernels = logits.Backend.Kernels;
         kernels.CrossEntropyForwardBackward(logits, targets, losses, dlogits);
-        return kernels.Sum(losses) / n;
-    }
-
-    private static void Validate(Tensor logits, Tensor targets)
-    {
-        Guard.Matrix(logits, nameof(logits));
-        Guard.Matrix(targets, nameof(targets));
-        Guard.SameShape(logits, nameof(logits), targets, nameof(targets));
-        Guard.Finite(logits, nameof(logits));
-        Guard.Distributions(targets, nameof(targets));
+        return kernels.Sum(losses, scan) / n;
     }
 }

@@ -41,11 +41,13 @@ public static class PseudoLabels
         Guard.SameShape(probs, nameof(probs), labels, nameof(labels));
         Guard.InRange(lambda, 0, PseudoLabelOptions.MaxLambda, nameof(lambda));
         var u = Prior(prior, probs.Columns);
-        Guard.Distributions(probs, nameof(probs));
-        Guard.Distributions(labels, nameof(labels));
 
-        using var columnSums = HostVectors.Allocate(probs.Backend, probs.Columns);
-        using var scratch = probs.Backend.Allocate(DType.Float64, probs.Backend.EmScratchElements(probs.Columns));
+        // One workspace serves both row checks and the moments pass.
+        var backend = probs.Backend;
+        using var scratch = backend.Allocate(DType.Float64, Math.Max(backend.EmScratchElements(probs.Columns), backend.ScanScratchElements(probs.Rows)));
+        Guard.Distributions(probs, nameof(probs), scratch);
+        Guard.Distributions(labels, nameof(labels), scratch);
+        using var columnSums = HostVectors.Allocate(backend, probs.Columns);
         double negativeLog = probs.Backend.Kernels.PseudoLabelMoments(probs, labels, columnSums, scratch);
         var sums = new double[probs.Columns];
         HostVectors.Read(columnSums, sums);
@@ -65,10 +67,11 @@ public static class PseudoLabels
             Guard.SameShape(probs, nameof(probs), init, "init");
         }
 
-        Guard.Distributions(probs, nameof(probs));
+        using var scan = probs.Backend.AllocateScanScratch(probs.Rows);
+        Guard.Distributions(probs, nameof(probs), scan);
         if (options.Init is { } start)
         {
-            Guard.PositiveDistributions(start, "init");
+            Guard.PositiveDistributions(start, "init", scan);
         }
 
         return prior;

@@ -61,14 +61,16 @@ public static class SelfClassifier
 
         options.Validate();
         Guard.Output(dlogits, nameof(dlogits), logits, logits.Shape, (logits, nameof(logits)));
-        long badRow = logits.Backend.Kernels.FindInvalidRow(logits, RowCheck.Finite, out var problem);
+
+        // The call's one workspace: the statistics, every pass's partials and the finiteness check's scan.
+        var kernels = logits.Backend.Kernels;
+        using var workspace = new SelfClassifierWorkspace(logits.Backend, (int)views, samples, classes, globalViews, options.TauRow, options.TauCol, options.Epsilon);
+        long badRow = kernels.FindInvalidRow(logits, RowCheck.Finite, workspace.Scan, out var problem);
         if (badRow >= 0)
         {
             throw new GslArgumentException(nameof(logits), $"view {badRow / samples}, sample {badRow % samples}: {problem}", badRow);
         }
 
-        var kernels = logits.Backend.Kernels;
-        using var workspace = new SelfClassifierWorkspace(logits.Backend, (int)views, samples, classes, globalViews, options.TauRow, options.TauCol, options.Epsilon);
         kernels.SelfClassifierRowStatistics(logits, workspace);
         kernels.SelfClassifierColumnStatistics(logits, workspace);
         double loss = kernels.SelfClassifierLoss(logits, workspace);

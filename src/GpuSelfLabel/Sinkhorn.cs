@@ -144,7 +144,7 @@ public static class Sinkhorn
     /// <summary>The row is reported as a flat row index; for H×N×K input the message also names the head.</summary>
     private static void FiniteByHead(Tensor logits, string argument)
     {
-        long row = logits.Backend.Kernels.FindInvalidRow(logits, RowCheck.Finite, out var problem);
+        long row = Guard.FindInvalidRow(logits, RowCheck.Finite, scratch: null, out var problem);
         if (row < 0)
         {
             return;

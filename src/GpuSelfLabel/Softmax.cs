@@ -110,8 +110,9 @@ public static class Softmax
         // the CPU a separate scan would read both inputs a second time.
         if (!probs.Backend.Kernels.SoftmaxBackward(probs, grad, dlogits, (float)options.Temperature, logarithm))
         {
-            Guard.Finite(probs, probsName);
-            Guard.Finite(grad, nameof(grad));
+            using var scan = probs.Backend.AllocateScanScratch(probs.Rows);
+            Guard.Finite(probs, probsName, scan);
+            Guard.Finite(grad, nameof(grad), scan);
         }
     }
 

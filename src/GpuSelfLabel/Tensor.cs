@@ -59,6 +59,21 @@ public sealed class Tensor : IDisposable
 
     internal bool OwnsBuffer { get; }
 
+    /// <summary>
+    /// A view (owning nothing) of <paramref name="shape"/> <paramref name="dtype"/> elements starting
+    /// <paramref name="byteOffset"/> bytes into this tensor: how a workspace hands out its parts.
+    /// </summary>
+    internal Tensor View(DType dtype, long[] shape, long byteOffset)
+    {
+        var view = new Tensor(Backend, Buffer, dtype, shape, ByteOffset + byteOffset, ownsBuffer: false);
+        if (byteOffset < 0 || byteOffset + view.SizeInBytes > SizeInBytes)
+        {
+            throw new InvalidOperationException($"a view of bytes [{byteOffset}, {byteOffset + view.SizeInBytes}) does not fit in a tensor of {SizeInBytes} bytes");
+        }
+
+        return view;
+    }
+
     /// <summary>Shape as text, e.g. "(128, 10)".</summary>
     public string ShapeText => "(" + string.Join(", ", shape) + ")";
 

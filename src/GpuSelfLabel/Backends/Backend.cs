@@ -55,6 +55,34 @@ public abstract class Backend : IDisposable
     /// </summary>
     internal virtual long EmScratchElements(long columns) => Gpu.EmLaunchShape.ScratchElements(columns);
 
+    /// <summary>
+    /// 8-byte elements of the scratch a scan over <paramref name="length"/> rows or elements needs: the
+    /// per-group first flagged row of <see cref="IBackendKernels.FindInvalidRow"/> and the per-group
+    /// partials of <see cref="IBackendKernels.Sum"/>, one per group and at most
+    /// <see cref="Gpu.LaunchShape.ScanGroups"/> groups. A public call allocates it once and hands it to
+    /// every check and sum it makes; a host backend needs one element.
+    /// </summary>
+    internal virtual long ScanScratchElements(long length) => Gpu.LaunchShape.ScanScratchElements(length);
+
+    /// <summary>
+    /// 8-byte elements of the scratch the Average-K passes (<see cref="IBackendKernels.AverageKKeyHistogram"/>
+    /// and the rest of ops.md §8) need for a rows×columns score matrix; it also holds a scan of the rows,
+    /// so one allocation serves a whole Average-K or two-head call. A host backend needs one element.
+    /// </summary>
+    internal virtual long AverageKScratchElements(long rows, long columns) => Gpu.AverageKLaunch.ScratchElements(rows, columns);
+
+    /// <summary>
+    /// Float64 elements of the column and loss partials a Self-Classifier evaluation of V×N×C logits
+    /// needs beside its statistics (<see cref="SelfClassifierWorkspace"/> holds all of them, and the
+    /// scan of the finiteness check, in one allocation). A host backend keeps its partials in managed
+    /// memory and needs one element.
+    /// </summary>
+    internal virtual long SelfClassifierScratchElements(long views, long samples, long classes) =>
+        Gpu.SelfClassifierLaunch.ScratchElements(views, samples, classes);
+
+    /// <summary>A scan scratch for <paramref name="length"/> rows or elements (<see cref="ScanScratchElements"/>); the caller disposes it.</summary>
+    internal Tensor AllocateScanScratch(long length) => Allocate(DType.Float64, ScanScratchElements(length));
+
     /// <summary>Float64 elements (4 KiB) on whose multiples the parts of a reduction scratch start.</summary>
     internal const long ScratchAlignment = 512;
 

@@ -10,8 +10,11 @@ internal partial interface IBackendKernels
     /// <summary>
     /// The first row of a float32 tensor (seen as Rows × Columns) that breaks <paramref name="check"/>,
     /// or -1. <paramref name="problem"/> then says what is wrong in words, naming the column.
+    /// <paramref name="scratch"/> is the caller's float64 workspace of at least
+    /// Backend.ScanScratchElements(Rows) elements, reused by every scan of the check: a check allocates
+    /// no device memory.
     /// </summary>
-    long FindInvalidRow(Tensor tensor, RowCheck check, out string problem);
+    long FindInvalidRow(Tensor tensor, RowCheck check, Tensor scratch, out string problem);
 }
 
 /// <summary>Data rules the public API enforces before any computation.</summary>

@@ -6,9 +6,13 @@ namespace GpuSelfLabel.Backends;
 /// Statistics that later passes subtract from one another are float64 values stored as float32
 /// pairs (hi, lo) with value = hi + lo, in tensors of shape (2, V, X): plain float32 there would
 /// break the gradient's column and row sums near saturation (τ_c = 0.05 multiplies every error by 20).
+/// Every tensor here is a view of one device allocation, made once per evaluation (its size is known
+/// from the shape) and freed once: no pass allocates device memory (CUB's habit).
 /// </summary>
 internal sealed class SelfClassifierWorkspace : IDisposable
 {
+    private readonly Tensor memory;
+
     public SelfClassifierWorkspace(Backend backend, int views, long samples, long classes, int globalViews, double tauRow, double tauCol, double epsilon)
     {
         Epsilon = epsilon;
@@ -20,15 +24,49 @@ internal sealed class SelfClassifierWorkspace : IDisposable
         TauCol = tauCol;
         int local = views - globalViews;
         Pairs = ((long)views * (views - 1)) - ((long)local * (local - 1));
-        RowMax = backend.Allocate(DType.Float32, views, samples);
-        RowLogSum = backend.Allocate(DType.Float32, 2, views, samples);
-        ColumnMax = backend.Allocate(DType.Float32, views, classes);
-        ColumnLogSum = backend.Allocate(DType.Float32, 2, views, classes);
-        ColumnSumR = backend.Allocate(DType.Float32, 2, views, classes);
-        ColumnH = backend.Allocate(DType.Float32, 2, views, classes);
-        ColumnK = backend.Allocate(DType.Float32, 2, views, classes);
-        RowLogSumA = backend.Allocate(DType.Float32, 2, views, samples);
-        RowDot = backend.Allocate(DType.Float32, 2, views, samples);
+
+        var layout = new ScratchLayout();
+        var parts = new List<(long Offset, DType DType, long[] Shape)>();
+        int Add(DType dtype, params long[] shape)
+        {
+            long elements = 1;
+            foreach (long d in shape)
+            {
+                elements = checked(elements * d);
+            }
+
+            parts.Add((layout.Add(checked(elements * dtype.SizeInBytes())), dtype, shape));
+            return parts.Count - 1;
+        }
+
+        int[] statistics =
+        [
+            Add(DType.Float32, views, samples),
+            Add(DType.Float32, 2, views, samples),
+            Add(DType.Float32, views, classes),
+            Add(DType.Float32, 2, views, classes),
+            Add(DType.Float32, 2, views, classes),
+            Add(DType.Float32, 2, views, classes),
+            Add(DType.Float32, 2, views, classes),
+            Add(DType.Float32, 2, views, samples),
+            Add(DType.Float32, 2, views, samples),
+        ];
+        int partials = Add(DType.Float64, backend.SelfClassifierScratchElements(views, samples, classes));
+        int scan = Add(DType.Float64, backend.ScanScratchElements(views * samples));
+        memory = backend.Allocate(DType.Float64, layout.Elements);
+        Tensor View(int index) => memory.View(parts[index].DType, parts[index].Shape, parts[index].Offset);
+
+        RowMax = View(statistics[0]);
+        RowLogSum = View(statistics[1]);
+        ColumnMax = View(statistics[2]);
+        ColumnLogSum = View(statistics[3]);
+        ColumnSumR = View(statistics[4]);
+        ColumnH = View(statistics[5]);
+        ColumnK = View(statistics[6]);
+        RowLogSumA = View(statistics[7]);
+        RowDot = View(statistics[8]);
+        Partials = View(partials);
+        Scan = View(scan);
     }
 
     /// <summary>V ≥ 2.</summary>
@@ -87,14 +125,15 @@ internal sealed class SelfClassifierWorkspace : IDisposable
     /// </summary>
     public Tensor RowDot { get; }
 
-    /// <summary>Every scratch tensor, in a fixed order (host staging copies them one by one).</summary>
-    public IReadOnlyList<Tensor> Scratch => [RowMax, RowLogSum, ColumnMax, ColumnLogSum, ColumnSumR, ColumnH, ColumnK, RowLogSumA, RowDot];
+    /// <summary>
+    /// Float64 scratch of Backend.SelfClassifierScratchElements(V, N, C) elements for the GPU passes'
+    /// column partials (passes 2 and 3) and loss partials (pass 3); the CPU keeps its own in managed memory.
+    /// </summary>
+    public Tensor Partials { get; }
 
-    public void Dispose()
-    {
-        foreach (var tensor in Scratch)
-        {
-            tensor.Dispose();
-        }
-    }
+    /// <summary>Scan scratch of the finiteness check of the V·N logit rows (Backend.ScanScratchElements).</summary>
+    public Tensor Scan { get; }
+
+    /// <summary>Frees the one allocation every tensor here views.</summary>
+    public void Dispose() => memory.Dispose();
 }

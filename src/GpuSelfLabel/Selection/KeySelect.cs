@@ -24,8 +24,9 @@ internal static class KeySelect
     /// <summary>
     /// The <paramref name="rank"/>-th largest (1-based) key among the entries of <paramref name="scores"/>,
     /// leaving out entry (i, labels[i]) of each row when <paramref name="excludedLabels"/> is given.
+    /// <paramref name="scratch"/> is the caller's Average-K scratch, which every round reuses.
     /// </summary>
-    public static SelectedKey Descending(IBackendKernels kernels, Tensor scores, Tensor? excludedLabels, long rank)
+    public static SelectedKey Descending(IBackendKernels kernels, Tensor scores, Tensor? excludedLabels, long rank, Tensor scratch)
     {
         uint group = 0;
         uint prefix = 0;
@@ -37,7 +38,7 @@ internal static class KeySelect
         foreach (int bits in kernels.AverageKRoundBits)
         {
             histogram = new long[1 << bits];
-            kernels.AverageKKeyHistogram(scores, excludedLabels, prefix, prefixBits, bits, histogram);
+            kernels.AverageKKeyHistogram(scores, excludedLabels, prefix, prefixBits, bits, histogram, scratch);
             if (prefixBits == 0)
             {
                 nonFinite = OrderedKey.NonFiniteCount(histogram);

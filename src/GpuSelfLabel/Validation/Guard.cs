@@ -131,14 +131,34 @@ internal static class Guard
         }
     }
 
+    // The row checks scan on the device. A public call that checks several tensors, or also sums, allocates
+    // one scan scratch (Backend.AllocateScanScratch, at least Backend.ScanScratchElements(rows) elements)
+    // and passes it to each; without one a check allocates its own, once, never per scan.
+
     /// <summary>Every value finite (no NaN, no ±∞).</summary>
-    public static void Finite(Tensor tensor, string argument) => Rows(tensor, argument, RowCheck.Finite);
+    public static void Finite(Tensor tensor, string argument, Tensor? scratch = null) => Rows(tensor, argument, RowCheck.Finite, scratch);
 
     /// <summary>Every row a probability vector: entries ≥ 0 and finite, sum within 1e-3 of 1.</summary>
-    public static void Distributions(Tensor tensor, string argument) => Rows(tensor, argument, RowCheck.Distribution);
+    public static void Distributions(Tensor tensor, string argument, Tensor? scratch = null) => Rows(tensor, argument, RowCheck.Distribution, scratch);
 
     /// <summary>Every row a strictly positive probability vector.</summary>
-    public static void PositiveDistributions(Tensor tensor, string argument) => Rows(tensor, argument, RowCheck.PositiveDistribution);
+    public static void PositiveDistributions(Tensor tensor, string argument, Tensor? scratch = null) => Rows(tensor, argument, RowCheck.PositiveDistribution, scratch);
+
+    /// <summary>
+    /// The first row of <paramref name="tensor"/> that breaks <paramref name="check"/>, or −1, scanning with
+    /// <paramref name="scratch"/> or, when it is null (or on another backend), with a scan scratch
+    /// allocated for this check alone.
+    /// </summary>
+    public static long FindInvalidRow(Tensor tensor, RowCheck check, Tensor? scratch, out string problem)
+    {
+        if (scratch is not null && ReferenceEquals(scratch.Backend, tensor.Backend))
+        {
+            return tensor.Backend.Kernels.FindInvalidRow(tensor, check, scratch, out problem);
+        }
+
+        using var own = tensor.Backend.AllocateScanScratch(tensor.Rows);
+        return tensor.Backend.Kernels.FindInvalidRow(tensor, check, own, out problem);
+    }
 
     /// <summary>A finite scalar parameter strictly above zero (τ, ε, λ of Sinkhorn …).</summary>
     public static void Positive(double value, string argument)
@@ -204,9 +224,9 @@ internal static class Guard
         return firstStart < secondStart + second.SizeInBytes && secondStart < firstStart + first.SizeInBytes;
     }
 
-    private static void Rows(Tensor tensor, string argument, RowCheck check)
+    private static void Rows(Tensor tensor, string argument, RowCheck check, Tensor? scratch)
     {
-        long row = tensor.Backend.Kernels.FindInvalidRow(tensor, check, out var problem);
+        long row = FindInvalidRow(tensor, check, scratch, out var problem);
         if (row >= 0)
         {
             throw new GslArgumentException(argument, problem, row);

@@ -107,6 +107,8 @@ public abstract class CrossBackendAverageKTestsBase : BackendTestBase
             using var labelTensor = ClassIndexTensor.Upload(backend, labels);
             using var cpuScores = Backend.Cpu.FromArray(s, n, l);
             using var cpuLabels = ClassIndexTensor.Upload(Backend.Cpu, labels);
+            using var scratch = backend.Allocate(DType.Float64, backend.AverageKScratchElements(n, l));
+            using var cpuScratch = Backend.Cpu.Allocate(DType.Float64, Backend.Cpu.AverageKScratchElements(n, l));
             var gpu = backend.Kernels;
             var cpu = Backend.Cpu.Kernels;
             uint key = Selection.OrderedKey.FromSingle(s[s.Length / 2]);
@@ -117,21 +119,21 @@ public abstract class CrossBackendAverageKTestsBase : BackendTestBase
                 {
                     var expected = new long[1 << binBits];
                     var got = new long[1 << binBits];
-                    cpu.AverageKKeyHistogram(cpuScores, exclude ? cpuLabels : null, prefix, prefixBits, binBits, expected);
-                    gpu.AverageKKeyHistogram(scores, exclude ? labelTensor : null, prefix, prefixBits, binBits, got);
+                    cpu.AverageKKeyHistogram(cpuScores, exclude ? cpuLabels : null, prefix, prefixBits, binBits, expected, cpuScratch);
+                    gpu.AverageKKeyHistogram(scores, exclude ? labelTensor : null, prefix, prefixBits, binBits, got, scratch);
                     Assert.Equal(expected, got);
 
                     var cpuTies = new long[n];
                     var ties = new long[n];
-                    cpu.AverageKTieCounts(cpuScores, exclude ? cpuLabels : null, key, cpuTies);
-                    gpu.AverageKTieCounts(scores, exclude ? labelTensor : null, key, ties);
+                    cpu.AverageKTieCounts(cpuScores, exclude ? cpuLabels : null, key, cpuTies, cpuScratch);
+                    gpu.AverageKTieCounts(scores, exclude ? labelTensor : null, key, ties, scratch);
                     Assert.Equal(cpuTies, ties);
                 }
             }
 
-            Assert.Equal(cpu.AverageKMaxKeyBelow(cpuScores, key), gpu.AverageKMaxKeyBelow(scores, key));
-            Assert.Equal(0u, gpu.AverageKMaxKeyBelow(scores, 0u));
-            Assert.Equal(cpu.AverageKLabelHits(cpuScores, cpuLabels, s[1]), gpu.AverageKLabelHits(scores, labelTensor, s[1]));
+            Assert.Equal(cpu.AverageKMaxKeyBelow(cpuScores, key, cpuScratch), gpu.AverageKMaxKeyBelow(scores, key, scratch));
+            Assert.Equal(0u, gpu.AverageKMaxKeyBelow(scores, 0u, scratch));
+            Assert.Equal(cpu.AverageKLabelHits(cpuScores, cpuLabels, s[1], cpuScratch), gpu.AverageKLabelHits(scores, labelTensor, s[1], scratch));
         }
     }
 
@@ -152,6 +154,42 @@ public abstract class CrossBackendAverageKTestsBase : BackendTestBase
         Assert.Equal(first.Loss, second.Loss);
         Assert.Equal(ds1.ToArray(), ds2.ToArray());
         Assert.Equal(dm1.ToArray(), dm2.ToArray());
+    }
+
+    /// <summary>
+    /// Caller-owned scratch: an Average-K call allocates one workspace, which every histogram round, the
+    /// tie counts, the quota, the heads' partials and the row checks reuse, beside its outputs and the
+    /// uploaded labels, whatever the shape and whether ties make the selection take its longer path.
+    /// </summary>
+    [SkippableFact]
+    public void An_average_k_call_allocates_a_fixed_count()
+    {
+        using var backend = OpenPrivateBackend();
+        foreach (var (n, l, k) in new[] { (8, 5, 2.0), (300, 40, 3.5), (65, 1000, 4.5) })
+        {
+            var labels = TestData.Labels(n, l, seed: n);
+            using var probs = backend.FromArray(TiedDistributions(n, l, seed: l), n, l);
+            using var a = backend.FromArray(TestData.Logits(n, l, seed: 2), n, l);
+            using var b = backend.FromArray(TestData.Logits(n, l, seed: 3), n, l);
+            using var output = backend.Allocate(DType.Float32, n, l);
+            long Allocations(Action call)
+            {
+                long before = backend.DeviceAllocations;
+                call();
+                return backend.DeviceAllocations - before;
+            }
+
+            // The workspace; then the workspace and the labels.
+            Assert.Equal(1, Allocations(() => AverageK.Threshold(probs, k)));
+            Assert.Equal(2, Allocations(() => AverageK.Threshold(probs, k, labels)));
+
+            // The output, the workspace and the labels; then the workspace and the labels.
+            Assert.Equal(3, Allocations(() => AverageK.PseudoLabels(probs, labels, k).Dispose()));
+            Assert.Equal(2, Allocations(() => AverageK.PseudoLabelsInto(probs, labels, k, output, AverageKRule.TopThenTrue)));
+
+            // Both gradients, the labels and one workspace (the Average-K scratch, softmax(a) and Z).
+            Assert.Equal(4, Allocations(() => AverageK.TwoHeadLoss(a, b, labels, k).Dispose()));
+        }
     }
 
     /// <summary>Rows of a few kinds, uniform rows among them, so that ties of one value span rows and tiles.</summary>

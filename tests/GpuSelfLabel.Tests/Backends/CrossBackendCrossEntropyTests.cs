@@ -65,7 +65,7 @@ public abstract class CrossBackendCrossEntropyTestsBase : BackendTestBase
         {
             var values = TestData.Logits(1, length, seed: length, scale: 1000.0);
             using var vector = backend.FromArray(values, length);
-            Approx.Scalar(values.Sum(v => (double)v), backend.Kernels.Sum(vector), $"sum of {length}, {launch}", relative: 1e-10);
+            Approx.Scalar(values.Sum(v => (double)v), DeviceScan.Sum(vector), $"sum of {length}, {launch}", relative: 1e-10);
         }
     }
 
@@ -80,10 +80,10 @@ public abstract class CrossBackendCrossEntropyTestsBase : BackendTestBase
         var values = TestData.Logits(1, length, seed: length, scale: 1000.0);
         using var vector = Upload(values, length);
         using var cpuVector = Backend.Cpu.FromArray(values, length);
-        double sum = Backend.Kernels.Sum(vector);
+        double sum = DeviceScan.Sum(vector);
         Approx.Scalar(values.Sum(v => (double)v), sum, "sum", relative: 1e-10);
-        Approx.Scalar(Backend.Cpu.Kernels.Sum(cpuVector), sum, "sum vs cpu", relative: 1e-10);
-        Assert.Equal(sum, Backend.Kernels.Sum(vector));
+        Approx.Scalar(DeviceScan.Sum(cpuVector), sum, "sum vs cpu", relative: 1e-10);
+        Assert.Equal(sum, DeviceScan.Sum(vector));
     }
 
     [SkippableFact]
@@ -102,6 +102,40 @@ public abstract class CrossBackendCrossEntropyTestsBase : BackendTestBase
         using var again = CrossEntropy.Compute(logits, targets);
         Assert.Equal(shannon.Loss, again.Loss);
         Assert.Equal(shannon.DLogits.ToArray(), again.DLogits.ToArray());
+    }
+
+    /// <summary>
+    /// Caller-owned scratch: a loss call allocates its outputs and one workspace, whatever the shape: the
+    /// scan that both row checks and the loss sum reuse (and, for a collision call whose targets need no
+    /// gradient on a backend that writes one anyway, the N×K place it goes, in the same buffer).
+    /// </summary>
+    [SkippableFact]
+    public void A_loss_call_allocates_its_outputs_and_one_workspace()
+    {
+        using var backend = OpenPrivateBackend();
+        foreach (var (n, k) in new[] { (1, 2), (300, 40), (5000, 3) })
+        {
+            using var logits = backend.FromArray(TestData.Logits(n, k, seed: n + k), n, k);
+            using var targets = backend.FromArray(TestData.Distributions(n, k, seed: n * k), n, k);
+            using var losses = backend.Allocate(DType.Float32, n);
+            using var dlogits = backend.Allocate(DType.Float32, n, k);
+            using var dtargets = backend.Allocate(DType.Float32, n, k);
+            long Allocations(Action call)
+            {
+                long before = backend.DeviceAllocations;
+                call();
+                return backend.DeviceAllocations - before;
+            }
+
+            // losses, dlogits (and dtargets) + the workspace.
+            Assert.Equal(3, Allocations(() => CrossEntropy.Compute(logits, targets).Dispose()));
+            Assert.Equal(4, Allocations(() => CollisionCrossEntropy.Compute(logits, targets).Dispose()));
+
+            // The workspace alone.
+            Assert.Equal(1, Allocations(() => CrossEntropy.ComputeInto(logits, targets, losses, dlogits)));
+            Assert.Equal(1, Allocations(() => CollisionCrossEntropy.ComputeInto(logits, targets, losses, dlogits, dtargets)));
+            Assert.Equal(1, Allocations(() => CollisionCrossEntropy.ComputeInto(logits, targets, losses, dlogits, null)));
+        }
     }
 
     private const int ExtremeRowCount = 5;

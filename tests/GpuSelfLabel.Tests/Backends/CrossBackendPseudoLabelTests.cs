@@ -58,7 +58,7 @@ public abstract class CrossBackendPseudoLabelTestsBase : BackendTestBase
     /// <summary>
     /// Caller-owned scratch: an EM solve allocates its device memory once (iterates, K-vectors, one
     /// workspace), so 40 iterations allocate exactly as often as 3; a step that allocated its partials
-    /// made that grow by two per iteration.
+    /// made that grow by two per iteration. The count itself is fixed too, and so is the objective's.
     /// </summary>
     [SkippableFact]
     public void No_device_allocation_happens_inside_the_em_loop()
@@ -77,7 +77,15 @@ public abstract class CrossBackendPseudoLabelTestsBase : BackendTestBase
 
         EmAllocations(1);
         Assert.Equal(EmAllocations(3), EmAllocations(40));
+
+        // The input check's scan; the solve's two iterates, column sums, weights and workspace; the labels.
+        Assert.Equal(7, EmAllocations(40));
         Assert.True(backend.DeviceAllocations > 0, "the backend counts its allocations");
+
+        // F(Y): one workspace for both row checks and the moments pass, and the column sums.
+        long before = backend.DeviceAllocations;
+        PseudoLabels.Objective(probs, probs, 1.0);
+        Assert.Equal(2, backend.DeviceAllocations - before);
     }
 
     [SkippableFact]

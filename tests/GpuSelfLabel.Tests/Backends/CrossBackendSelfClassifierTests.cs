@@ -108,6 +108,36 @@ public abstract class CrossBackendSelfClassifierTestsBase : BackendTestBase
         Assert.Equal(d1.ToArray(), d2.ToArray());
     }
 
+    /// <summary>
+    /// Caller-owned scratch: one evaluation allocates its gradient and one workspace (the statistics,
+    /// every pass's column and loss partials and the finiteness check's scan, all views of one buffer),
+    /// whatever V, N and C; the passes allocate nothing. Before, the workspace was nine tensors and the
+    /// passes allocated three partial buffers more.
+    /// </summary>
+    [SkippableFact]
+    public void One_evaluation_allocates_its_gradient_and_one_workspace_whatever_the_shape()
+    {
+        using var backend = OpenPrivateBackend();
+        foreach (var (views, n, c) in new[] { (2, 1, 2), (3, 300, 40), (10, 4, 3000) })
+        {
+            var s = TestData.Logits(views * n, c, seed: views + n + c, scale: 1.0);
+            using var logits = backend.FromArray(s, views, n, c);
+            using var dlogits = backend.Allocate(DType.Float32, views, n, c);
+            long before = backend.DeviceAllocations;
+            using (var result = SelfClassifier.Compute(logits))
+            {
+                // dlogits + the workspace.
+                Assert.Equal(2, backend.DeviceAllocations - before);
+            }
+
+            before = backend.DeviceAllocations;
+            SelfClassifier.ComputeInto(logits, dlogits);
+
+            // The workspace alone.
+            Assert.Equal(1, backend.DeviceAllocations - before);
+        }
+    }
+
     private static (double Loss, float[] DLogits, double CpuLoss, float[] CpuDLogits) Run(
         Backend backend, float[] s, int views, int n, int c, SelfClassifierOptions options)
     {

@@ -195,7 +195,7 @@ public abstract class CrossBackendSoftmaxTestsBase : BackendTestBase
         var output = new Tensor(Backend, outputs.Buffer, DType.Float32, [N, K], Offset, ownsBuffer: false);
         Backend.CopyFromHost(z, input);
 
-        Assert.Equal(-1, Backend.Kernels.FindInvalidRow(input, RowCheck.Finite, out _));
+        Assert.Equal(-1, DeviceScan.FindInvalidRow(input, RowCheck.Finite, out _));
         Backend.Kernels.SoftmaxForward(input, output, 1f, false);
         Approx.Elementwise(Float64.Softmax(Float64.Widen(z), N, K), output.ToArray(), "probs");
         var all = outputs.ToArray();

@@ -112,8 +112,8 @@ public abstract class CrossBackendValidationTestsBase : BackendTestBase
         using var cpu = Backend.Cpu.FromArray(y, N, K);
         foreach (var check in new[] { RowCheck.Finite, RowCheck.Distribution })
         {
-            long expected = Backend.Cpu.Kernels.FindInvalidRow(cpu, check, out var cpuProblem);
-            Assert.Equal(expected, backend.Kernels.FindInvalidRow(gpu, check, out var problem));
+            long expected = DeviceScan.FindInvalidRow(cpu, check, out var cpuProblem);
+            Assert.Equal(expected, DeviceScan.FindInvalidRow(gpu, check, out var problem));
             Assert.Equal(cpuProblem, problem);
         }
     }
@@ -136,8 +136,8 @@ public abstract class CrossBackendValidationTestsBase : BackendTestBase
         var rule = (RowCheck)check;
         using var gpu = Upload(data, n, k);
         using var cpu = Backend.Cpu.FromArray(data, n, k);
-        long expected = Backend.Cpu.Kernels.FindInvalidRow(cpu, rule, out var cpuProblem);
-        long actual = Backend.Kernels.FindInvalidRow(gpu, rule, out var problem);
+        long expected = DeviceScan.FindInvalidRow(cpu, rule, out var cpuProblem);
+        long actual = DeviceScan.FindInvalidRow(gpu, rule, out var problem);
         Assert.Equal(expected, actual);
         Assert.Equal(cpuProblem, problem);
         return actual;

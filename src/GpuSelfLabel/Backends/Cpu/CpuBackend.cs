@@ -25,6 +25,12 @@ internal sealed class CpuBackend : Backend
 
     internal override long EmScratchElements(long columns) => 1;
 
+    internal override long ScanScratchElements(long length) => 1;
+
+    internal override long AverageKScratchElements(long rows, long columns) => 1;
+
+    internal override long SelfClassifierScratchElements(long views, long samples, long classes) => 1;
+
     internal override int MaxReductionBlocks => SinkhornRowMath.MaxReductionBlocks;
 
     internal override IBackendKernels Kernels { get; } = new CpuKernels();

@@ -18,7 +18,7 @@ internal sealed partial class CpuKernels
     /// </summary>
     private const double MaxSingleScale = 1e30;
 
-    public void AverageKKeyHistogram(Tensor scores, Tensor? excludedLabels, uint prefix, int prefixBits, int binBits, long[] histogram)
+    public void AverageKKeyHistogram(Tensor scores, Tensor? excludedLabels, uint prefix, int prefixBits, int binBits, long[] histogram, Tensor scratch)
     {
         int prefixShift = 32 - prefixBits;
         int binShift = prefixShift - binBits;
@@ -63,7 +63,7 @@ internal sealed partial class CpuKernels
         });
     }
 
-    public void AverageKTieCounts(Tensor scores, Tensor? excludedLabels, uint key, long[] rowCounts)
+    public void AverageKTieCounts(Tensor scores, Tensor? excludedLabels, uint key, long[] rowCounts, Tensor scratch)
     {
         CpuRows.ForBlocks(scores.Rows, scores.Columns, (start, end) =>
         {
@@ -82,7 +82,7 @@ internal sealed partial class CpuKernels
         });
     }
 
-    public void AverageKMarkTargets(Tensor scores, Tensor labels, bool excludeLabels, uint key, long[] tieQuota, Tensor targets)
+    public void AverageKMarkTargets(Tensor scores, Tensor labels, bool excludeLabels, uint key, long[] tieQuota, Tensor targets, Tensor scratch)
     {
         CpuRows.ForBlocks(scores.Rows, scores.Columns, (start, end) =>
         {
@@ -98,7 +98,7 @@ internal sealed partial class CpuKernels
         });
     }
 
-    public uint AverageKMaxKeyBelow(Tensor scores, uint key)
+    public uint AverageKMaxKeyBelow(Tensor scores, uint key, Tensor scratch)
     {
         uint best = uint.MinValue;
         var gate = new object();
@@ -118,7 +118,7 @@ internal sealed partial class CpuKernels
         return best;
     }
 
-    public long AverageKLabelHits(Tensor scores, Tensor labels, float value)
+    public long AverageKLabelHits(Tensor scores, Tensor labels, float value, Tensor scratch)
     {
         var y = Labels(labels);
         long hits = 0;
@@ -133,7 +133,7 @@ internal sealed partial class CpuKernels
         return hits;
     }
 
-    public double TwoHeadSoftmaxHead(Tensor logits, Tensor labels, Tensor probs, Tensor dlogits, double scale)
+    public double TwoHeadSoftmaxHead(Tensor logits, Tensor labels, Tensor probs, Tensor dlogits, double scale, Tensor scratch)
     {
         int classes = (int)logits.Columns;
         return SumOverRowBlocks(logits.Rows, classes, (start, end) =>
@@ -150,7 +150,7 @@ internal sealed partial class CpuKernels
         });
     }
 
-    public double TwoHeadMultilabelHead(Tensor logits, Tensor targets, Tensor dlogits, double scale)
+    public double TwoHeadMultilabelHead(Tensor logits, Tensor targets, Tensor dlogits, double scale, Tensor scratch)
     {
         // Past MaxSingleScale the float32 exponential's flush to zero below e^-87.3 (≤ 1.2e-38 of σ)
         // could exceed the contract's 1e-6 once scaled, so such rows are done in float64.

@@ -7,7 +7,7 @@ internal sealed partial class CpuKernels
     /// <summary>Elements per partial sum of <see cref="Sum"/>; a constant, so the partition depends only on the length.</summary>
     private const int SumBlockLength = 1 << 14;
 
-    public unsafe double Sum(Tensor vector)
+    public unsafe double Sum(Tensor vector, Tensor scratch)
     {
         long length = vector.Length;
         long blocks = (length + SumBlockLength - 1) / SumBlockLength;

@@ -2,7 +2,7 @@ namespace GpuSelfLabel.Backends.Cpu;
 
 internal sealed partial class CpuKernels
 {
-    public long FindInvalidRow(Tensor tensor, RowCheck check, out string problem)
+    public long FindInvalidRow(Tensor tensor, RowCheck check, Tensor scratch, out string problem)
     {
         long firstBad = long.MaxValue;
         string? firstProblem = null;

@@ -31,6 +31,30 @@ internal static class AverageKLaunch
         return new HistogramGrid(Math.Max(1, Ceiling(count, chunk)), chunk);
     }
 
+    /// <summary>
+    /// 8-byte elements of the Average-K scratch for a rows×columns score matrix (Backend.AverageKScratchElements).
+    /// At its start, one pass at a time: the histogram's int32 counts per group and bin, the per-row tie
+    /// counts or quota (int64), the per-group partials of the flat scans and the heads (at most
+    /// <see cref="FlatGroups"/>, or one per row for the softmax head), or a validation scan's result per
+    /// group; from <see cref="TotalsOffset"/> on, the histogram's int64 bin totals.
+    /// </summary>
+    public static long ScratchElements(long rows, long columns) => TotalsOffset(rows, columns) + (1L << MaxBinBits);
+
+    /// <summary>Where the histogram's bin totals start in the Average-K scratch, 4 KiB-aligned.</summary>
+    public static long TotalsOffset(long rows, long columns)
+    {
+        // The histogram's groups: at most FlatGroups (and one per 16 entries, whatever the group size),
+        // unless the chunks would outgrow MaxChunk.
+        long count = Math.Max(1, rows * columns);
+        long histogramGroups = Math.Max(Math.Min(FlatGroups, Ceiling(count, EntriesPerItem)), Ceiling(count, MaxChunk));
+        long counts = Ceiling(histogramGroups << MaxBinBits, 2);
+        long perGroup = Math.Max(FlatGroups, LaunchShape.ScanGroups);
+        return ScratchLayout.Aligned(Math.Max(counts, Math.Max(perGroup, rows)));
+    }
+
+    /// <summary>8-byte elements holding <paramref name="count"/> 4-byte values.</summary>
+    public static long HalfElements(long count) => Ceiling(count, 2);
+
     /// <summary>Groups for a grid-stride scan over <paramref name="count"/> items with <paramref name="groupSize"/> work-items a group.</summary>
     public static long FlatGroupCount(long count, int groupSize, long? maxGroups) =>
         Math.Clamp(Ceiling(count, groupSize), 1, Math.Min(maxGroups ?? FlatGroups, FlatGroups));

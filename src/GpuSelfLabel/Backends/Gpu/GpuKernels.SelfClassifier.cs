@@ -35,7 +35,7 @@ internal abstract partial class GpuKernels
         long blocks = SelfClassifierLaunch.Blocks(workspace, blockRows);
         int groupSize = RowGroupSize(partialKernel, classes);
         long tiles = (classes + groupSize - 1) / groupSize;
-        using var partials = Device.AllocateBuffer(3 * views * blocks * classes * sizeof(double));
+        var partials = Part(workspace.Partials, 0, 3 * views * blocks * classes);
         Launch(partialKernel, RowGroups(views * blocks * tiles), groupSize, new KernelArguments()
             .Buffer(logits).Buffer(workspace.RowMax).Buffer(workspace.RowLogSum).Buffer(partials)
             .Index(views).Index(workspace.Samples).Index(classes).Index(blockRows).Index(blocks)
@@ -55,7 +55,7 @@ internal abstract partial class GpuKernels
         long classes = workspace.Classes;
 
         long lossGroups = SelfClassifierLaunch.LossGroups(RowGroups(workspace.Samples));
-        using var lossPartials = Device.AllocateBuffer(lossGroups * sizeof(double));
+        var lossPartials = Part(workspace.Partials, SelfClassifierLaunch.LossPartialsOffset(views, workspace.Samples, classes), lossGroups);
         Launch(rowKernel, lossGroups, RowGroupSize(rowKernel, classes), SelfClassifierLaunch.Context(logits, workspace)
             .Buffer(workspace.RowLogSumA).Buffer(workspace.RowDot).Buffer(lossPartials));
 
@@ -63,7 +63,7 @@ internal abstract partial class GpuKernels
         long blocks = SelfClassifierLaunch.Blocks(workspace, blockRows);
         int groupSize = RowGroupSize(partialKernel, classes);
         long tiles = (classes + groupSize - 1) / groupSize;
-        using var partials = Device.AllocateBuffer(2 * views * blocks * classes * sizeof(double));
+        var partials = Part(workspace.Partials, 0, 2 * views * blocks * classes);
         Launch(partialKernel, RowGroups(blocks * tiles), groupSize, SelfClassifierLaunch.Context(logits, workspace)
             .Buffer(workspace.RowLogSumA).Buffer(workspace.RowDot).Buffer(partials).Index(blockRows).Index(blocks));
         int mergeSize = RowGroupSize(mergeKernel, views * classes);
@@ -71,7 +71,7 @@ internal abstract partial class GpuKernels
             .Buffer(partials).Buffer(workspace.ColumnH).Buffer(workspace.ColumnK).Index(views).Index(classes).Index(blocks));
 
         var loss = new double[lossGroups];
-        Device.Download(lossPartials, 0, MemoryMarshal.AsBytes(loss.AsSpan()));
+        DownloadPart(lossPartials, MemoryMarshal.AsBytes(loss.AsSpan()));
         return SelfClassifierLaunch.Loss(loss, workspace);
     }
 

@@ -137,8 +137,10 @@ internal abstract partial class GpuKernels
 
     /// <summary>
     /// Elements [<paramref name="first"/>, first + count) of the caller's float64 scratch as a view (no
-    /// allocation). The row reductions use at most MaxReductionGroups groups, so
-    /// Backend.ReductionScratchElements(K) covers two group×K blocks and the per-group errors.
+    /// allocation); a kernel may store any 8-byte or smaller type there (int64 rows, int32 counts). The
+    /// row reductions use at most MaxReductionGroups groups, so Backend.ReductionScratchElements(K) covers
+    /// two group×K blocks and the per-group errors; the other families size theirs with their own
+    /// Backend.*ScratchElements method.
     /// </summary>
     private Tensor Part(Tensor scratch, long first, long count)
     {

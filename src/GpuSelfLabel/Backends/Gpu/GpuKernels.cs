@@ -19,7 +19,10 @@ internal abstract partial class GpuKernels : IBackendKernels
         this.overrides = overrides;
     }
 
-    /// <summary>The backend whose memory the launchers allocate scratch in and read results from.</summary>
+    /// <summary>
+    /// The backend whose memory the launchers read results from. They never allocate in it: scratch
+    /// comes from the caller, sized by a Backend.*ScratchElements method (CUB's habit).
+    /// </summary>
     protected Backend Device { get; }
 
     /// <summary>Kernel <paramref name="name"/> of kernels/<paramref name="file"/>, built on first use.</summary>

@@ -52,6 +52,13 @@ internal static class LaunchShape
     /// <summary>Groups for a validation scan of <paramref name="rows"/> rows.</summary>
     public static int ScanGroupCount(long rows, long? maxGroups = null) => (int)Math.Clamp(rows, 1, Math.Min(maxGroups ?? ScanGroups, ScanGroups));
 
+    /// <summary>
+    /// 8-byte elements of a scan scratch over <paramref name="length"/> rows or elements: one per group of
+    /// a validation scan (<see cref="ScanGroupCount"/>) or a sum (<see cref="DeviceSum.Groups"/>), and
+    /// neither takes more groups than rows or elements, nor more than <see cref="ScanGroups"/>.
+    /// </summary>
+    public static long ScanScratchElements(long length) => Math.Clamp(length, 1, ScanGroups);
+
     /// <summary>The largest power of two ≤ <paramref name="value"/> (≥ 1).</summary>
     public static int FloorPowerOfTwo(int value)
     {

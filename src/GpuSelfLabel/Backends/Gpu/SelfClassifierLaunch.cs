@@ -24,14 +24,7 @@ internal static class SelfClassifierLaunch
     private const long MaxLossGroups = 4096;
 
     /// <summary>Rows per block of the column reductions over n (passes 2 and 3).</summary>
-    public static long BlockRows(SelfClassifierWorkspace workspace)
-    {
-        long samples = workspace.Samples;
-        long byMemory = Math.Max(1, MaxPartials / Math.Max(1, workspace.Views * workspace.Classes));
-        long blocks = Math.Min(MaxBlocks, byMemory);
-        long rows = Math.Max(MinBlockRows, (samples + blocks - 1) / blocks);
-        return Math.Clamp(rows, 1, Math.Max(1, samples));
-    }
+    public static long BlockRows(SelfClassifierWorkspace workspace) => BlockRows(workspace.Views, workspace.Samples, workspace.Classes);
 
     /// <summary>Number of row blocks for <paramref name="blockRows"/> rows per block.</summary>
     public static long Blocks(SelfClassifierWorkspace workspace, long blockRows) =>
@@ -39,6 +32,30 @@ internal static class SelfClassifierLaunch
 
     /// <summary>Groups of the per-sample loss kernel (grid-stride over samples beyond).</summary>
     public static long LossGroups(long rowGroups) => Math.Min(rowGroups, MaxLossGroups);
+
+    /// <summary>
+    /// Float64 elements of <see cref="SelfClassifierWorkspace.Partials"/> for V×N×C logits: the column
+    /// partials of pass 2 (three per view, block and class; pass 3 needs two) and, from a 4 KiB boundary
+    /// (<see cref="LossPartialsOffset"/>), one loss partial per group of pass 3.
+    /// </summary>
+    public static long ScratchElements(long views, long samples, long classes) =>
+        LossPartialsOffset(views, samples, classes) + LossGroups(Math.Max(1, samples));
+
+    /// <summary>Where the loss partials start in <see cref="SelfClassifierWorkspace.Partials"/>: after the largest column partials.</summary>
+    public static long LossPartialsOffset(long views, long samples, long classes)
+    {
+        long blockRows = BlockRows(views, samples, classes);
+        long blocks = (samples + blockRows - 1) / blockRows;
+        return ScratchLayout.Aligned(3 * views * blocks * classes);
+    }
+
+    private static long BlockRows(long views, long samples, long classes)
+    {
+        long byMemory = Math.Max(1, MaxPartials / Math.Max(1, views * classes));
+        long blocks = Math.Min(MaxBlocks, byMemory);
+        long rows = Math.Max(MinBlockRows, (samples + blocks - 1) / blocks);
+        return Math.Clamp(rows, 1, Math.Max(1, samples));
+    }
 
     /// <summary>The arguments of SC_CONTEXT_PARAMS, to which a kernel's own arguments are appended.</summary>
     public static KernelArguments Context(Tensor logits, SelfClassifierWorkspace workspace) =>

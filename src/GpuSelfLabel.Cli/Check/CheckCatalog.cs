@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using GpuSelfLabel.Backends;
-using GpuSelfLabel.Backends.Cpu;
 using GpuSelfLabel.Benchmarking;
 
 namespace GpuSelfLabel.Cli.Check;
@@ -278,7 +277,7 @@ internal static class CheckData
 
     public static ushort[] ToStorage(float[] values, DType dtype) => dtype == DType.Float16
         ? Array.ConvertAll(values, v => BitConverter.HalfToUInt16Bits((Half)v))
-        : Array.ConvertAll(values, StorageRows.SingleToBFloat16);
+        : Array.ConvertAll(values, StorageConversion.SingleToBFloat16);
 
     /// <summary>An N×K tensor of <paramref name="dtype"/> (16-bit storage) on <paramref name="backend"/> holding <paramref name="bits"/>.</summary>
     public static Tensor Storage(Backend backend, ushort[] bits, DType dtype, int n, int k)

@@ -49,7 +49,7 @@ internal static class SyntheticScores
                 for (long r = start; r < end; r++)
                 {
                     Row(seed, (int)(r / rows), r % rows, row);
-                    StorageRows.Store(row, dtype, tensor.Buffer.Handle + (nint)(r * columns * size));
+                    StorageConversion.Store(row, dtype, tensor.Buffer.Handle + (nint)(r * columns * size));
                 }
             });
             cancellation.ThrowIfCancellationRequested();

@@ -1,7 +1,6 @@
 using System.Runtime.InteropServices;
 using System.Text.Json.Nodes;
 using GpuSelfLabel.Backends;
-using GpuSelfLabel.Backends.Cpu;
 using GpuSelfLabel.Cli.Commands;
 using GpuSelfLabel.Cli.LargeSinkhorn;
 using GpuSelfLabel.Cli.Npy;
@@ -167,7 +166,7 @@ public sealed class SinkhornCommandTests
 
         var bits = new ushort[heads * rows * columns];
         Backend.Cpu.Download(bf16.Buffer, bf16.ByteOffset, MemoryMarshal.AsBytes(bits.AsSpan()));
-        Assert.Equal(Array.ConvertAll(values, StorageRows.SingleToBFloat16), bits);
+        Assert.Equal(Array.ConvertAll(values, StorageConversion.SingleToBFloat16), bits);
         Assert.All(values, v => Assert.InRange(v, -SyntheticScores.Noise, (2 * SyntheticScores.Preference) + SyntheticScores.Noise));
         using var other = SyntheticScores.Generate(heads, rows, columns, seed: 10, DType.Float32);
         Assert.NotEqual(values, other.ToArray());

@@ -1,6 +1,5 @@
 using System.Runtime.InteropServices;
 using GpuSelfLabel.Backends;
-using GpuSelfLabel.Backends.Cpu;
 using GpuSelfLabel.Tests.Infrastructure;
 using GpuSelfLabel.Tests.References;
 
@@ -241,12 +240,12 @@ public abstract class LargeSinkhornTestsBase : BackendTestBase
 
     internal static ushort[] ToStorage(float[] values, DType dtype) => dtype == DType.Float16
         ? Array.ConvertAll(values, v => BitConverter.HalfToUInt16Bits((Half)v))
-        : Array.ConvertAll(values, StorageRows.SingleToBFloat16);
+        : Array.ConvertAll(values, StorageConversion.SingleToBFloat16);
 
     internal static float[] FromStorage(ushort[] bits, DType dtype)
     {
         var values = new float[bits.Length];
-        StorageRows.ToSingle(dtype, bits, values);
+        StorageConversion.ToSingle(dtype, bits, values);
         return values;
     }
 

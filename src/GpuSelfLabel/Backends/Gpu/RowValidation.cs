@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using GpuSelfLabel.Backends.Cpu;
 
 namespace GpuSelfLabel.Backends.Gpu;
 
@@ -129,6 +128,6 @@ internal static class RowValidation
 
         var raw = new ushort[destination.Length];
         backend.Download(tensor.Buffer, offset, MemoryMarshal.AsBytes(raw.AsSpan()));
-        StorageRows.ToSingle(tensor.DType, raw, destination);
+        StorageConversion.ToSingle(tensor.DType, raw, destination);
     }
 }

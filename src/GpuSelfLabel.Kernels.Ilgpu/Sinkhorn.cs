@@ -1,0 +1,206 @@
+using System.Runtime.CompilerServices;
+using ILGPU;
+
+namespace GpuSelfLabel.Kernels.Ilgpu;
+
+/// <summary>
+/// ops.md section 5 (Sinkhorn–Knopp, SeLa form): the log-domain row and column log-sum-exp passes of
+/// kernels/sinkhorn.cu in C#, with the same parameters in the same order (launched by
+/// GpuKernels.Sinkhorn.cs). Per-element quantities are float64 and exponents are raised to −700 before
+/// exp, as in the CUDA C file. z is read through its storage type (float32, float16 or bfloat16, the
+/// last argument) from a base view and an element offset.
+/// <list type="bullet">
+/// <item><c>sinkhorn_row_lse(z, z_offset, rows, cols, scale, shift, shift_offset, has_shift, offset, out, out_offset, dtype)</c>
+/// one group per row; reads z twice per row (the CUDA C kernel keeps 12 columns per work-item in
+/// registers and reads it once) and shift; writes out[i] = offset + LSE_k(scale·z_ik − shift_k).</item>
+/// <item><c>sinkhorn_column_lse_partial(z, z_offset, rows, cols, rows_per_group, scale, shift, shift_offset, partial_max, partial_sum, dtype)</c>
+/// group g takes rows [g·rows_per_group, …) and keeps per owned column the online pair (max, Σ exp(y −
+/// max)) of y_ik = scale·z_ik − shift_i; writes the pairs to partial_max/partial_sum (groups × cols).
+/// No shared memory, no barriers.</item>
+/// <item><c>sinkhorn_column_lse_reduce(partial_max, partial_sum, groups, cols, offset, out, out_offset, accumulate)</c>
+/// merges the groups' pairs per column in a fixed order (32 adjacent columns per group, the partial rows
+/// split among the group's "ways", combined in way order); writes out_k = offset + LSE, or with
+/// accumulate ln(exp(out_k) + exp(that)).</item>
+/// </list>
+/// The fused SeLa iteration (<c>sinkhorn_sela_pass</c>, <c>sinkhorn_column_sum_reduce</c>,
+/// <c>sinkhorn_sela_finalize</c>) and the SwAV passes stay NVRTC-only.
+/// </summary>
+public static class Sinkhorn
+{
+    private const double MinExponent = -700.0;
+    private const int ReduceLanes = 32;
+    private const int Float32 = 0;
+    private const int BFloat16 = 2;
+
+    /// <summary>sinkhorn_row_lse of kernels/sinkhorn.cu.</summary>
+    public static void RowLogSumExp(ArrayView<ushort> z, long zOffset, long rows, long cols, double scale, ArrayView<double> shift, long shiftOffset, int hasShift, double offset, ArrayView<double> output, long outputOffset, int dtype)
+    {
+        var scratch = SharedMemory.Allocate<double>(GroupReduce.MaxGroupSize);
+        int t = Group.IdxX;
+        int step = Group.DimX;
+        for (long row = Grid.IdxX; row < rows; row += Grid.DimX)
+        {
+            long start = zOffset + (row * cols);
+            double m = double.NegativeInfinity;
+            for (long k = t; k < cols; k += step)
+            {
+                m = Math.Max(m, (scale * Load(z, start + k, dtype)) - (hasShift != 0 ? shift[shiftOffset + k] : 0.0));
+            }
+
+            m = GroupReduce.Max(scratch, m);
+            double s = 0.0;
+            for (long k = t; k < cols; k += step)
+            {
+                s += ClampedExp((scale * Load(z, start + k, dtype)) - (hasShift != 0 ? shift[shiftOffset + k] : 0.0) - m);
+            }
+
+            s = GroupReduce.Sum(scratch, s);
+            if (t == 0)
+            {
+                output[outputOffset + row] = offset + (m + KernelMath.Log(s));
+            }
+        }
+    }
+
+    /// <summary>sinkhorn_column_lse_partial of kernels/sinkhorn.cu.</summary>
+    public static void ColumnLogSumExpPartial(ArrayView<ushort> z, long zOffset, long rows, long cols, long rowsPerGroup, double scale, ArrayView<double> shift, long shiftOffset, ArrayView<double> partialMax, ArrayView<double> partialSum, int dtype)
+    {
+        long group = Grid.IdxX;
+        long start = group * rowsPerGroup;
+        long end = Math.Min(start + rowsPerGroup, rows);
+        for (long k = Group.IdxX; k < cols; k += Group.DimX)
+        {
+            double m = double.NegativeInfinity;
+            double s = 0.0;
+            for (long row = start; row < end; row++)
+            {
+                double y = (scale * Load(z, zOffset + (row * cols) + k, dtype)) - shift[shiftOffset + row];
+                if (y > m)
+                {
+                    s = (s * ClampedExp(m - y)) + 1.0;
+                    m = y;
+                }
+                else
+                {
+                    s += ClampedExp(y - m);
+                }
+            }
+
+            partialMax[(group * cols) + k] = m;
+            partialSum[(group * cols) + k] = s;
+        }
+    }
+
+    /// <summary>sinkhorn_column_lse_reduce of kernels/sinkhorn.cu.</summary>
+    public static void ColumnLogSumExpReduce(ArrayView<double> partialMax, ArrayView<double> partialSum, long groups, long cols, double offset, ArrayView<double> output, long outputOffset, int accumulate)
+    {
+        var scratchMax = SharedMemory.Allocate<double>(GroupReduce.MaxGroupSize);
+        var scratchSum = SharedMemory.Allocate<double>(GroupReduce.MaxGroupSize);
+        int t = Group.IdxX;
+        int lanes = Math.Min(Group.DimX, ReduceLanes);
+        int ways = Group.DimX / lanes;
+        int lane = t % lanes;
+        int way = t / lanes;
+        for (long first = Grid.IdxX * (long)lanes; first < cols; first += Grid.DimX * (long)lanes)
+        {
+            long k = first + lane;
+            double m = double.NegativeInfinity;
+            double s = 0.0;
+            if (k < cols)
+            {
+                for (long g = way; g < groups; g += ways)
+                {
+                    m = Math.Max(m, partialMax[(g * cols) + k]);
+                }
+
+                for (long g = way; g < groups; g += ways)
+                {
+                    // An empty row block is (−∞, 0); (−∞) − (−∞) would make its term NaN.
+                    double pm = partialMax[(g * cols) + k];
+                    if (pm != double.NegativeInfinity)
+                    {
+                        s += partialSum[(g * cols) + k] * KernelMath.Exp(pm - m);
+                    }
+                }
+            }
+
+            scratchMax[t] = m;
+            scratchSum[t] = s;
+            Group.Barrier();
+            if (way == 0 && k < cols)
+            {
+                double top = double.NegativeInfinity;
+                for (int w = 0; w < ways; w++)
+                {
+                    top = Math.Max(top, scratchMax[(w * lanes) + lane]);
+                }
+
+                double value = top;
+                if (groups > 0)
+                {
+                    double total = 0.0;
+                    for (int w = 0; w < ways; w++)
+                    {
+                        double wm = scratchMax[(w * lanes) + lane];
+                        if (wm != double.NegativeInfinity)
+                        {
+                            total += scratchSum[(w * lanes) + lane] * KernelMath.Exp(wm - top);
+                        }
+                    }
+
+                    value = offset + top + KernelMath.Log(total);
+                }
+
+                if (accumulate != 0)
+                {
+                    double a = output[outputOffset + k];
+                    double both = Math.Max(a, value);
+                    value = both == double.NegativeInfinity ? both : both + KernelMath.Log(KernelMath.Exp(a - both) + KernelMath.Exp(value - both));
+                }
+
+                output[outputOffset + k] = value;
+            }
+
+            Group.Barrier();
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double ClampedExp(double d) => KernelMath.Exp(Math.Max(d, MinExponent));
+
+    /// <summary>
+    /// Element i of a matrix stored as dtype, as gsl_load of kernels/common/storage.h: the view has the
+    /// smallest element type (float32 matrices are 4-byte aligned), bfloat16 the upper half of a float32.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double Load(ArrayView<ushort> z, long i, int dtype)
+    {
+        if (dtype == Float32)
+        {
+            return z.Cast<float>()[i];
+        }
+
+        uint h = z[i];
+        return dtype == BFloat16 ? Interop.IntAsFloat(h << 16) : HalfToFloat(h);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static float HalfToFloat(uint h)
+    {
+        uint sign = (h & 0x8000u) << 16;
+        uint exponent = (h >> 10) & 0x1fu;
+        uint mantissa = h & 0x3ffu;
+        if (exponent == 0x1fu)
+        {
+            return Interop.IntAsFloat(sign | 0x7f800000u | (mantissa << 13));
+        }
+
+        if (exponent == 0u)
+        {
+            float v = mantissa * 5.9604644775390625e-8f;
+            return sign != 0u ? -v : v;
+        }
+
+        return Interop.IntAsFloat(sign | ((exponent + 112u) << 23) | (mantissa << 13));
+    }
+}

@@ -1,0 +1,153 @@
+using System.Reflection;
+using GpuSelfLabel.Backends;
+using GpuSelfLabel.Backends.Gpu;
+using ILGPU;
+using ILGPU.Runtime;
+using ILGPU.Runtime.CPU;
+
+namespace GpuSelfLabel.Kernels.Ilgpu.Tests;
+
+/// <summary>
+/// The shared GPU launchers (<see cref="GpuKernels"/>) driving the C# kernels on ILGPU's CPU accelerator:
+/// the same grid and group choices and the same <see cref="KernelArguments"/> the CUDA backend passes,
+/// with each buffer copied into an ILGPU buffer before the launch and back after it (buffers that several
+/// arguments view are copied once, so aliasing views stay aliased). Tensors live on the CPU backend, so a
+/// test compares against the CPU backend's own kernels on the same inputs. Slow: tiny shapes only.
+/// </summary>
+internal sealed class IlgpuCpuKernels : GpuKernels
+{
+    // One accelerator for the test run (its kernels compile once); 4 lanes × 64 warps: groups up to 256
+    // work-items, as the GPU launchers may choose. Launches are serialised: the tests share it.
+    private static readonly Context SharedContext = Context.Create(builder => builder.CPU(new CPUDevice(4, 64, 1)));
+    private static readonly CPUAccelerator SharedAccelerator = SharedContext.CreateCPUAccelerator(0);
+    private static readonly Dictionary<string, Delegate> Loaded = new(StringComparer.Ordinal);
+    private static readonly Lock Gate = new();
+
+    private readonly CPUAccelerator accelerator = SharedAccelerator;
+    private readonly Dictionary<(string File, string Name), MethodInfo> methods = new();
+
+    public IlgpuCpuKernels(LaunchOverrides overrides)
+        : base(Backends.Cpu.CpuBackend.Instance, overrides)
+    {
+        foreach (var family in IlgpuKernelCatalog.Families)
+        {
+            foreach (var kernel in family.Kernels)
+            {
+                methods[(family.CudaFile, kernel.Name)] = kernel.Method;
+            }
+        }
+    }
+
+    /// <summary>Every kernel launched so far, by name.</summary>
+    public List<string> Launched { get; } = [];
+
+    protected override GpuKernel Kernel(string file, string name) =>
+        methods.TryGetValue((file, name), out var method)
+            ? new Handle(file, name, method, Math.Min(LaunchShape.MaxLocalSize, accelerator.MaxNumThreadsPerGroup))
+            : throw new NotSupportedException($"{file}:{name} has no ILGPU version (it stays NVRTC-only)");
+
+    protected override void Synchronize(GpuKernel kernel) => accelerator.Synchronize();
+
+    protected override void Enqueue(GpuKernel launched, long groups, int groupSize, KernelArguments arguments)
+    {
+        lock (Gate)
+        {
+            EnqueueLocked(launched, groups, groupSize, arguments);
+        }
+    }
+
+    private void EnqueueLocked(GpuKernel launched, long groups, int groupSize, KernelArguments arguments)
+    {
+        var kernel = (Handle)launched;
+        var parameters = kernel.Method.GetParameters();
+        var items = arguments.Items;
+        Assert.Equal(parameters.Length, items.Count);
+        var copies = new Dictionary<DeviceBuffer, MemoryBuffer1D<byte, Stride1D.Dense>>(ReferenceEqualityComparer.Instance);
+        try
+        {
+            var values = new object[items.Count + 1];
+            values[0] = new KernelConfig((int)groups, groupSize);
+            for (int i = 0; i < items.Count; i++)
+            {
+                var item = items[i];
+                var type = parameters[i].ParameterType;
+                values[i + 1] = item.Kind switch
+                {
+                    KernelArgumentKind.Buffer => View(Copy(copies, item.Buffer!), item.Value, type),
+                    KernelArgumentKind.Index => item.Value,
+                    KernelArgumentKind.Int => (int)item.Value,
+                    KernelArgumentKind.Float => BitConverter.Int32BitsToSingle((int)item.Value),
+                    _ => BitConverter.Int64BitsToDouble(item.Value),
+                };
+                Assert.True(values[i + 1].GetType() == type || item.Kind == KernelArgumentKind.Buffer, $"{kernel.Name}: argument {i} is {item.Kind}, the kernel takes {type.Name}");
+            }
+
+            Load(kernel).DynamicInvoke(values);
+            accelerator.Synchronize();
+            foreach (var (buffer, copy) in copies)
+            {
+                Device.Upload(buffer, 0, copy.GetAsArray1D());
+            }
+
+            Launched.Add(kernel.Name);
+        }
+        finally
+        {
+            foreach (var copy in copies.Values)
+            {
+                copy.Dispose();
+            }
+        }
+    }
+
+    private MemoryBuffer1D<byte, Stride1D.Dense> Copy(Dictionary<DeviceBuffer, MemoryBuffer1D<byte, Stride1D.Dense>> copies, DeviceBuffer buffer)
+    {
+        if (!copies.TryGetValue(buffer, out var copy))
+        {
+            var bytes = new byte[buffer.SizeInBytes];
+            Device.Download(buffer, 0, bytes);
+            copy = accelerator.Allocate1D(bytes);
+            copies[buffer] = copy;
+        }
+
+        return copy;
+    }
+
+    private static object View(MemoryBuffer1D<byte, Stride1D.Dense> copy, long byteOffset, Type viewType)
+    {
+        var bytes = copy.View.AsContiguous().SubView(byteOffset);
+        var element = viewType.GetGenericArguments()[0];
+        return element == typeof(float) ? bytes.Cast<float>()
+            : element == typeof(double) ? bytes.Cast<double>()
+            : element == typeof(ushort) ? bytes.Cast<ushort>()
+            : throw new NotSupportedException($"views of {element}");
+    }
+
+    private Delegate Load(Handle kernel)
+    {
+        if (Loaded.TryGetValue(kernel.Name, out var loaded))
+        {
+            return loaded;
+        }
+
+        var types = kernel.Method.GetParameters().Select(p => p.ParameterType).ToArray();
+        var loader = typeof(KernelLoaders).GetMethods(BindingFlags.Public | BindingFlags.Static)
+            .Single(m => m.Name == nameof(KernelLoaders.LoadStreamKernel) && m.GetGenericArguments().Length == types.Length && m.GetParameters().Length == 2)
+            .MakeGenericMethod(types);
+        var action = Delegate.CreateDelegate(loader.GetParameters()[1].ParameterType, kernel.Method);
+        loaded = (Delegate)loader.Invoke(null, [accelerator, action])!;
+        Loaded[kernel.Name] = loaded;
+        return loaded;
+    }
+
+    private sealed class Handle : GpuKernel
+    {
+        public Handle(string file, string name, MethodInfo method, int maxGroupSize)
+            : base(file, name, maxGroupSize)
+        {
+            Method = method;
+        }
+
+        public MethodInfo Method { get; }
+    }
+}

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using System.Text.RegularExpressions;
 using ILGPU;
 using ILGPU.Backends.EntryPoints;
 using ILGPU.Backends.PTX;
@@ -41,6 +42,7 @@ public static class IlgpuPtxCompiler
         var body = new StringBuilder();
         var manifest = new StringBuilder();
         string target = "sm_50";
+        int index = 0;
         foreach (var kernel in family.Kernels)
         {
             var compiled = (PTXCompiledKernel)backend.Compile(EntryPointDescription.FromExplicitlyGroupedKernel(kernel.Method), KernelSpecialization.Empty);
@@ -62,7 +64,7 @@ public static class IlgpuPtxCompiler
                 header.AddRange(lines.TakeWhile(l => l.StartsWith("//", StringComparison.Ordinal)));
             }
 
-            string text = string.Join('\n', lines.Skip(first)).Trim('\n');
+            string text = Normalize(string.Join('\n', lines.Skip(first)).Trim('\n'), kernel, index++);
             string entry = EntryName(text, kernel.Name);
             body.Append('\n').Append(text.Replace(".entry " + entry + "(", ".entry " + kernel.Name + "(", StringComparison.Ordinal)).Append('\n');
             manifest.Append(CultureInfo.InvariantCulture, $"// gsl-kernel {kernel.Name}: {string.Join(' ', ParameterKinds(kernel))}\n");
@@ -80,6 +82,31 @@ public static class IlgpuPtxCompiler
         output.Append(CultureInfo.InvariantCulture, $"\n.version {InstructionSet}\n.target {target}\n.address_size 64\n");
         output.Append(body);
         return output.ToString();
+    }
+
+    /// <summary>
+    /// ILGPU numbers parameter names and labels from counters global to the process (_z_2476, L_5330), so
+    /// the same source compiles to different text after other compiles; renamed here to _z and
+    /// L&lt;kernel&gt;_&lt;n&gt; in order of appearance, the PTX depends on the source alone.
+    /// </summary>
+    private static string Normalize(string ptx, IlgpuKernel kernel, int index)
+    {
+        foreach (var parameter in kernel.Method.GetParameters())
+        {
+            ptx = Regex.Replace(ptx, $@"\b_{parameter.Name}_\d+\b", "_" + parameter.Name, RegexOptions.CultureInvariant);
+        }
+
+        var labels = new Dictionary<string, string>(StringComparer.Ordinal);
+        return Regex.Replace(ptx, @"\bL_\d+\b", match =>
+        {
+            if (!labels.TryGetValue(match.Value, out var label))
+            {
+                label = string.Create(CultureInfo.InvariantCulture, $"L{index}_{labels.Count}");
+                labels[match.Value] = label;
+            }
+
+            return label;
+        }, RegexOptions.CultureInvariant);
     }
 
     /// <summary>The one .entry name in a single-kernel module.</summary>

@@ -1,5 +1,6 @@
 using System.Reflection;
 using GpuSelfLabel.Backends;
+using GpuSelfLabel.Backends.Cuda;
 using GpuSelfLabel.Backends.Gpu;
 using ILGPU;
 using ILGPU.Runtime;
@@ -11,7 +12,9 @@ namespace GpuSelfLabel.Kernels.Ilgpu.Tests;
 /// The shared GPU launchers (<see cref="GpuKernels"/>) driving the C# kernels on ILGPU's CPU accelerator:
 /// the same grid and group choices and the same <see cref="KernelArguments"/> the CUDA backend passes,
 /// with each buffer copied into an ILGPU buffer before the launch and back after it (buffers that several
-/// arguments view are copied once, so aliasing views stay aliased). Tensors live on the CPU backend, so a
+/// arguments view are copied once, so aliasing views stay aliased). Every launch is also packed as the
+/// CUDA backend would pack it for ILGPU's embedded PTX and checked against that module's declarations.
+/// Tensors live on the CPU backend, so a
 /// test compares against the CPU backend's own kernels on the same inputs. Slow: tiny shapes only.
 /// </summary>
 internal sealed class IlgpuCpuKernels : GpuKernels
@@ -62,6 +65,7 @@ internal sealed class IlgpuCpuKernels : GpuKernels
         var parameters = kernel.Method.GetParameters();
         var items = arguments.Items;
         Assert.Equal(parameters.Length, items.Count);
+        CheckCudaPacking(kernel, arguments);
         var copies = new Dictionary<DeviceBuffer, MemoryBuffer1D<byte, Stride1D.Dense>>(ReferenceEqualityComparer.Instance);
         try
         {
@@ -96,6 +100,33 @@ internal sealed class IlgpuCpuKernels : GpuKernels
             foreach (var copy in copies.Values)
             {
                 copy.Dispose();
+            }
+        }
+    }
+
+    /// <summary>
+    /// What the CUDA backend would hand cuLaunchKernel for this launch of ILGPU's PTX: the packer must
+    /// accept the launcher's arguments against the kinds the embedded module declares, one slot (or two,
+    /// for a view) per parameter, sized as the module's .param declarations say.
+    /// </summary>
+    private static void CheckCudaPacking(Handle kernel, KernelArguments arguments)
+    {
+        string family = IlgpuPtx.Family(kernel.File);
+        var parameters = IlgpuPtx.Kernels(family)[kernel.Name];
+        var declared = IlgpuPtx.DeclaredSizes(IlgpuPtx.Text(family), kernel.Name);
+        var words = new ulong[IlgpuArguments.Words(parameters)];
+        var starts = new int[parameters.Count];
+        IlgpuArguments.Pack(kernel.Name, parameters, arguments, item => 0x7000_0000_0000UL + (ulong)item.Value, words, starts);
+        for (int i = 0; i < parameters.Count; i++)
+        {
+            int next = i + 1 < parameters.Count ? starts[i + 1] : words.Length;
+            Assert.Equal(declared[i], parameters[i].Size);
+            Assert.Equal((parameters[i].Size + 7) / 8, next - starts[i]);
+            var item = arguments.Items[i];
+            if (item.Kind == KernelArgumentKind.Buffer)
+            {
+                Assert.Equal(0x7000_0000_0000UL + (ulong)item.Value, words[starts[i]]);
+                Assert.Equal((ulong)((item.Buffer!.SizeInBytes - item.Value) / parameters[i].ElementSize), words[starts[i] + 1]);
             }
         }
     }

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Globalization;
 using GpuSelfLabel.Backends.Cuda;
 using GpuSelfLabel.Backends.Gpu;
+using GpuSelfLabel.Cli.Ops;
 
 namespace GpuSelfLabel.Cli.Commands;
 
@@ -27,17 +28,29 @@ internal static class KernelsCommand
             Description = "The GPU architecture the PTX is for, sm_XY (default sm_90)",
             DefaultValueFactory = _ => "sm_90",
         };
-        var output = new Option<DirectoryInfo>("--out") { Description = "Folder to write <family>.ptx into (created if needed)", Required = true };
+        var output = new Option<DirectoryInfo>("--out") { Description = "Folder for <family>.ptx: " + OutputSet.Rule.Replace(" unless --overwrite", string.Empty, StringComparison.Ordinal), Required = true };
         var command = new Command("kernels", "Write each kernel family's PTX (ILGPU's embedded modules, or NVRTC's compile of kernels/*.cu)") { source, arch, output };
         command.SetAction(parse => ExitCodes.Run(parse.InvocationConfiguration.Error, () =>
         {
             int architecture = ParseArchitecture(parse.GetValue(arch)!);
-            var folder = parse.GetValue(output)!;
-            Directory.CreateDirectory(folder.FullName);
-            var written = parse.GetValue(source) == "ilgpu" ? WriteIlgpu(architecture, folder) : WriteNvrtc(architecture, folder);
-            foreach (var (path, detail) in written)
+            string folder = parse.GetValue(output)!.FullName;
+            if (Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any())
             {
-                parse.InvocationConfiguration.Output.WriteLine($"{path}  {detail}");
+                throw new GslArgumentException("out", $"'{folder}' is not empty; choose a new directory");
+            }
+
+            OutputSet.CheckTarget(folder, overwrite: false);
+            var modules = parse.GetValue(source) == "ilgpu" ? Ilgpu(architecture) : Nvrtc(architecture);
+            var set = new OutputSet();
+            foreach (var (name, text, _) in modules)
+            {
+                set.AddText(name + ".ptx", text);
+            }
+
+            set.Commit(folder, overwrite: false);
+            foreach (var (name, _, detail) in modules)
+            {
+                parse.InvocationConfiguration.Output.WriteLine($"{Path.Combine(folder, name + ".ptx")}  {detail}");
             }
 
             return ExitCodes.Success;
@@ -53,9 +66,9 @@ internal static class KernelsCommand
             : throw new GslArgumentException("arch", $"'{text}' is not an architecture like sm_90");
     }
 
-    private static List<(string Path, string Detail)> WriteIlgpu(int architecture, DirectoryInfo folder)
+    private static List<(string Family, string Ptx, string Detail)> Ilgpu(int architecture)
     {
-        var written = new List<(string, string)>();
+        var written = new List<(string, string, string)>();
         foreach (var family in IlgpuPtx.Families)
         {
             string text = IlgpuPtx.Text(family);
@@ -65,15 +78,13 @@ internal static class KernelsCommand
                 throw new GslArgumentException("arch", $"ILGPU's {family} module targets sm_{target}, which sm_{architecture} cannot run");
             }
 
-            string path = Path.Combine(folder.FullName, family + ".ptx");
-            File.WriteAllText(path, text);
-            written.Add((path, $"ILGPU, .target sm_{target}: {string.Join(", ", IlgpuPtx.Kernels(family).Keys)}"));
+            written.Add((family, text, $"ILGPU, .target sm_{target}: {string.Join(", ", IlgpuPtx.Kernels(family).Keys)}"));
         }
 
         return written;
     }
 
-    private static List<(string Path, string Detail)> WriteNvrtc(int architecture, DirectoryInfo folder)
+    private static List<(string Family, string Ptx, string Detail)> Nvrtc(int architecture)
     {
         if (!NvrtcCompiler.TryLoad(out var reason))
         {
@@ -86,15 +97,13 @@ internal static class KernelsCommand
             throw new GslArgumentException("arch", $"NVRTC {major}.{minor} cannot target compute_{architecture} (it knows {string.Join(", ", NvrtcCompiler.SupportedArchitectures)})");
         }
 
-        var written = new List<(string, string)>();
+        var written = new List<(string, string, string)>();
         foreach (var file in KernelSources.Files)
         {
             var ptx = NvrtcCompiler.Ptx(file, architecture, useCache: false);
             int length = Array.IndexOf(ptx, (byte)0) is var nul and >= 0 ? nul : ptx.Length;
-            string path = Path.Combine(folder.FullName, Path.GetFileNameWithoutExtension(file) + ".ptx");
-            File.WriteAllBytes(path, ptx.AsSpan(0, length).ToArray());
             var (major, minor) = NvrtcCompiler.Version;
-            written.Add((path, $"NVRTC {major}.{minor}, compute_{architecture}: kernels/{file}"));
+            written.Add((Path.GetFileNameWithoutExtension(file), System.Text.Encoding.UTF8.GetString(ptx, 0, length), $"NVRTC {major}.{minor}, compute_{architecture}: kernels/{file}"));
         }
 
         return written;

@@ -51,9 +51,11 @@ public sealed class EmbeddedPtxTests
                     Assert.Equal(expected, parameters[i].Kind);
                 }
 
+                // The CUDA backend refuses ILGPU's modules below IlgpuPtx.MinimumComputeCapability (sm_80).
                 // ILGPU adds no hidden parameter to an explicitly grouped kernel; a view is 16 bytes (pointer, length).
                 Assert.Equal(parameters.Select(p => p.Size), IlgpuPtx.DeclaredSizes(ptx, kernel.Name));
                 Assert.Contains($".visible .entry {kernel.Name}(", ptx, StringComparison.Ordinal);
+                Assert.Matches(@"\n\.target sm_[5-8]0\n", ptx);
             }
         }
     }

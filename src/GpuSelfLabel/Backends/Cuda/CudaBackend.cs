@@ -39,6 +39,11 @@ public sealed class CudaBackend : Backend
         int driver;
         CudaApi.Check(CudaApi.cuDriverGetVersion(&driver), "cuDriverGetVersion");
 
+        if (source == CudaKernelSource.Ilgpu && ComputeCapability < IlgpuPtx.MinimumComputeCapability)
+        {
+            throw new GslDeviceException($"GSL_CUDA_KERNELS=ilgpu: ILGPU's PTX targets sm_{IlgpuPtx.MinimumComputeCapability}, and this GPU is compute capability {major}.{minor}; use nvrtc");
+        }
+
         context = CudaPrimaryContextHandle.Retain(device);
         context.MakeCurrent();
         int architecture = NvrtcCompiler.ChooseArchitecture(ComputeCapability);

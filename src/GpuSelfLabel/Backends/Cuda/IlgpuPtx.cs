@@ -43,6 +43,12 @@ internal static class IlgpuPtx
 
     private static readonly Lazy<Dictionary<string, string>> Texts = new(ReadResources);
 
+    /// <summary>
+    /// The lowest compute capability that runs the modules: ILGPU targets the oldest architecture with
+    /// the features a kernel uses, sm_80 for these (a test keeps the modules at or below it).
+    /// </summary>
+    public const int MinimumComputeCapability = 80;
+
     /// <summary>The embedded families, sorted ("collision_ce", "em", …).</summary>
     public static IReadOnlyList<string> Families => Texts.Value.Keys.Order(StringComparer.Ordinal).ToList();
 

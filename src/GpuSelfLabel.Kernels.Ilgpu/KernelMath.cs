@@ -54,6 +54,8 @@ internal static class KernelMath
         p = (p * r) + 1.0;
 
         // 2^n in two normal factors, so that results in the subnormal range and n = 1024 both come out.
+        // Only the sum half + (n − half) matters: ILGPU's PTX computes n / 2 with an arithmetic shift
+        // (rounding down where C# truncates), and either split keeps both factors normal.
         long half = n / 2;
         return p * PowerOfTwo(half) * PowerOfTwo(n - half);
     }

@@ -15,10 +15,15 @@ namespace GpuSelfLabel.Kernels.Ilgpu;
 /// column_partials[group][k] = the group's Σ y'_k and group_scalars[2g] = its Σ −ln d',
 /// group_scalars[2g + 1] = its max |y' − y|. Column sums are kept per work-item in local memory (8
 /// columns) when K ≤ 8·segment, else in the group's own slice of column_partials.</item>
+/// <item><c>em_moments_rows(probs, labels32, labels64, labels_are_double, column_partials, group_scalars, rows, cols, rows_per_group, segment)</c>
+/// the same statistics of a given Y (float32 labels32 or float64 labels64, the other unused):
+/// column_partials[group][k] = the group's Σ y_k, group_scalars[2g] = its Σ −ln(σ·y), [2g + 1] = 0.</item>
 /// <item><c>em_reduce_columns(column_partials, groups, cols, column_sums)</c> adds the groups' partials
 /// per column in group order (one work-item per column).</item>
+/// <item><c>em_widen</c>, <c>em_narrow</c>, <c>em_copy_float</c>, <c>em_copy_double(source, destination, count)</c>
+/// elementwise conversion (or copy) of count values between float32 and float64 (grid-stride).</item>
 /// </list>
-/// The moments pass (<c>em_moments_rows</c>) and the conversions stay NVRTC-only.
+/// Every kernel of kernels/em.cu has its C# version.
 /// </summary>
 public static class Em
 {
@@ -103,24 +108,117 @@ public static class Em
             }
         }
 
-        // em_finish_group: the register columns summed across segments in a fixed tree, then the scalars.
+        FinishGroup(scratchA, scratchB, acc, inRegisters, negativeLog, maxChange, columnPartials, partial, groupScalars, cols, segment);
+    }
+
+    /// <summary>em_moments_rows of kernels/em.cu.</summary>
+    public static void MomentsRows(ArrayView<float> probs, ArrayView<float> labels32, ArrayView<double> labels64, int labelsAreDouble, ArrayView<double> columnPartials, ArrayView<double> groupScalars, long rows, long cols, long rowsPerGroup, int segment)
+    {
+        var scratchA = SharedMemory.Allocate<double>(GroupReduce.MaxGroupSize);
+        var scratchB = SharedMemory.Allocate<double>(GroupReduce.MaxGroupSize);
+        var acc = LocalMemory.Allocate<double>(RegisterColumns);
+        int t = Group.IdxX;
+        int lane = t & (segment - 1);
+        int segments = Group.DimX / segment;
+        long group = Grid.IdxX;
+        long first = group * rowsPerGroup;
+        long last = Math.Min(first + rowsPerGroup, rows);
+        long partial = group * cols;
+        bool inRegisters = cols <= (long)segment * RegisterColumns;
         for (int j = 0; j < RegisterColumns; j++)
         {
-            double total = AcrossSegments(scratchA, acc[j], segment);
-            long k = lane + ((long)j * segment);
-            if (inRegisters && t < segment && k < cols)
+            acc[j] = 0.0;
+        }
+
+        if (!inRegisters)
+        {
+            for (long k = t; k < cols; k += Group.DimX)
             {
-                columnPartials[partial + k] = total;
+                columnPartials[partial + k] = 0.0;
             }
         }
 
-        double zero = 0.0;
-        GroupReduce.SegmentSum2(scratchA, scratchB, ref negativeLog, ref zero, Group.DimX);
-        maxChange = GroupReduce.Max(scratchB, maxChange);
-        if (t == 0)
+        double negativeLog = 0.0;
+        for (long b = first; b < last; b += segments)
         {
-            groupScalars[2 * group] = negativeLog;
-            groupScalars[(2 * group) + 1] = maxChange;
+            long row = b + (t / segment);
+            bool active = row < last;
+            long start = row * cols;
+            double dot = 0.0;
+            if (active)
+            {
+                if (inRegisters)
+                {
+                    for (int j = 0; j < RegisterColumns; j++)
+                    {
+                        long k = lane + ((long)j * segment);
+                        if (k < cols)
+                        {
+                            double y = labelsAreDouble != 0 ? labels64[start + k] : labels32[start + k];
+                            dot += probs[start + k] * y;
+                            acc[j] += y;
+                        }
+                    }
+                }
+                else
+                {
+                    for (long k = lane; k < cols; k += segment)
+                    {
+                        double y = labelsAreDouble != 0 ? labels64[start + k] : labels32[start + k];
+                        dot += probs[start + k] * y;
+                        columnPartials[partial + k] += y;
+                    }
+                }
+            }
+
+            double none = 0.0;
+            GroupReduce.SegmentSum2(scratchA, scratchB, ref dot, ref none, segment);
+            if (active && lane == 0)
+            {
+                negativeLog -= KernelMath.Log(dot);
+            }
+        }
+
+        FinishGroup(scratchA, scratchB, acc, inRegisters, negativeLog, 0.0, columnPartials, partial, groupScalars, cols, segment);
+    }
+
+    /// <summary>em_widen of kernels/em.cu: float32 to float64.</summary>
+    public static void Widen(ArrayView<float> source, ArrayView<double> destination, long count)
+    {
+        long stride = (long)Grid.DimX * Group.DimX;
+        for (long i = ((long)Grid.IdxX * Group.DimX) + Group.IdxX; i < count; i += stride)
+        {
+            destination[i] = source[i];
+        }
+    }
+
+    /// <summary>em_narrow of kernels/em.cu: float64 to float32 (round to nearest).</summary>
+    public static void Narrow(ArrayView<double> source, ArrayView<float> destination, long count)
+    {
+        long stride = (long)Grid.DimX * Group.DimX;
+        for (long i = ((long)Grid.IdxX * Group.DimX) + Group.IdxX; i < count; i += stride)
+        {
+            destination[i] = (float)source[i];
+        }
+    }
+
+    /// <summary>em_copy_float of kernels/em.cu.</summary>
+    public static void CopyFloat(ArrayView<float> source, ArrayView<float> destination, long count)
+    {
+        long stride = (long)Grid.DimX * Group.DimX;
+        for (long i = ((long)Grid.IdxX * Group.DimX) + Group.IdxX; i < count; i += stride)
+        {
+            destination[i] = source[i];
+        }
+    }
+
+    /// <summary>em_copy_double of kernels/em.cu.</summary>
+    public static void CopyDouble(ArrayView<double> source, ArrayView<double> destination, long count)
+    {
+        long stride = (long)Grid.DimX * Group.DimX;
+        for (long i = ((long)Grid.IdxX * Group.DimX) + Group.IdxX; i < count; i += stride)
+        {
+            destination[i] = source[i];
         }
     }
 
@@ -155,6 +253,37 @@ public static class Em
         dot += sigma * v;
         maxChange = Math.Max(maxChange, Math.Abs(v - y));
         return v;
+    }
+
+    /// <summary>
+    /// em_finish_group: the register columns (acc[j] holds column lane + j·segment) summed across the
+    /// segments in a fixed tree and written to the group's partials, then the group's two scalars.
+    /// Called by the whole group.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void FinishGroup(ArrayView<double> scratchA, ArrayView<double> scratchB, ArrayView<double> acc, bool inRegisters, double negativeLog, double maxChange, ArrayView<double> columnPartials, long partial, ArrayView<double> groupScalars, long cols, int segment)
+    {
+        int t = Group.IdxX;
+        int lane = t & (segment - 1);
+        for (int j = 0; j < RegisterColumns; j++)
+        {
+            double total = AcrossSegments(scratchA, acc[j], segment);
+            long k = lane + ((long)j * segment);
+            if (inRegisters && t < segment && k < cols)
+            {
+                columnPartials[partial + k] = total;
+            }
+        }
+
+        // Only lane 0 of each segment holds a sum of −ln; the others hold 0.
+        double zero = 0.0;
+        GroupReduce.SegmentSum2(scratchA, scratchB, ref negativeLog, ref zero, Group.DimX);
+        maxChange = GroupReduce.Max(scratchB, maxChange);
+        if (t == 0)
+        {
+            groupScalars[2L * Grid.IdxX] = negativeLog;
+            groupScalars[(2L * Grid.IdxX) + 1] = maxChange;
+        }
     }
 
     /// <summary>The sum of v over the segments of the group, column by column (a fixed tree); segment 0 gets the total.</summary>

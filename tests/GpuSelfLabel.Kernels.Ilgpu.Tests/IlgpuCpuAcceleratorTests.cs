@@ -188,6 +188,43 @@ public sealed class IlgpuCpuAcceleratorTests
         CloseRelative(Doubles(wantSums), Doubles(sums), 1e-12, "column sums");
         CloseRelative([want.NegativeLogCollision, want.MaxChange], [got.NegativeLogCollision, got.MaxChange], 1e-12, "report");
         Assert.Equal(["em_step_rows", "em_reduce_columns"], ilgpu.Launched);
+
+        // The moments of a given Y, stored as float64 (the iterate) and as float32 (a caller's labels).
+        foreach (var labels in new[] { current, F32(y.Select(v => (float)v).ToArray(), n, k) })
+        {
+            double gotLog = ((IBackendKernels)ilgpu).PseudoLabelMoments(probs, labels, sums, scratch);
+            double wantLog = Cpu.PseudoLabelMoments(probs, labels, wantSums, cpuScratch);
+            CloseRelative([wantLog], [gotLog], 1e-12, $"moments −ln ({labels.DType})");
+            CloseRelative(Doubles(wantSums), Doubles(sums), 1e-12, $"moments column sums ({labels.DType})");
+        }
+
+        Assert.Contains("em_moments_rows", ilgpu.Launched);
+    }
+
+    [Theory]
+    [InlineData(1, 4, 0)]
+    [InlineData(37, 8, 2)] // more elements than the grid covers: grid-stride
+    public void Em_conversions_match_the_cpu_backend(int count, int groupSize, int maxGroups)
+    {
+        var ilgpu = Kernels(groupSize, maxGroups);
+        var values = Logits(1, count, seed: count, extremeRow: false).Select(v => v / 3).ToArray();
+        var wide = values.Select(v => (double)v + 1e-12).ToArray();
+        using var f32 = F32(values, count);
+        using var f64 = F64(wide, count);
+        using var toDouble = F64(new double[count], count);
+        using var toFloat = Zeros(count);
+        using var copyFloat = Zeros(count);
+        using var copyDouble = F64(new double[count], count);
+        var kernels = (IBackendKernels)ilgpu;
+        kernels.PseudoLabelConvert(f32, toDouble);
+        kernels.PseudoLabelConvert(f64, toFloat);
+        kernels.PseudoLabelConvert(f32, copyFloat);
+        kernels.PseudoLabelConvert(f64, copyDouble);
+        Assert.Equal(values.Select(v => (double)v), Doubles(toDouble));
+        Assert.Equal(wide.Select(v => (float)v), toFloat.ToArray());
+        Assert.Equal(values, copyFloat.ToArray());
+        Assert.Equal(wide, Doubles(copyDouble));
+        Assert.Equal(["em_widen", "em_narrow", "em_copy_float", "em_copy_double"], ilgpu.Launched);
     }
 
     private static IlgpuCpuKernels Kernels(int groupSize, int maxGroups) =>

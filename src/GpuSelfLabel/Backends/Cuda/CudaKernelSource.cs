@@ -13,7 +13,7 @@ public enum CudaKernelSource
     /// <summary>
     /// The kernels written in C# and compiled to PTX by ILGPU at build time (kernels/ilgpu/, embedded):
     /// softmax, collision and Shannon cross-entropy, the SeLa row and column log-sum-exp passes and the EM
-    /// step. Every other kernel still comes from NVRTC. Not yet measured on a GPU against NVRTC's.
+    /// passes. Every other kernel still comes from NVRTC. Not yet measured on a GPU against NVRTC's.
     /// </summary>
     Ilgpu,
 }

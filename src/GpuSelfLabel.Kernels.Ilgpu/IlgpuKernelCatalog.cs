@@ -34,6 +34,8 @@ public static class IlgpuKernelCatalog
             Kernel("sinkhorn_row_lse", typeof(Sinkhorn), nameof(Sinkhorn.RowLogSumExp)),
             Kernel("sinkhorn_column_lse_partial", typeof(Sinkhorn), nameof(Sinkhorn.ColumnLogSumExpPartial)),
             Kernel("sinkhorn_column_lse_reduce", typeof(Sinkhorn), nameof(Sinkhorn.ColumnLogSumExpReduce)),
+            Kernel("sinkhorn_sela_pass", typeof(Sinkhorn), nameof(Sinkhorn.SelaPass)),
+            Kernel("sinkhorn_column_sum_reduce", typeof(Sinkhorn), nameof(Sinkhorn.ColumnSumReduce)),
         ]),
         new("em", [
             Kernel("em_step_rows", typeof(Em), nameof(Em.StepRows)),

@@ -21,13 +21,24 @@ namespace GpuSelfLabel.Kernels.Ilgpu;
 /// merges the groups' pairs per column in a fixed order (32 adjacent columns per group, the partial rows
 /// split among the group's "ways", combined in way order); writes out_k = offset + LSE, or with
 /// accumulate ln(exp(out_k) + exp(that)).</item>
+/// <item><c>sinkhorn_sela_pass(z, z_offset, rows, cols, rows_per_group, lambda, logr, logr_offset, state, state_offset, partial, errors, measure_error, dtype)</c>
+/// the fused SeLa iteration: group g takes a fixed block of rows; per row x = λz + log r, a = LSE_k x,
+/// q = exp(x − a); reads z once (the next row's first 12 columns per work-item are loaded ahead, as in the
+/// CUDA C kernel, into per-thread local arrays rather than registers), reads and writes state[i] (a_i),
+/// writes the group's column sums Σ_i q_ik to its row of partial (groups × cols) and
+/// Σ_i |exp(a_i − a_prev) − 1| to errors[g].</item>
+/// <item><c>sinkhorn_column_sum_reduce(partial, groups, cols, out, out_offset, accumulate)</c> adds the
+/// groups' column sums in the fixed order of the log-sum-exp reduction; out_k = that, or out_k + that.</item>
 /// </list>
-/// The fused SeLa iteration (<c>sinkhorn_sela_pass</c>, <c>sinkhorn_column_sum_reduce</c>,
-/// <c>sinkhorn_sela_finalize</c>) and the SwAV passes stay NVRTC-only.
+/// <c>sinkhorn_sela_finalize</c> (twenty parameters, past what ILGPU's CPU accelerator can load for the
+/// tests) and the SwAV passes stay NVRTC-only.
 /// </summary>
 public static class Sinkhorn
 {
     private const double MinExponent = -700.0;
+
+    /// <summary>Columns per work-item kept on chip across a row (SK_CACHE of the CUDA C file).</summary>
+    private const int Cache = 12;
     private const int ReduceLanes = 32;
     private const int Float32 = 0;
     private const int BFloat16 = 2;
@@ -159,6 +170,165 @@ public static class Sinkhorn
                 }
 
                 output[outputOffset + k] = value;
+            }
+
+            Group.Barrier();
+        }
+    }
+
+    /// <summary>sinkhorn_sela_pass of kernels/sinkhorn.cu.</summary>
+    public static void SelaPass(ArrayView<ushort> z, long zOffset, long rows, long cols, long rowsPerGroup, double lambda, ArrayView<double> logR, long logROffset, ArrayView<double> state, long stateOffset, ArrayView<double> partial, ArrayView<double> errors, int measureError, int dtype)
+    {
+        var scratch = SharedMemory.Allocate<double>(GroupReduce.MaxGroupSize);
+        var ownLogR = LocalMemory.Allocate<double>(Cache);
+        var ownSum = LocalMemory.Allocate<double>(Cache);
+        var x = LocalMemory.Allocate<double>(Cache);
+        var next = LocalMemory.Allocate<double>(Cache);
+        int t = Group.IdxX;
+        long step = Group.DimX;
+        long cached = Cache * step;
+        long group = Grid.IdxX;
+        long start = group * rowsPerGroup;
+        long end = Math.Min(start + rowsPerGroup, rows);
+        long sums = group * cols;
+
+        // As in the CUDA C kernel: the owned columns' log r and running sums stay on chip for the whole row
+        // block; columns past the cache accumulate in this group's row of partial, touched by their owner only.
+        for (int c = 0; c < Cache; c++)
+        {
+            long k = t + (c * step);
+            ownLogR[c] = k < cols ? logR[logROffset + k] : 0.0;
+            ownSum[c] = 0.0;
+            next[c] = start < end && k < cols ? Load(z, zOffset + (start * cols) + k, dtype) : 0.0;
+        }
+
+        for (long k = cached + t; k < cols; k += step)
+        {
+            partial[sums + k] = 0.0;
+        }
+
+        double error = 0.0;
+        for (long row = start; row < end; row++)
+        {
+            long zr = zOffset + (row * cols);
+            for (int c = 0; c < Cache; c++)
+            {
+                x[c] = (lambda * next[c]) + ownLogR[c];
+            }
+
+            if (row + 1 < end)
+            {
+                for (int c = 0; c < Cache; c++)
+                {
+                    long k = t + (c * step);
+                    next[c] = k < cols ? Load(z, zr + cols + k, dtype) : 0.0;
+                }
+            }
+
+            double m = double.NegativeInfinity;
+            for (int c = 0; c < Cache; c++)
+            {
+                if (t + (c * step) < cols)
+                {
+                    m = Math.Max(m, x[c]);
+                }
+            }
+
+            for (long k = cached + t; k < cols; k += step)
+            {
+                m = Math.Max(m, (lambda * Load(z, zr + k, dtype)) + logR[logROffset + k]);
+            }
+
+            m = GroupReduce.Max(scratch, m);
+            double s = 0.0;
+            for (int c = 0; c < Cache; c++)
+            {
+                if (t + (c * step) < cols)
+                {
+                    x[c] = ClampedExp(x[c] - m);
+                    s += x[c];
+                }
+            }
+
+            for (long k = cached + t; k < cols; k += step)
+            {
+                s += ClampedExp((lambda * Load(z, zr + k, dtype)) + logR[logROffset + k] - m);
+            }
+
+            s = GroupReduce.Sum(scratch, s);
+            double inverse = 1.0 / s;
+            for (int c = 0; c < Cache; c++)
+            {
+                if (t + (c * step) < cols)
+                {
+                    ownSum[c] += x[c] * inverse;
+                }
+            }
+
+            for (long k = cached + t; k < cols; k += step)
+            {
+                partial[sums + k] += ClampedExp((lambda * Load(z, zr + k, dtype)) + logR[logROffset + k] - m) * inverse;
+            }
+
+            if (t == 0)
+            {
+                double a = m + KernelMath.Log(s);
+                if (measureError != 0)
+                {
+                    error += Math.Abs(KernelMath.Exp(a - state[stateOffset + row]) - 1.0);
+                }
+
+                state[stateOffset + row] = a;
+            }
+        }
+
+        for (int c = 0; c < Cache; c++)
+        {
+            long k = t + (c * step);
+            if (k < cols)
+            {
+                partial[sums + k] = ownSum[c];
+            }
+        }
+
+        if (t == 0)
+        {
+            errors[group] = error;
+        }
+    }
+
+    /// <summary>sinkhorn_column_sum_reduce of kernels/sinkhorn.cu.</summary>
+    public static void ColumnSumReduce(ArrayView<double> partial, long groups, long cols, ArrayView<double> output, long outputOffset, int accumulate)
+    {
+        var scratch = SharedMemory.Allocate<double>(GroupReduce.MaxGroupSize);
+        int t = Group.IdxX;
+        int lanes = Math.Min(Group.DimX, ReduceLanes);
+        int ways = Group.DimX / lanes;
+        int lane = t % lanes;
+        int way = t / lanes;
+        for (long first = Grid.IdxX * (long)lanes; first < cols; first += Grid.DimX * (long)lanes)
+        {
+            long k = first + lane;
+            double total = 0.0;
+            if (k < cols)
+            {
+                for (long g = way; g < groups; g += ways)
+                {
+                    total += partial[(g * cols) + k];
+                }
+            }
+
+            scratch[t] = total;
+            Group.Barrier();
+            if (way == 0 && k < cols)
+            {
+                total = accumulate != 0 ? output[outputOffset + k] : 0.0;
+                for (int w = 0; w < ways; w++)
+                {
+                    total += scratch[(w * lanes) + lane];
+                }
+
+                output[outputOffset + k] = total;
             }
 
             Group.Barrier();

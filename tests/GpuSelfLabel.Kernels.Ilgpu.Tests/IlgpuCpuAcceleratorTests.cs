@@ -108,6 +108,7 @@ public sealed class IlgpuCpuAcceleratorTests
     [InlineData(DType.Float32, 6, 37, 8, 0)]
     [InlineData(DType.BFloat16, 5, 33, 4, 2)]
     [InlineData(DType.Float16, 4, 70, 32, 0)]
+    [InlineData(DType.BFloat16, 3, 70, 4, 0)]
     public void Sinkhorn_row_and_column_log_sum_exp_match_the_cpu_backend(DType storage, int n, int k, int groupSize, int maxGroups)
     {
         var ilgpu = Kernels(groupSize, maxGroups);
@@ -142,6 +143,32 @@ public sealed class IlgpuCpuAcceleratorTests
         }
 
         Assert.Contains("sinkhorn_column_lse_reduce", ilgpu.Launched);
+
+        // The fused SeLa iteration over the chunk: the row state, the column sums (both with and without
+        // accumulation) and the change measure. K = 70 with groups of 4 runs past the 12 columns a work-item
+        // keeps on chip.
+        var logR = Enumerable.Range(0, k).Select(j => -Math.Log(k) + (0.01 * (j % 5))).ToArray();
+        var previous = Enumerable.Range(0, (int)total).Select(i => 40.0 + i).ToArray();
+        foreach (var accumulate in new[] { false, true })
+        {
+            using var logRTensor = F64(logR);
+            using var state = F64(previous);
+            using var wantState = F64(previous);
+            var startSums = Enumerable.Range(0, k).Select(j => 0.5 * j).ToArray();
+            using var sums = F64(startSums);
+            using var wantSums = F64(startSums);
+            long gpuElements = (2L * (Backend.ScratchAlignment + (SinkhornLaunches.MaxReductionGroups * (long)k))) + SinkhornLaunches.MaxReductionGroups;
+            using var gpuScratch = CpuBackend.Instance.Allocate(DType.Float64, gpuElements);
+            using var scratch = CpuBackend.Instance.Allocate(DType.Float64, CpuBackend.Instance.ReductionScratchElements(k));
+            double got = ((IBackendKernels)ilgpu).SinkhornSelaPass(matrix, FirstRow, 25.0, logRTensor, state, sums, accumulate, measureError: true, gpuScratch);
+            double want = Cpu.SinkhornSelaPass(matrix, FirstRow, 25.0, logRTensor, wantState, wantSums, accumulate, measureError: true, scratch);
+            CloseRelative(Doubles(wantState), Doubles(state), PassTolerance, $"SeLa state accumulate={accumulate}", PassFloor);
+            CloseRelative(Doubles(wantSums), Doubles(sums), PassTolerance, $"SeLa column sums accumulate={accumulate}", PassFloor);
+            CloseRelative([want], [got], PassTolerance, "SeLa change", PassFloor);
+        }
+
+        Assert.Contains("sinkhorn_sela_pass", ilgpu.Launched);
+        Assert.Contains("sinkhorn_column_sum_reduce", ilgpu.Launched);
     }
 
     [Theory]

@@ -107,7 +107,8 @@ public sealed class CudaBackend : Backend
 
     /// <summary>
     /// Opens device <paramref name="ordinal"/> in its primary context: how another framework's tensors
-    /// on that device reach the library (their pointers are valid there). Throws
+    /// on that device reach the library (their pointers are valid there). Its kernels come from the source
+    /// GSL_CUDA_KERNELS names (NVRTC when unset; see <see cref="CudaKernelSource"/>). Throws
     /// <see cref="BackendUnavailableException"/> saying "no driver", "no device" or "no library".
     /// </summary>
     public static CudaBackend OpenDevice(int ordinal)

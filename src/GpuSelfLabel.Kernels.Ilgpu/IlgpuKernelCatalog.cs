@@ -36,6 +36,9 @@ public static class IlgpuKernelCatalog
             Kernel("sinkhorn_column_lse_reduce", typeof(Sinkhorn), nameof(Sinkhorn.ColumnLogSumExpReduce)),
             Kernel("sinkhorn_sela_pass", typeof(Sinkhorn), nameof(Sinkhorn.SelaPass)),
             Kernel("sinkhorn_column_sum_reduce", typeof(Sinkhorn), nameof(Sinkhorn.ColumnSumReduce)),
+            Kernel("sinkhorn_sela_finalize", typeof(Sinkhorn), nameof(Sinkhorn.SelaFinalize)),
+            Kernel("sinkhorn_exp_shifted", typeof(Sinkhorn), nameof(Sinkhorn.ExpShifted)),
+            Kernel("sinkhorn_add_bias", typeof(Sinkhorn), nameof(Sinkhorn.AddBias)),
         ]),
         new("em", [
             Kernel("em_step_rows", typeof(Em), nameof(Em.StepRows)),

@@ -29,9 +29,14 @@ namespace GpuSelfLabel.Kernels.Ilgpu;
 /// Σ_i |exp(a_i − a_prev) − 1| to errors[g].</item>
 /// <item><c>sinkhorn_column_sum_reduce(partial, groups, cols, out, out_offset, accumulate)</c> adds the
 /// groups' column sums in the fixed order of the log-sum-exp reduction; out_k = that, or out_k + that.</item>
+/// <item><c>sinkhorn_sela_finalize(z, z_offset, rows, cols, lambda, logr, logr_offset, lse, lse_offset, state, state_offset, log_rows, logc, logc_offset, labels, labels_offset, codes, codes_offset, has_codes, dtype)</c>
+/// one group per row; reads z; writes labels[i] (lowest argmax of λz + log r, int64), logc[i] = lse_i −
+/// state_i − log_rows (float32) and, with has_codes, codes = exp(x − state_i).</item>
+/// <item><c>sinkhorn_exp_shifted(z, z_offset, rows, cols, scale, col_shift, col_shift_offset, has_col_shift, row_shift, row_shift_offset, offset, out, out_offset)</c>
+/// one group per row; out_ik = exp(scale·z_ik − col_shift_k + (offset − row_shift_i)) (float32).</item>
+/// <item><c>sinkhorn_add_bias(z, z_offset, rows, cols, bias, bias_offset)</c> one group per row; z_ik += bias_k in place.</item>
 /// </list>
-/// <c>sinkhorn_sela_finalize</c> (twenty parameters, past what ILGPU's CPU accelerator can load for the
-/// tests) and the SwAV passes stay NVRTC-only.
+/// The SwAV passes (ops.md section 6) stay NVRTC-only.
 /// </summary>
 public static class Sinkhorn
 {
@@ -332,6 +337,124 @@ public static class Sinkhorn
             }
 
             Group.Barrier();
+        }
+    }
+
+    /// <summary>sinkhorn_sela_finalize of kernels/sinkhorn.cu.</summary>
+    public static void SelaFinalize(ArrayView<ushort> z, long zOffset, long rows, long cols, double lambda, ArrayView<double> logR, long logROffset, ArrayView<double> lse, long lseOffset, ArrayView<double> state, long stateOffset, double logRows, ArrayView<float> logC, long logCOffset, ArrayView<long> labels, long labelsOffset, ArrayView<float> codes, long codesOffset, int hasCodes, int dtype)
+    {
+        var scratch = SharedMemory.Allocate<double>(GroupReduce.MaxGroupSize);
+        var ownLogR = LocalMemory.Allocate<double>(Cache);
+        var x = LocalMemory.Allocate<double>(Cache);
+        int t = Group.IdxX;
+        long step = Group.DimX;
+        long cached = Cache * step;
+        for (int c = 0; c < Cache; c++)
+        {
+            long k = t + (c * step);
+            ownLogR[c] = k < cols ? logR[logROffset + k] : 0.0;
+        }
+
+        for (long row = Grid.IdxX; row < rows; row += Grid.DimX)
+        {
+            long zr = zOffset + (row * cols);
+            double m = double.NegativeInfinity;
+            for (int c = 0; c < Cache; c++)
+            {
+                long k = t + (c * step);
+                x[c] = 0.0;
+                if (k < cols)
+                {
+                    x[c] = (lambda * Load(z, zr + k, dtype)) + ownLogR[c];
+                    m = Math.Max(m, x[c]);
+                }
+            }
+
+            for (long k = cached + t; k < cols; k += step)
+            {
+                m = Math.Max(m, (lambda * Load(z, zr + k, dtype)) + logR[logROffset + k]);
+            }
+
+            m = GroupReduce.Max(scratch, m);
+
+            // The lowest index holding the max, as −max(−k): indices are exact in a double.
+            double first = -(double)cols;
+            for (int c = 0; c < Cache; c++)
+            {
+                long k = t + (c * step);
+                if (k < cols && x[c] == m)
+                {
+                    first = Math.Max(first, -(double)k);
+                }
+            }
+
+            for (long k = cached + t; k < cols; k += step)
+            {
+                if ((lambda * Load(z, zr + k, dtype)) + logR[logROffset + k] == m)
+                {
+                    first = Math.Max(first, -(double)k);
+                }
+            }
+
+            first = GroupReduce.Max(scratch, first);
+            double a = state[stateOffset + row];
+            if (t == 0)
+            {
+                // No match cannot happen for finite x; label 0 then, as the CPU backend's search does.
+                labels[labelsOffset + row] = first == -(double)cols ? 0 : (long)(-first);
+                logC[logCOffset + row] = (float)(lse[lseOffset + row] - a - logRows);
+            }
+
+            if (hasCodes != 0)
+            {
+                long q = codesOffset + (row * cols);
+                for (int c = 0; c < Cache; c++)
+                {
+                    long k = t + (c * step);
+                    if (k < cols)
+                    {
+                        codes[q + k] = (float)ClampedExp(x[c] - a);
+                    }
+                }
+
+                for (long k = cached + t; k < cols; k += step)
+                {
+                    codes[q + k] = (float)ClampedExp((lambda * Load(z, zr + k, dtype)) + logR[logROffset + k] - a);
+                }
+            }
+        }
+    }
+
+    /// <summary>sinkhorn_exp_shifted of kernels/sinkhorn.cu.</summary>
+    public static void ExpShifted(ArrayView<float> z, long zOffset, long rows, long cols, double scale, ArrayView<double> columnShift, long columnShiftOffset, int hasColumnShift, ArrayView<double> rowShift, long rowShiftOffset, double offset, ArrayView<float> output, long outputOffset)
+    {
+        for (long row = Grid.IdxX; row < rows; row += Grid.DimX)
+        {
+            long start = row * cols;
+            double rowTerm = offset - rowShift[rowShiftOffset + row];
+            for (long k = Group.IdxX; k < cols; k += Group.DimX)
+            {
+                double v = scale * z[zOffset + start + k];
+                if (hasColumnShift != 0)
+                {
+                    v -= columnShift[columnShiftOffset + k];
+                }
+
+                output[outputOffset + start + k] = (float)ClampedExp(v + rowTerm);
+            }
+        }
+    }
+
+    /// <summary>sinkhorn_add_bias of kernels/sinkhorn.cu.</summary>
+    public static void AddBias(ArrayView<float> z, long zOffset, long rows, long cols, ArrayView<float> bias, long biasOffset)
+    {
+        for (long row = Grid.IdxX; row < rows; row += Grid.DimX)
+        {
+            long start = zOffset + (row * cols);
+            for (long k = Group.IdxX; k < cols; k += Group.DimX)
+            {
+                z[start + k] += bias[biasOffset + k];
+            }
         }
     }
 

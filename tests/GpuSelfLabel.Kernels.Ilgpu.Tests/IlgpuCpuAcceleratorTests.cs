@@ -169,6 +169,61 @@ public sealed class IlgpuCpuAcceleratorTests
 
         Assert.Contains("sinkhorn_sela_pass", ilgpu.Launched);
         Assert.Contains("sinkhorn_column_sum_reduce", ilgpu.Launched);
+
+        // Finalize: labels (with a tie on the extreme row), log c and the codes, or no codes.
+        using var finalLogR = F64(logR);
+        using var rowLse = F64(Enumerable.Range(0, (int)total).Select(i => 50.0 + (0.5 * i)).ToArray());
+        using var rowState = F64(previous);
+        using var negativeLogR = F64(logR.Select(v => -v).ToArray());
+
+        // The solver's state on entry to finalize: a_i = LSE_k(λ z_ik + log r_k), so the codes lie in [0, 1].
+        Cpu.SinkhornRowLogSumExp(matrix, FirstRow, 25.0, negativeLogR, 0.0, rowState);
+        foreach (bool withCodes in new[] { true, false })
+        {
+            using var logC = Zeros(total);
+            using var wantLogC = Zeros(total);
+            using var labels = CpuBackend.Instance.Allocate(DType.Int64, total);
+            using var wantLabels = CpuBackend.Instance.Allocate(DType.Int64, total);
+            using var codes = Zeros(n, k);
+            using var wantCodes = Zeros(n, k);
+            ((IBackendKernels)ilgpu).SinkhornSelaFinalize(matrix, FirstRow, 25.0, finalLogR, rowLse, rowState, Math.Log(total), logC, labels, withCodes ? codes : null);
+            Cpu.SinkhornSelaFinalize(matrix, FirstRow, 25.0, finalLogR, rowLse, rowState, Math.Log(total), wantLogC, wantLabels, withCodes ? wantCodes : null);
+            // Only the chunk's rows are written (the others are whatever the allocation held).
+            Assert.Equal(Longs(wantLabels).AsSpan(FirstRow, n).ToArray(), Longs(labels).AsSpan(FirstRow, n).ToArray());
+            CloseRelative(wantLogC.ToArray().AsSpan(FirstRow, n).ToArray(), logC.ToArray().AsSpan(FirstRow, n).ToArray(), 1e-6, "log c");
+            if (withCodes)
+            {
+                Close(wantCodes.ToArray(), codes.ToArray(), "codes");
+            }
+        }
+
+        Assert.Contains("sinkhorn_sela_finalize", ilgpu.Launched);
+        if (storage != DType.Float32)
+        {
+            return;
+        }
+
+        // The float32-only passes: exp of the shifted scores (with and without a column shift) and the bias.
+        foreach (var shift in new[] { columnShift, null })
+        {
+            using var got = Zeros(n, k);
+            using var want = Zeros(n, k);
+            // Row shifts near each row's largest scaled score (a solver's), so exp stays in float32 range.
+            var scores = matrix.ToArray();
+            using var rowTerms = F64(Enumerable.Range(0, n).Select(i => (25.0 * scores.AsSpan(i * k, k).ToArray().Max()) + 3.0 - (i % 2)).ToArray());
+            ((IBackendKernels)ilgpu).SinkhornExpShifted(matrix, 25.0, shift, rowTerms, -10.0, got);
+            Cpu.SinkhornExpShifted(matrix, 25.0, shift, rowTerms, -10.0, want);
+            Close(want.ToArray(), got.ToArray(), $"exp shifted ({shift is not null})");
+        }
+
+        using var bias = F32(Enumerable.Range(0, k).Select(j => j * 0.125f).ToArray(), k);
+        using var biased = F32(matrix.ToArray(), n, k);
+        using var wantBiased = F32(matrix.ToArray(), n, k);
+        ((IBackendKernels)ilgpu).SinkhornAddBias(biased, bias);
+        Cpu.SinkhornAddBias(wantBiased, bias);
+        Assert.Equal(wantBiased.ToArray(), biased.ToArray());
+        Assert.Contains("sinkhorn_exp_shifted", ilgpu.Launched);
+        Assert.Contains("sinkhorn_add_bias", ilgpu.Launched);
     }
 
     [Theory]
@@ -266,6 +321,13 @@ public sealed class IlgpuCpuAcceleratorTests
         var tensor = CpuBackend.Instance.Allocate(DType.Float64, shape.Length == 0 ? [data.Length] : shape);
         CpuBackend.Instance.Upload(tensor.Buffer, tensor.ByteOffset, System.Runtime.InteropServices.MemoryMarshal.AsBytes(data.AsSpan()));
         return tensor;
+    }
+
+    private static long[] Longs(Tensor tensor)
+    {
+        var values = new long[tensor.Length];
+        CpuBackend.Instance.Download(tensor.Buffer, tensor.ByteOffset, System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
+        return values;
     }
 
     private static double[] Doubles(Tensor tensor)

@@ -23,7 +23,7 @@ internal sealed class IlgpuCpuKernels : GpuKernels
     // work-items, as the GPU launchers may choose. Launches are serialised: the tests share it.
     private static readonly Context SharedContext = Context.Create(builder => builder.CPU(new CPUDevice(4, 64, 1)));
     private static readonly CPUAccelerator SharedAccelerator = SharedContext.CreateCPUAccelerator(0);
-    private static readonly Dictionary<string, Delegate> Loaded = new(StringComparer.Ordinal);
+    private static readonly Dictionary<string, ILGPU.Runtime.Kernel> Loaded = new(StringComparer.Ordinal);
     private static readonly Lock Gate = new();
 
     private readonly CPUAccelerator accelerator = SharedAccelerator;
@@ -69,13 +69,12 @@ internal sealed class IlgpuCpuKernels : GpuKernels
         var copies = new Dictionary<DeviceBuffer, MemoryBuffer1D<byte, Stride1D.Dense>>(ReferenceEqualityComparer.Instance);
         try
         {
-            var values = new object[items.Count + 1];
-            values[0] = new KernelConfig((int)groups, groupSize);
+            var values = new object[items.Count];
             for (int i = 0; i < items.Count; i++)
             {
                 var item = items[i];
                 var type = parameters[i].ParameterType;
-                values[i + 1] = item.Kind switch
+                values[i] = item.Kind switch
                 {
                     KernelArgumentKind.Buffer => View(Copy(copies, item.Buffer!), item.Value, type),
                     KernelArgumentKind.Index => item.Value,
@@ -83,10 +82,10 @@ internal sealed class IlgpuCpuKernels : GpuKernels
                     KernelArgumentKind.Float => BitConverter.Int32BitsToSingle((int)item.Value),
                     _ => BitConverter.Int64BitsToDouble(item.Value),
                 };
-                Assert.True(values[i + 1].GetType() == type || item.Kind == KernelArgumentKind.Buffer, $"{kernel.Name}: argument {i} is {item.Kind}, the kernel takes {type.Name}");
+                Assert.True(values[i].GetType() == type || item.Kind == KernelArgumentKind.Buffer, $"{kernel.Name}: argument {i} is {item.Kind}, the kernel takes {type.Name}");
             }
 
-            Load(kernel).DynamicInvoke(values);
+            Load(kernel).Launch(accelerator.DefaultStream, new KernelConfig((int)groups, groupSize), values);
             accelerator.Synchronize();
             foreach (var (buffer, copy) in copies)
             {
@@ -151,23 +150,19 @@ internal sealed class IlgpuCpuKernels : GpuKernels
         return element == typeof(float) ? bytes.Cast<float>()
             : element == typeof(double) ? bytes.Cast<double>()
             : element == typeof(ushort) ? bytes.Cast<ushort>()
+            : element == typeof(long) ? bytes.Cast<long>()
             : throw new NotSupportedException($"views of {element}");
     }
 
-    private Delegate Load(Handle kernel)
+    /// <summary>The kernel loaded as an explicitly grouped kernel (any number of parameters), once per run.</summary>
+    private ILGPU.Runtime.Kernel Load(Handle kernel)
     {
-        if (Loaded.TryGetValue(kernel.Name, out var loaded))
+        if (!Loaded.TryGetValue(kernel.Name, out var loaded))
         {
-            return loaded;
+            loaded = accelerator.LoadKernel(kernel.Method);
+            Loaded[kernel.Name] = loaded;
         }
 
-        var types = kernel.Method.GetParameters().Select(p => p.ParameterType).ToArray();
-        var loader = typeof(KernelLoaders).GetMethods(BindingFlags.Public | BindingFlags.Static)
-            .Single(m => m.Name == nameof(KernelLoaders.LoadStreamKernel) && m.GetGenericArguments().Length == types.Length && m.GetParameters().Length == 2)
-            .MakeGenericMethod(types);
-        var action = Delegate.CreateDelegate(loader.GetParameters()[1].ParameterType, kernel.Method);
-        loaded = (Delegate)loader.Invoke(null, [accelerator, action])!;
-        Loaded[kernel.Name] = loaded;
         return loaded;
     }
 

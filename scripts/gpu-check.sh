@@ -10,7 +10,8 @@
 #   On the GPU machine:       bash scripts/gpu-check.sh run
 #       from the repository root, with $OUT a folder for results. Steps, each under its own timeout,
 #       all within 8 minutes: gsl devices; gsl check --backend cuda; gsl bench --backend cuda at
-#       65536x3000 (every op); the ImageNet-scale SeLa (gsl sinkhorn --n 1281167 --k 3000 --dtype
+#       65536x3000 (every op); both again with GSL_CUDA_KERNELS=ilgpu (the kernels ILGPU compiled from C#,
+#       compared op by op with NVRTC's in gpu-check.md); the ImageNet-scale SeLa (gsl sinkhorn --n 1281167 --k 3000 --dtype
 #       bfloat16), then 10 heads at N = 128000 if time is left; the side-by-side against PyTorch CUDA
 #       (bench/pytorch/device_side_by_side.py). Writes into $OUT (at most 8 files come back):
 #         gpu-check.md    every table and the goals, met or missed (for bench/results/*-cuda.md)
@@ -113,8 +114,13 @@ step() {
 
 step devices 30 "$raw/devices.json" "$gsl" devices --json
 cat "$raw/devices.json" | tee -a "$log"
-step check 150 "$raw/check.json" "$gsl" check --backend "$backend" --json ${check_sizes:+--sizes "$check_sizes"}
-step bench 150 "$raw/bench.json" "$gsl" bench --backend "$backend" --sizes "$bench_size" --repeat "$bench_repeat" --bandwidth-mib "$bench_mib" --json --svg "$out/roofline-$backend.svg"
+step check 150 "$raw/check.json" env GSL_CUDA_KERNELS=nvrtc "$gsl" check --backend "$backend" --json ${check_sizes:+--sizes "$check_sizes"}
+step bench 150 "$raw/bench.json" env GSL_CUDA_KERNELS=nvrtc "$gsl" bench --backend "$backend" --sizes "$bench_size" --repeat "$bench_repeat" --bandwidth-mib "$bench_mib" --json --svg "$out/roofline-$backend.svg"
+if [ "$backend" = cuda ]; then
+    # The same check and bench with the kernels ILGPU compiled from C# (kernels/ilgpu/; NVRTC for the rest).
+    step check-ilgpu 120 "$raw/check-ilgpu.json" env GSL_CUDA_KERNELS=ilgpu "$gsl" check --backend cuda --json ${check_sizes:+--sizes "$check_sizes"}
+    step bench-ilgpu 120 "$raw/bench-ilgpu.json" env GSL_CUDA_KERNELS=ilgpu "$gsl" bench --backend cuda --sizes "$bench_size" --repeat "$bench_repeat" --bandwidth-mib "$bench_mib" --json
+fi
 step sinkhorn 120 "$raw/sinkhorn.json" "$gsl" sinkhorn --backend "$backend" --n "$sela_n" --k "$sela_k" --dtype bfloat16 --max-iters "$sela_iters" --json --quiet
 step side-by-side 150 "$raw/side-by-side.txt" "$python" bench/pytorch/device_side_by_side.py --gsl "$gsl" --backend "$backend" \
     --device "$device" --bench-json "$raw/bench.json" --n "$side_n" --k "$side_k" --swav-b "$side_b" --work "$raw/work" --out "$raw"
@@ -137,8 +143,8 @@ def status(name):
         return {"exit": None if parts[0] == "skipped" else int(parts[0]), "seconds": float(parts[1]) if len(parts) > 1 else None}
     except OSError:
         return {"exit": None, "seconds": None}
-steps = ["devices", "check", "bench", "sinkhorn", "side-by-side", "sinkhorn-heads"]
-data = {s: load(s + ".json") for s in ["devices", "check", "bench", "sinkhorn", "sinkhorn-heads", "side-by-side"]}
+steps = ["devices", "check", "bench", "check-ilgpu", "bench-ilgpu", "sinkhorn", "side-by-side", "sinkhorn-heads"]
+data = {s: load(s + ".json") for s in ["devices", "check", "bench", "check-ilgpu", "bench-ilgpu", "sinkhorn", "sinkhorn-heads", "side-by-side"]}
 data["steps"] = {s: status(s) for s in steps}
 md = [f"# GPU check: {backend}", ""]
 dev = data["devices"]
@@ -169,6 +175,20 @@ if bench:
         md.append(f"| {r['op']} | {r['scope']} | {r['median_s'] * 1e3:.3f} | {r['gb_per_s']:.1f} | {100 * r['fraction_of_bandwidth']:.0f}% |")
         if r["op"] in ("softmax", "log-softmax", "softmax-backward", "collision-ce"):
             goals.append((f"{r['op']} at {bench_size} ≥ 85% of copy bandwidth", f"{100 * r['fraction_of_bandwidth']:.0f}%", r["fraction_of_bandwidth"] >= 0.85))
+    md.append("")
+if data["check-ilgpu"]:
+    c = data["check-ilgpu"]
+    md += [f"## gsl check --backend cuda with GSL_CUDA_KERNELS=ilgpu: {c['passed']} passed, {c['failed']} failed", ""]
+    md += [f"- FAIL {x['op']} {x['shape']}: {x['failure']}" for x in c["cases"] if not x["ok"]] + [""]
+if bench and data["bench-ilgpu"]:
+    nv = {(r["op"], r["scope"]): r for r in bench["results"] if not r["error"]}
+    md += [f"## NVRTC vs ILGPU kernels, gsl bench {bench_size}", "", "| op | scope | nvrtc ms | ilgpu ms | ilgpu/nvrtc |", "|---|---|---:|---:|---:|"]
+    for r in data["bench-ilgpu"]["results"]:
+        n = nv.get((r["op"], r["scope"]))
+        if r["error"] or not n:
+            md.append(f"| {r['op']} | {r['scope']} | {n['median_s'] * 1e3 if n else '-'} | - | {r['error'] or 'no nvrtc row'} |")
+            continue
+        md.append(f"| {r['op']} | {r['scope']} | {n['median_s'] * 1e3:.3f} | {r['median_s'] * 1e3:.3f} | {r['median_s'] / n['median_s']:.2f} |")
     md.append("")
 for name in ("sinkhorn", "sinkhorn-heads"):
     s = data[name]

@@ -33,6 +33,39 @@ install_test_dependencies() {
 
 install_test_dependencies
 
+# ptxas checks the PTX that ILGPU compiled from the C# kernels (kernels/ilgpu/) offline, for sm_90. It comes
+# from Debian non-free's nvidia-cuda-toolkit (CUDA 11.8; ptxas needs only libc): the package is downloaded
+# and ptxas alone unpacked into a cache, not installed (the toolkit would pull in hundreds of MB).
+fetch_ptxas() {
+    if [ -n "${GSL_PTXAS:-}" ]; then
+        return
+    fi
+    local cache="${XDG_CACHE_HOME:-$HOME/.cache}/gpuselflabel/ptxas-11.8"
+    if [ ! -x "$cache/usr/bin/ptxas" ] && command -v apt-get >/dev/null && command -v dpkg-deb >/dev/null; then
+        local download
+        download=$(mktemp -d)
+        chmod 777 "$download"
+        if ! (cd "$download" && apt-get download -qq nvidia-cuda-toolkit >/dev/null 2>&1); then
+            [ "$(id -u)" = 0 ] && apt-get update -qq >/dev/null 2>&1
+            (cd "$download" && apt-get download -qq nvidia-cuda-toolkit >/dev/null 2>&1) || true
+        fi
+        local deb
+        deb=$(ls "$download"/nvidia-cuda-toolkit_*.deb 2>/dev/null | head -n 1)
+        if [ -n "$deb" ]; then
+            mkdir -p "$cache"
+            dpkg-deb --fsys-tarfile "$deb" | tar -x -C "$cache" ./usr/bin/ptxas
+        fi
+        rm -rf "$download"
+    fi
+    if [ -x "$cache/usr/bin/ptxas" ]; then
+        export GSL_PTXAS="$cache/usr/bin/ptxas"
+    else
+        echo "test.sh: no ptxas (apt-get download nvidia-cuda-toolkit failed); the ILGPU PTX check skips unless required" >&2
+    fi
+}
+
+fetch_ptxas
+
 # In CI the OpenCL tests (PoCL) and the NVRTC compile tests must run, never skip.
 if [ "${CI:-}" = "true" ]; then
     export GSL_REQUIRE_BACKENDS="${GSL_REQUIRE_BACKENDS:-opencl,nvrtc}"

@@ -3,13 +3,17 @@
 # real NVRTC, to check the CUDA backend's host side where there is no GPU. Needs gcc and libnvrtc.
 # The stand-in runs only the softmax and validation kernels (as plain C), so only the tests that
 # launch those run here; they exercise every host-side path (context, module cache, marshalling,
-# copies, wrapped pointers). The other families' CUDA kernels run only on a real GPU.
+# copies, wrapped pointers). The other families' CUDA kernels run only on a real GPU. The tests run
+# twice: with NVRTC's kernels, then with GSL_CUDA_KERNELS=ilgpu (softmax from ILGPU's embedded PTX, its
+# arguments packed as ILGPU's 16-byte views; validation still from NVRTC).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 gcc -shared -fPIC -O1 -Wall -o "$work/libcuda.so.1" scripts/fake-cuda/fake_libcuda.c -lm -lpthread
 dotnet build tests/GpuSelfLabel.Tests --nologo -v q
-XDG_CACHE_HOME="$work/cache" GSL_CUDA_LIBRARY="$work/libcuda.so.1" GSL_REQUIRE_BACKENDS=cuda,nvrtc \
-    dotnet test tests/GpuSelfLabel.Tests --no-build --nologo \
-    --filter "FullyQualifiedName~CudaSoftmax|FullyQualifiedName~CudaCrossBackendSoftmax|FullyQualifiedName~CudaCrossBackendValidation|FullyQualifiedName~CudaOpTests|FullyQualifiedName~BackendAvailability|FullyQualifiedName~Nvrtc"
+for kernels in nvrtc ilgpu; do
+    XDG_CACHE_HOME="$work/cache" GSL_CUDA_LIBRARY="$work/libcuda.so.1" GSL_REQUIRE_BACKENDS=cuda,nvrtc GSL_CUDA_KERNELS=$kernels \
+        dotnet test tests/GpuSelfLabel.Tests --no-build --nologo \
+        --filter "FullyQualifiedName~CudaSoftmax|FullyQualifiedName~CudaCrossBackendSoftmax|FullyQualifiedName~CudaCrossBackendValidation|FullyQualifiedName~CudaOpTests|FullyQualifiedName~BackendAvailability|FullyQualifiedName~Nvrtc"
+done

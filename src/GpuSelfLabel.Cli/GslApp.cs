@@ -22,6 +22,7 @@ internal static class GslApp
             BenchCommand.Create(),
             CheckCommand.Create(),
             SinkhornCommand.Create(cancellation),
+            KernelsCommand.Create(),
         };
         var parse = root.Parse(args);
         if (parse.Errors.Count > 0)

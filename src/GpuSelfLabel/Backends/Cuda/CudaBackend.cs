@@ -18,7 +18,7 @@ public sealed class CudaBackend : Backend
     private readonly CudaKernels kernels;
     private readonly string deviceName;
 
-    private unsafe CudaBackend(int ordinal, LaunchOverrides overrides)
+    private unsafe CudaBackend(int ordinal, LaunchOverrides overrides, CudaKernelSource source)
     {
         int device;
         CudaApi.Check(CudaApi.cuDeviceGet(&device, ordinal), "cuDeviceGet");
@@ -39,16 +39,25 @@ public sealed class CudaBackend : Backend
         int driver;
         CudaApi.Check(CudaApi.cuDriverGetVersion(&driver), "cuDriverGetVersion");
 
+        if (source == CudaKernelSource.Ilgpu && ComputeCapability < IlgpuPtx.MinimumComputeCapability)
+        {
+            throw new GslDeviceException($"GSL_CUDA_KERNELS=ilgpu: ILGPU's PTX targets sm_{IlgpuPtx.MinimumComputeCapability}, and this GPU is compute capability {major}.{minor}; use nvrtc");
+        }
+
         context = CudaPrimaryContextHandle.Retain(device);
         context.MakeCurrent();
         int architecture = NvrtcCompiler.ChooseArchitecture(ComputeCapability);
-        modules = new CudaModules(context, architecture);
+        modules = new CudaModules(context, architecture, source);
         kernels = new CudaKernels(this, overrides);
         var (nvrtcMajor, nvrtcMinor) = NvrtcCompiler.Version;
         deviceName = $"{Encoding.UTF8.GetString(nameBytes).TrimEnd('\0')} (device {ordinal}, compute capability {major}.{minor}, " +
             $"{multiprocessors} SMs, {TotalMemoryBytes / (1024.0 * 1024 * 1024):F1} GiB, driver {driver / 1000}.{driver % 1000 / 10}, " +
-            $"NVRTC {nvrtcMajor}.{nvrtcMinor} → compute_{architecture})";
+            $"NVRTC {nvrtcMajor}.{nvrtcMinor} → compute_{architecture}" +
+            (source == CudaKernelSource.Ilgpu ? "; kernels: ILGPU's PTX where written in C#, NVRTC for the rest)" : ")");
     }
+
+    /// <summary>Where this backend's kernels come from (GSL_CUDA_KERNELS for the registry's backend).</summary>
+    public CudaKernelSource KernelSource => modules.Source;
 
     /// <inheritdoc/>
     public override string Name => "cuda";
@@ -94,20 +103,53 @@ public sealed class CudaBackend : Backend
     /// (tests sweep them); null lets the launchers choose. Throws <see cref="BackendUnavailableException"/> saying
     /// "no driver", "no device" or "no library" when CUDA cannot run here.
     /// </summary>
-    internal static CudaBackend Open(LaunchOverrides? overrides = null) => Open(RequestedOrdinal(), overrides);
+    internal static CudaBackend Open(LaunchOverrides? overrides = null) => Open(RequestedOrdinal(), overrides, RequestedSource());
 
     /// <summary>
     /// Opens device <paramref name="ordinal"/> in its primary context: how another framework's tensors
-    /// on that device reach the library (their pointers are valid there). Throws
+    /// on that device reach the library (their pointers are valid there). Its kernels come from the source
+    /// GSL_CUDA_KERNELS names (NVRTC when unset; see <see cref="CudaKernelSource"/>). Throws
     /// <see cref="BackendUnavailableException"/> saying "no driver", "no device" or "no library".
     /// </summary>
     public static CudaBackend OpenDevice(int ordinal)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(ordinal);
-        return Open(ordinal, overrides: null);
+        return Open(ordinal, overrides: null, RequestedSource());
     }
 
-    private static unsafe CudaBackend Open(int ordinal, LaunchOverrides? overrides)
+    /// <summary>
+    /// Opens device <paramref name="ordinal"/> in its primary context with its kernels from
+    /// <paramref name="source"/> (<see cref="CudaKernelSource.Ilgpu"/>: the C#-written kernels' PTX where
+    /// one exists, NVRTC for the others). Throws <see cref="BackendUnavailableException"/> as
+    /// <see cref="OpenDevice(int)"/> does.
+    /// </summary>
+    public static CudaBackend OpenDevice(int ordinal, CudaKernelSource source)
+    {
+        ArgumentOutOfRangeException.ThrowIfNegative(ordinal);
+        if (!Enum.IsDefined(source))
+        {
+            throw new ArgumentOutOfRangeException(nameof(source), source, "not a CudaKernelSource");
+        }
+
+        return Open(ordinal, overrides: null, source);
+    }
+
+    /// <summary>
+    /// The kernel source GSL_CUDA_KERNELS names: "nvrtc" (or unset) or "ilgpu". Anything else makes the
+    /// backend unavailable with the reason, rather than silently measuring the wrong kernels.
+    /// </summary>
+    internal static CudaKernelSource RequestedSource()
+    {
+        string? text = Environment.GetEnvironmentVariable("GSL_CUDA_KERNELS");
+        return string.IsNullOrWhiteSpace(text) ? CudaKernelSource.Nvrtc : text.Trim().ToUpperInvariant() switch
+        {
+            "NVRTC" => CudaKernelSource.Nvrtc,
+            "ILGPU" => CudaKernelSource.Ilgpu,
+            _ => throw new BackendUnavailableException($"no device: GSL_CUDA_KERNELS='{text}' is neither nvrtc nor ilgpu"),
+        };
+    }
+
+    private static unsafe CudaBackend Open(int ordinal, LaunchOverrides? overrides, CudaKernelSource source)
     {
         if (!NativeLibraries.TryLoad(NativeLibraryKind.Cuda, out _, out var missing))
         {
@@ -141,7 +183,7 @@ public sealed class CudaBackend : Backend
                 throw new BackendUnavailableException(nvrtcMissing);
             }
 
-            return new CudaBackend(ordinal, overrides ?? LaunchOverrides.None);
+            return new CudaBackend(ordinal, overrides ?? LaunchOverrides.None, source);
         }
         catch (GslDeviceException e)
         {

@@ -5,7 +5,7 @@ namespace GpuSelfLabel.Backends.Cuda;
 
 /// <summary>
 /// The CUDA side of the shared launchers (<see cref="GpuKernels"/>): kernels come from the backend's
-/// NVRTC module cache and launch with cuLaunchKernel on the backend's stream, every status checked.
+/// module cache (NVRTC's PTX, or ILGPU's where the backend's <see cref="CudaKernelSource"/> asks for it) and launch with cuLaunchKernel on the backend's stream, every status checked.
 /// </summary>
 internal sealed class CudaKernels : GpuKernels
 {
@@ -30,6 +30,12 @@ internal sealed class CudaKernels : GpuKernels
     protected override unsafe void Enqueue(GpuKernel launched, long groups, int groupSize, KernelArguments arguments)
     {
         var kernel = (CudaFunction)launched;
+        if (kernel.IlgpuParameters is { } parameters)
+        {
+            EnqueueIlgpu(kernel, parameters, groups, groupSize, arguments);
+            return;
+        }
+
         var items = arguments.Items;
         ulong* values = stackalloc ulong[Math.Max(1, items.Count)];
         void** pointers = stackalloc void*[Math.Max(1, items.Count)];
@@ -48,6 +54,29 @@ internal sealed class CudaKernels : GpuKernels
         backend.MakeCurrent();
         CudaApi.Check(CudaApi.cuLaunchKernel(kernel.Handle, (uint)groups, 1, 1, (uint)groupSize, 1, 1, 0, backend.Stream, pointers, null),
             $"cuLaunchKernel({kernel.Name}, {groups} blocks of {groupSize})");
+
+        GC.KeepAlive(arguments);
+    }
+
+    /// <summary>A kernel from ILGPU's PTX: the same arguments, packed as its parameters are declared (<see cref="IlgpuArguments"/>).</summary>
+    private unsafe void EnqueueIlgpu(CudaFunction kernel, IReadOnlyList<IlgpuParameter> parameters, long groups, int groupSize, KernelArguments arguments)
+    {
+        int count = Math.Max(1, parameters.Count);
+        Span<ulong> words = stackalloc ulong[Math.Max(1, IlgpuArguments.Words(parameters))];
+        Span<int> starts = stackalloc int[count];
+        IlgpuArguments.Pack(kernel.Name, parameters, arguments, item => DevicePointer(item, kernel), words, starts);
+        void** pointers = stackalloc void*[count];
+        fixed (ulong* values = words)
+        {
+            for (int i = 0; i < parameters.Count; i++)
+            {
+                pointers[i] = &values[starts[i]];
+            }
+
+            backend.MakeCurrent();
+            CudaApi.Check(CudaApi.cuLaunchKernel(kernel.Handle, (uint)groups, 1, 1, (uint)groupSize, 1, 1, 0, backend.Stream, pointers, null),
+                $"cuLaunchKernel({kernel.Name} from ILGPU's PTX, {groups} blocks of {groupSize})");
+        }
 
         GC.KeepAlive(arguments);
     }

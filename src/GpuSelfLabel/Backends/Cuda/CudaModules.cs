@@ -6,7 +6,9 @@ namespace GpuSelfLabel.Backends.Cuda;
 
 /// <summary>
 /// The loaded kernel files of one CUDA backend: each kernels/*.cu is compiled once (NVRTC, or the
-/// PTX cache) for the device's architecture and loaded as a module on first use.
+/// PTX cache) for the device's architecture and loaded as a module on first use. With
+/// <see cref="CudaKernelSource.Ilgpu"/>, a kernel that has an ILGPU version comes from that family's
+/// embedded PTX module instead (loaded in the same primary context), and every other from NVRTC.
 /// </summary>
 internal sealed class CudaModules : IDisposable
 {
@@ -15,11 +17,15 @@ internal sealed class CudaModules : IDisposable
     private readonly Dictionary<(string File, string Name), CudaFunction> functions = new();
     private readonly Lock gate = new();
 
-    public CudaModules(CudaPrimaryContextHandle context, int architecture)
+    public CudaModules(CudaPrimaryContextHandle context, int architecture, CudaKernelSource source)
     {
         this.context = context;
         Architecture = architecture;
+        Source = source;
     }
+
+    /// <summary>Where kernels that exist in both sources come from.</summary>
+    public CudaKernelSource Source { get; }
 
     /// <summary>The compute_XY the PTX is compiled for.</summary>
     public int Architecture { get; }
@@ -34,7 +40,8 @@ internal sealed class CudaModules : IDisposable
                 return function;
             }
 
-            var module = Module(file);
+            bool ilgpu = Source == CudaKernelSource.Ilgpu && IlgpuPtx.Has(file, name);
+            var module = ilgpu ? IlgpuModule(file) : Module(file);
             var bytes = Encoding.UTF8.GetBytes(name + "\0");
             nint raw;
             fixed (byte* n = bytes)
@@ -44,7 +51,7 @@ internal sealed class CudaModules : IDisposable
 
             int maxThreads;
             CudaApi.Check(CudaApi.cuFuncGetAttribute(&maxThreads, CudaApi.FunctionAttributeMaxThreadsPerBlock, raw), $"cuFuncGetAttribute({name})");
-            function = new CudaFunction(raw, file, name, maxThreads);
+            function = new CudaFunction(raw, file, name, maxThreads, ilgpu ? IlgpuPtx.Kernels(IlgpuPtx.Family(file))[name] : null);
             functions[(file, name)] = function;
             return function;
         }
@@ -71,6 +78,19 @@ internal sealed class CudaModules : IDisposable
             context.MakeCurrent();
             module = CudaModuleHandle.Load(context, NvrtcCompiler.Ptx(file, Architecture), file);
             modules[file] = module;
+        }
+
+        return module;
+    }
+
+    private CudaModuleHandle IlgpuModule(string file)
+    {
+        string key = "ilgpu/" + IlgpuPtx.Family(file) + ".ptx";
+        if (!modules.TryGetValue(key, out var module))
+        {
+            context.MakeCurrent();
+            module = CudaModuleHandle.Load(context, IlgpuPtx.Image(IlgpuPtx.Family(file)), key);
+            modules[key] = module;
         }
 
         return module;

@@ -43,18 +43,7 @@ public static class Em
         long last = Math.Min(first + rowsPerGroup, rows);
         long partial = group * cols;
         bool inRegisters = cols <= (long)segment * RegisterColumns;
-        for (int j = 0; j < RegisterColumns; j++)
-        {
-            acc[j] = 0.0;
-        }
-
-        if (!inRegisters)
-        {
-            for (long k = t; k < cols; k += Group.DimX)
-            {
-                columnPartials[partial + k] = 0.0;
-            }
-        }
+        ClearColumnSums(acc, inRegisters, columnPartials, partial, cols);
 
         double negativeLog = 0.0;
         double maxChange = 0.0;
@@ -125,18 +114,7 @@ public static class Em
         long last = Math.Min(first + rowsPerGroup, rows);
         long partial = group * cols;
         bool inRegisters = cols <= (long)segment * RegisterColumns;
-        for (int j = 0; j < RegisterColumns; j++)
-        {
-            acc[j] = 0.0;
-        }
-
-        if (!inRegisters)
-        {
-            for (long k = t; k < cols; k += Group.DimX)
-            {
-                columnPartials[partial + k] = 0.0;
-            }
-        }
+        ClearColumnSums(acc, inRegisters, columnPartials, partial, cols);
 
         double negativeLog = 0.0;
         for (long b = first; b < last; b += segments)
@@ -235,6 +213,27 @@ public static class Em
             }
 
             columnSums[k] = sum;
+        }
+    }
+
+    /// <summary>
+    /// Zeroes this work-item's share of the group's column sums before its rows: the register cache
+    /// when K fits it, else the group's row of the column partials (the work-items stride over K).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ClearColumnSums(ArrayView<double> acc, bool inRegisters, ArrayView<double> columnPartials, long partial, long cols)
+    {
+        for (int j = 0; j < RegisterColumns; j++)
+        {
+            acc[j] = 0.0;
+        }
+
+        if (!inRegisters)
+        {
+            for (long k = Group.IdxX; k < cols; k += Group.DimX)
+            {
+                columnPartials[partial + k] = 0.0;
+            }
         }
     }
 

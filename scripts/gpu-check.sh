@@ -54,8 +54,14 @@ case "$mode" in
     dry-run)
         export GSL_GPU_CHECK_BACKEND="${GSL_GPU_CHECK_BACKEND:-opencl}" TORCH_DEVICE="${TORCH_DEVICE:-cpu}" GSL_GPU_CHECK_DRY=1
         export OUT="${OUT:-/tmp/gsl-gpu-check-dry}"
-        # Debian's python3-torch (apt-get install python3-torch python3-numpy) lives in the system Python.
+        # Debian's python3-torch and python3-numpy live in the system Python: installed here when missing
+        # (as root with apt-get), so the side-by-side step is tried on a fresh machine too.
         export PYTHON="${PYTHON:-/usr/bin/python3}"
+        if ! "$PYTHON" -c "import torch, numpy" >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+            echo "gpu-check: installing python3-torch python3-numpy for the side-by-side step"
+            apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-torch python3-numpy >/dev/null \
+                || echo "gpu-check: apt-get install python3-torch python3-numpy failed; the side-by-side step will fail" >&2
+        fi
         [ -x "$publish/gsl" ] || build || exit 1
         ;;
     run) ;;

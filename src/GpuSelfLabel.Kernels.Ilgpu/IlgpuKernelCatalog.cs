@@ -39,6 +39,12 @@ public static class IlgpuKernelCatalog
             Kernel("sinkhorn_sela_finalize", typeof(Sinkhorn), nameof(Sinkhorn.SelaFinalize)),
             Kernel("sinkhorn_exp_shifted", typeof(Sinkhorn), nameof(Sinkhorn.ExpShifted)),
             Kernel("sinkhorn_add_bias", typeof(Sinkhorn), nameof(Sinkhorn.AddBias)),
+            Kernel("swav_log_codes", typeof(Sinkhorn), nameof(Sinkhorn.SwavLogCodes)),
+            Kernel("swav_exp_rows", typeof(Sinkhorn), nameof(Sinkhorn.SwavExpRows)),
+            Kernel("swav_column_sums_partial", typeof(Sinkhorn), nameof(Sinkhorn.SwavColumnSumsPartial)),
+            Kernel("swav_row_step", typeof(Sinkhorn), nameof(Sinkhorn.SwavRowStep)),
+            Kernel("swav_row_step_scale", typeof(Sinkhorn), nameof(Sinkhorn.SwavRowStepAndScale)),
+            Kernel("swav_scale", typeof(Sinkhorn), nameof(Sinkhorn.SwavScale)),
         ]),
         new("em", [
             Kernel("em_step_rows", typeof(Em), nameof(Em.StepRows)),

@@ -4,11 +4,11 @@ using ILGPU;
 namespace GpuSelfLabel.Kernels.Ilgpu;
 
 /// <summary>
-/// ops.md section 5 (Sinkhorn–Knopp, SeLa form): the log-domain row and column log-sum-exp passes of
-/// kernels/sinkhorn.cu in C#, with the same parameters in the same order (launched by
-/// GpuKernels.Sinkhorn.cs). Per-element quantities are float64 and exponents are raised to −700 before
-/// exp, as in the CUDA C file. z is read through its storage type (float32, float16 or bfloat16, the
-/// last argument) from a base view and an element offset.
+/// ops.md sections 5 and 6 (Sinkhorn–Knopp, SeLa and SwAV forms): every kernel of kernels/sinkhorn.cu in
+/// C#, with the same parameters in the same order (launched by GpuKernels.Sinkhorn.cs). Per-element
+/// quantities are float64 and exponents are raised to −700 before exp, as in the CUDA C file. The SeLa
+/// passes read z through its storage type (float32, float16 or bfloat16, the last argument) from a base
+/// view and an element offset.
 /// <list type="bullet">
 /// <item><c>sinkhorn_row_lse(z, z_offset, rows, cols, scale, shift, shift_offset, has_shift, offset, out, out_offset, dtype)</c>
 /// one group per row; reads z twice per row (the CUDA C kernel keeps 12 columns per work-item in
@@ -36,7 +36,27 @@ namespace GpuSelfLabel.Kernels.Ilgpu;
 /// one group per row; out_ik = exp(scale·z_ik − col_shift_k + (offset − row_shift_i)) (float32).</item>
 /// <item><c>sinkhorn_add_bias(z, z_offset, rows, cols, bias, bias_offset)</c> one group per row; z_ik += bias_k in place.</item>
 /// </list>
-/// The SwAV passes (ops.md section 6) stay NVRTC-only.
+/// SwAV (ops.md section 6), float32 scores and codes e, float64 row and column weights:
+/// <list type="bullet">
+/// <item><c>swav_log_codes(z, z_offset, rows, cols, scale, col_shift, col_shift_offset, out, out_offset)</c>
+/// one group per row; the log domain's last row normalisation and its output in one pass over the row:
+/// y_ik = scale·z_ik − col_shift_k, out_ik = exp(y_ik − m_i) / Σ_k exp(y_ik − m_i), m_i = max_k y_ik.</item>
+/// <item><c>swav_exp_rows(z, z_offset, rows, cols, scale, row_max, row_max_offset, row_spread, row_spread_offset, out, out_offset)</c>
+/// one group per row; writes row_max[i] = max_k scale·z_ik, row_spread[i] = that − min_k (infinite for a
+/// NaN score) and out_ik = exp(scale·z_ik − row_max_i).</item>
+/// <item><c>swav_column_sums_partial(e, e_offset, rows, cols, rows_per_group, w, w_offset, partial)</c>
+/// group g takes a fixed block of rows; writes partial[g][k] = Σ_i e_ik·w_i in row order (each work-item
+/// walks its own columns down the block, as sinkhorn_column_lse_partial does here; the CUDA C kernel
+/// holds 12 columns per work-item in registers instead, with the same order of additions).</item>
+/// <item><c>swav_row_step(e, e_offset, rows, cols, rows_per_group, colw, colw_offset, target, roww, roww_offset, partial, has_columns)</c>
+/// per row u_i = target / Σ_k e_ik·colw_k, written to roww[i]; with has_columns the group's Σ_i e_ik·u_i
+/// to its row of partial, each column accumulated there by its owner (the CUDA C kernel keeps its first
+/// 12 columns per work-item in registers).</item>
+/// <item><c>swav_row_step_scale(e, e_offset, rows, cols, colw, colw_offset, target, factor)</c> one group per
+/// row; u_i = factor·target / Σ_k e_ik·colw_k, then e_ik = e_ik·(u_i·colw_k) in place.</item>
+/// <item><c>swav_scale(e, e_offset, rows, cols, roww, roww_offset, colw, colw_offset, factor)</c> one group per
+/// row; e_ik = e_ik·(factor·roww_i·colw_k) in place.</item>
+/// </list>
 /// </summary>
 public static class Sinkhorn
 {
@@ -457,6 +477,176 @@ public static class Sinkhorn
             }
         }
     }
+
+    /// <summary>swav_log_codes of kernels/sinkhorn.cu.</summary>
+    public static void SwavLogCodes(ArrayView<float> z, long zOffset, long rows, long cols, double scale, ArrayView<double> columnShift, long columnShiftOffset, ArrayView<float> output, long outputOffset)
+    {
+        var scratch = SharedMemory.Allocate<double>(GroupReduce.MaxGroupSize);
+        int t = Group.IdxX;
+        int step = Group.DimX;
+        for (long row = Grid.IdxX; row < rows; row += Grid.DimX)
+        {
+            long start = row * cols;
+            double m = double.NegativeInfinity;
+            for (long k = t; k < cols; k += step)
+            {
+                m = FMax(m, (scale * z[zOffset + start + k]) - columnShift[columnShiftOffset + k]);
+            }
+
+            m = GroupReduce.Max(scratch, m);
+            double s = 0.0;
+            for (long k = t; k < cols; k += step)
+            {
+                s += ClampedExp((scale * z[zOffset + start + k]) - columnShift[columnShiftOffset + k] - m);
+            }
+
+            s = GroupReduce.Sum(scratch, s);
+            double inverse = 1.0 / s;
+            for (long k = t; k < cols; k += step)
+            {
+                output[outputOffset + start + k] = (float)(ClampedExp((scale * z[zOffset + start + k]) - columnShift[columnShiftOffset + k] - m) * inverse);
+            }
+        }
+    }
+
+    /// <summary>swav_exp_rows of kernels/sinkhorn.cu.</summary>
+    public static void SwavExpRows(ArrayView<float> z, long zOffset, long rows, long cols, double scale, ArrayView<double> rowMax, long rowMaxOffset, ArrayView<double> rowSpread, long rowSpreadOffset, ArrayView<float> output, long outputOffset)
+    {
+        var scratch = SharedMemory.Allocate<double>(GroupReduce.MaxGroupSize);
+        int t = Group.IdxX;
+        int step = Group.DimX;
+        for (long row = Grid.IdxX; row < rows; row += Grid.DimX)
+        {
+            long start = row * cols;
+            double hi = double.NegativeInfinity;
+            double lo = double.PositiveInfinity;
+            for (long k = t; k < cols; k += step)
+            {
+                double x = scale * z[zOffset + start + k];
+                hi = FMax(hi, x);
+
+                // A NaN score makes the spread infinite, which the solver's finiteness screen sees.
+                lo = Math.Min(lo, double.IsNaN(x) ? double.NegativeInfinity : x);
+            }
+
+            hi = GroupReduce.Max(scratch, hi);
+            lo = -GroupReduce.Max(scratch, -lo);
+            if (t == 0)
+            {
+                rowMax[rowMaxOffset + row] = hi;
+                rowSpread[rowSpreadOffset + row] = hi - lo;
+            }
+
+            for (long k = t; k < cols; k += step)
+            {
+                output[outputOffset + start + k] = (float)ClampedExp((scale * z[zOffset + start + k]) - hi);
+            }
+        }
+    }
+
+    /// <summary>swav_column_sums_partial of kernels/sinkhorn.cu.</summary>
+    public static void SwavColumnSumsPartial(ArrayView<float> e, long eOffset, long rows, long cols, long rowsPerGroup, ArrayView<double> w, long wOffset, ArrayView<double> partial)
+    {
+        long group = Grid.IdxX;
+        long start = group * rowsPerGroup;
+        long end = Math.Min(start + rowsPerGroup, rows);
+        for (long k = Group.IdxX; k < cols; k += Group.DimX)
+        {
+            double s = 0.0;
+            for (long row = start; row < end; row++)
+            {
+                s += e[eOffset + (row * cols) + k] * w[wOffset + row];
+            }
+
+            partial[(group * cols) + k] = s;
+        }
+    }
+
+    /// <summary>swav_row_step of kernels/sinkhorn.cu.</summary>
+    public static void SwavRowStep(ArrayView<float> e, long eOffset, long rows, long cols, long rowsPerGroup, ArrayView<double> columnWeights, long columnWeightsOffset, double target, ArrayView<double> rowWeights, long rowWeightsOffset, ArrayView<double> partial, int hasColumns)
+    {
+        var scratch = SharedMemory.Allocate<double>(GroupReduce.MaxGroupSize);
+        int t = Group.IdxX;
+        int step = Group.DimX;
+        long group = Grid.IdxX;
+        long start = group * rowsPerGroup;
+        long end = Math.Min(start + rowsPerGroup, rows);
+        long sums = group * cols;
+        if (hasColumns != 0)
+        {
+            for (long k = t; k < cols; k += step)
+            {
+                partial[sums + k] = 0.0;
+            }
+        }
+
+        for (long row = start; row < end; row++)
+        {
+            long er = eOffset + (row * cols);
+            double dot = 0.0;
+            for (long k = t; k < cols; k += step)
+            {
+                dot += e[er + k] * columnWeights[columnWeightsOffset + k];
+            }
+
+            dot = GroupReduce.Sum(scratch, dot);
+            double u = target / dot;
+            if (t == 0)
+            {
+                rowWeights[rowWeightsOffset + row] = u;
+            }
+
+            if (hasColumns != 0)
+            {
+                for (long k = t; k < cols; k += step)
+                {
+                    partial[sums + k] += e[er + k] * u;
+                }
+            }
+        }
+    }
+
+    /// <summary>swav_row_step_scale of kernels/sinkhorn.cu.</summary>
+    public static void SwavRowStepAndScale(ArrayView<float> e, long eOffset, long rows, long cols, ArrayView<double> columnWeights, long columnWeightsOffset, double target, double factor)
+    {
+        var scratch = SharedMemory.Allocate<double>(GroupReduce.MaxGroupSize);
+        int t = Group.IdxX;
+        int step = Group.DimX;
+        for (long row = Grid.IdxX; row < rows; row += Grid.DimX)
+        {
+            long er = eOffset + (row * cols);
+            double dot = 0.0;
+            for (long k = t; k < cols; k += step)
+            {
+                dot += e[er + k] * columnWeights[columnWeightsOffset + k];
+            }
+
+            dot = GroupReduce.Sum(scratch, dot);
+            double u = factor * (target / dot);
+            for (long k = t; k < cols; k += step)
+            {
+                e[er + k] = (float)(e[er + k] * (u * columnWeights[columnWeightsOffset + k]));
+            }
+        }
+    }
+
+    /// <summary>swav_scale of kernels/sinkhorn.cu.</summary>
+    public static void SwavScale(ArrayView<float> e, long eOffset, long rows, long cols, ArrayView<double> rowWeights, long rowWeightsOffset, ArrayView<double> columnWeights, long columnWeightsOffset, double factor)
+    {
+        for (long row = Grid.IdxX; row < rows; row += Grid.DimX)
+        {
+            long er = eOffset + (row * cols);
+            double u = factor * rowWeights[rowWeightsOffset + row];
+            for (long k = Group.IdxX; k < cols; k += Group.DimX)
+            {
+                e[er + k] = (float)(e[er + k] * (u * columnWeights[columnWeightsOffset + k]));
+            }
+        }
+    }
+
+    /// <summary>fmax of the CUDA C file: a NaN operand is dropped (Math.Max would return it).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double FMax(double a, double b) => double.IsNaN(b) || a >= b ? a : b;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static double ClampedExp(double d) => KernelMath.Exp(Math.Max(d, MinExponent));

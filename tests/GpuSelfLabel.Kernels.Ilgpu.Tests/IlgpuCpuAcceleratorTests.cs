@@ -227,6 +227,99 @@ public sealed class IlgpuCpuAcceleratorTests
     }
 
     [Theory]
+    [InlineData(1, 2, 4, 0)] // one row, K = 2
+    [InlineData(3, 5, 4, 2)] // fewer groups than rows: grid-stride and several rows per reduction block
+    [InlineData(6, 37, 8, 0)] // K above the group size, not a multiple of it
+    [InlineData(4, 70, 32, 0)]
+    public void Swav_passes_match_the_cpu_backend(int n, int k, int groupSize, int maxGroups)
+    {
+        var ilgpu = Kernels(groupSize, maxGroups);
+        var kernels = (IBackendKernels)ilgpu;
+        var random = new Random((7 * n) + k);
+        using var scores = F32(Logits(n, k, seed: 3 * k, extremeRow: true), n, k);
+        using var columnShift = F64(Enumerable.Range(0, k).Select(_ => (random.NextDouble() * 4) - 2).ToArray());
+        long gpuElements = (2L * (Backend.ScratchAlignment + (SinkhornLaunches.MaxReductionGroups * (long)k))) + SinkhornLaunches.MaxReductionGroups;
+        using var gpuScratch = CpuBackend.Instance.Allocate(DType.Float64, gpuElements);
+        using var scratch = CpuBackend.Instance.Allocate(DType.Float64, CpuBackend.Instance.ReductionScratchElements(k));
+
+        // The log domain's codes: every row sums to 1, the ±80 row included (scale 0.5 keeps exp(y − m) in range).
+        using var logCodes = Zeros(n, k);
+        using var wantLogCodes = Zeros(n, k);
+        kernels.SwavLogCodes(scores, 0.5, columnShift, logCodes);
+        Cpu.SwavLogCodes(scores, 0.5, columnShift, wantLogCodes);
+        Close(wantLogCodes.ToArray(), logCodes.ToArray(), "log codes");
+
+        // The linear domain: exp rows with their maxima and spreads.
+        using var rowMax = F64(new double[n]);
+        using var rowSpread = F64(new double[n]);
+        using var wantMax = F64(new double[n]);
+        using var wantSpread = F64(new double[n]);
+        using var e = Zeros(n, k);
+        using var wantE = Zeros(n, k);
+        using var unusedSums = F64(new double[k]);
+        kernels.SwavExpRows(scores, 0.5, rowMax, rowSpread, e, unusedSums);
+        Cpu.SwavExpRows(scores, 0.5, wantMax, wantSpread, wantE, unusedSums);
+        CloseRelative(Doubles(wantMax), Doubles(rowMax), 0, "row max");
+        CloseRelative(Doubles(wantSpread), Doubles(rowSpread), 0, "row spread");
+        Close(wantE.ToArray(), e.ToArray(), "exp rows");
+
+        // Weighted column sums, the row step with and without them, the fused last step and the scaling,
+        // all from the same codes (the CPU's), so only the passes' own rounding differs.
+        using var codes = F32(wantE.ToArray(), n, k);
+        var rowWeightValues = Enumerable.Range(0, n).Select(i => 0.5 + (0.25 * i)).ToArray();
+        var columnWeightValues = Enumerable.Range(0, k).Select(j => 1.0 + (0.125 * (j % 7))).ToArray();
+        using var rowWeights = F64(rowWeightValues);
+        using var columnWeights = F64(columnWeightValues);
+        using var sums = F64(new double[k]);
+        using var wantSums = F64(new double[k]);
+        kernels.SwavColumnSums(codes, rowWeights, sums, gpuScratch);
+        Cpu.SwavColumnSums(codes, rowWeights, wantSums, scratch);
+        CloseRelative(Doubles(wantSums), Doubles(sums), 1e-12, "weighted column sums");
+
+        foreach (bool withColumns in new[] { true, false })
+        {
+            using var u = F64(new double[n]);
+            using var wantU = F64(new double[n]);
+            using var stepSums = F64(new double[k]);
+            using var wantStepSums = F64(new double[k]);
+            kernels.SwavRowStep(codes, columnWeights, 1.0 / n, u, withColumns ? stepSums : null, gpuScratch);
+            Cpu.SwavRowStep(codes, columnWeights, 1.0 / n, wantU, withColumns ? wantStepSums : null, scratch);
+            CloseRelative(Doubles(wantU), Doubles(u), 1e-12, $"row step weights (columns={withColumns})");
+            CloseRelative(Doubles(wantStepSums), Doubles(stepSums), 1e-12, $"row step column sums (columns={withColumns})");
+        }
+
+        using var scaled = F32(wantE.ToArray(), n, k);
+        using var wantScaled = F32(wantE.ToArray(), n, k);
+        kernels.SwavScale(scaled, rowWeights, columnWeights, 3.0);
+        Cpu.SwavScale(wantScaled, rowWeights, columnWeights, 3.0);
+        Close(wantScaled.ToArray(), scaled.ToArray(), "scale");
+
+        kernels.SwavRowStepAndScale(codes, columnWeights, 1.0 / n, (double)n);
+        Cpu.SwavRowStepAndScale(wantE, columnWeights, 1.0 / n, (double)n);
+        Close(wantE.ToArray(), codes.ToArray(), "row step and scale");
+        Assert.Equal(["swav_log_codes", "swav_exp_rows", "swav_column_sums_partial", "sinkhorn_column_sum_reduce", "swav_row_step", "sinkhorn_column_sum_reduce", "swav_row_step", "swav_scale", "swav_row_step_scale"], ilgpu.Launched);
+    }
+
+    [Fact]
+    public void Swav_exp_rows_report_an_infinite_spread_for_a_NaN_score()
+    {
+        // The solver screens the spreads for finiteness before it takes the linear path.
+        var ilgpu = Kernels(4, 0);
+        var z = Logits(2, 9, seed: 1, extremeRow: false);
+        z[4] = float.NaN;
+        using var scores = F32(z, 2, 9);
+        using var rowMax = F64(new double[2]);
+        using var rowSpread = F64(new double[2]);
+        using var e = Zeros(2, 9);
+        using var unusedSums = F64(new double[9]);
+        ((IBackendKernels)ilgpu).SwavExpRows(scores, 1.0, rowMax, rowSpread, e, unusedSums);
+        var spread = Doubles(rowSpread);
+        Assert.False(double.IsFinite(spread[0]));
+        Assert.True(double.IsFinite(spread[1]));
+        Assert.Equal(z.AsSpan(9, 9).ToArray().Max(), Doubles(rowMax)[1]);
+    }
+
+    [Theory]
     [InlineData(4, 3, 8, 0)] // segment 4 of a group of 8: two rows at once, column sums across segments
     [InlineData(7, 5, 8, 2)] // segment 8, registers, two groups of rows
     [InlineData(5, 37, 4, 0)] // K > 8 · segment: column sums in the group's slice of the partials

@@ -12,7 +12,7 @@ public enum CudaKernelSource
 
     /// <summary>
     /// The kernels written in C# and compiled to PTX by ILGPU at build time (kernels/ilgpu/, embedded):
-    /// softmax, collision and Shannon cross-entropy, every SeLa pass of the Sinkhorn family (not SwAV's)
+    /// softmax, collision and Shannon cross-entropy, every pass of the Sinkhorn family (SeLa and SwAV)
     /// and the EM passes. Every other kernel still comes from NVRTC. Not yet measured on a GPU against NVRTC's.
     /// </summary>
     Ilgpu,

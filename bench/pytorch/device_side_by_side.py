@@ -13,7 +13,10 @@ before each clock read. Workloads:
   self-classifier    2 views of N x K, loss and dS for both views (autograd)   (gsl bench: self-classifier)
 
 Agreement: max |gsl - torch| and the worst ratio to ops.md's tolerance (1e-4 |ref| + 1e-6) for
-values; for SeLa (30 iterations, both sides, tol 0) the fraction of equal hard labels.
+values, "ok" when that ratio is at most 1; for SeLa (30 iterations, both sides, tol 0) also the
+fraction of equal hard labels. As ops.md says, the reference is PyTorch's float64 evaluation of
+the same formula on the same float32 inputs (a float32 SeLa drifts past the tolerance in 30
+iterations at lambda = 25); the timed runs are float32, as gsl's.
 
 Writes side-by-side.json (and prints a Markdown table) into --out.
 """
@@ -78,7 +81,9 @@ def agreement(gsl_value, torch_value):
     got = np.asarray(gsl_value, dtype=np.float64).reshape(ref.shape)
     diff = np.abs(got - ref)
     allowed = 1e-4 * np.abs(ref) + 1e-6
-    return {"max_abs_diff": float(diff.max()), "of_contract": float((diff / allowed).max()), "finite": bool(np.isfinite(got).all())}
+    worst = float((diff / allowed).max())
+    finite = bool(np.isfinite(got).all())
+    return {"max_abs_diff": float(diff.max()), "of_contract": worst, "finite": finite, "ok": finite and worst <= 1.0}
 
 
 # ops.md formulas in PyTorch.
@@ -174,11 +179,15 @@ def main():
     with torch.no_grad():
         probs, t = measure(device, lambda: torch.softmax(zt, dim=1), args.repeat, args.warmup)
     out = gsl_op(args, "softmax", os.path.join(args.work, "softmax"), "--logits", files["z"])
+    del probs
+    with torch.no_grad():
+        probs = torch.softmax(zt.double(), dim=1)
     row("softmax", f"{n}x{k}", "softmax", t, {"probs": agreement(out("probs"), probs)}, goal=1.0)
     del probs
 
     # collision CE forward + backward
-    (loss, losses, dz, dy), t = measure(device, lambda: collision_ce(zt, yt), args.repeat, args.warmup)
+    _, t = measure(device, lambda: collision_ce(zt, yt), args.repeat, args.warmup)
+    loss, losses, dz, dy = collision_ce(zt.double(), yt.double())
     out = gsl_op(args, "collision-ce", os.path.join(args.work, "collision-ce"), "--logits", files["z"], "--targets", files["y"])
     row("collision-ce fwd+bwd", f"{n}x{k}", "collision-ce", t, {
         "loss": agreement(out("loss"), loss), "losses": agreement(out("losses"), losses),
@@ -191,7 +200,7 @@ def main():
         log_c0 = torch.full((n,), -math.log(n), dtype=zt.dtype, device=device)
         _, t = measure(device, lambda: sela_iteration(log_p, log_c0, n, k), args.repeat, args.warmup)
         del log_p, log_c0
-        labels, log_r, log_c = sela(zt, 25.0, SELA_ITERS)
+        labels, log_r, log_c = sela(zt.double(), 25.0, SELA_ITERS)
     out = gsl_op(args, "sinkhorn", os.path.join(args.work, "sinkhorn"), "--logits", files["z"], "--tol", "0", "--max-iters", str(SELA_ITERS))
     gsl_labels = out("labels")
     ours = labels.cpu().numpy()
@@ -201,13 +210,15 @@ def main():
 
     # SwAV
     with torch.no_grad():
-        codes, t = measure(device, lambda: swav(st), args.repeat, args.warmup)
+        _, t = measure(device, lambda: swav(st), args.repeat, args.warmup)
+        codes = swav(st.double())
     out = gsl_op(args, "swav-sinkhorn", os.path.join(args.work, "swav"), "--scores", files["s"])
     row("swav-sinkhorn", f"{b}x{k}", "swav-sinkhorn", t * n / b, {"codes": agreement(out("codes"), codes)},
         note=f"torch timed at {b}x{k} and scaled by N/B to gsl bench's {n}x{k}")
 
     # Self-Classifier
-    (loss, ds), t = measure(device, lambda: self_classifier(vt), args.repeat, args.warmup)
+    _, t = measure(device, lambda: self_classifier(vt), args.repeat, args.warmup)
+    loss, ds = self_classifier(vt.double())
     out = gsl_op(args, "self-classifier", os.path.join(args.work, "self-classifier"), "--logits", files["views"])
     vn = views.shape[1]
     row("self-classifier fwd+bwd", f"2x{vn}x{k}", "self-classifier", t * n / vn,

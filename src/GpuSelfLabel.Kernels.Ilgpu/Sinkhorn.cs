@@ -583,14 +583,7 @@ public static class Sinkhorn
         for (long row = start; row < end; row++)
         {
             long er = eOffset + (row * cols);
-            double dot = 0.0;
-            for (long k = t; k < cols; k += step)
-            {
-                dot += e[er + k] * columnWeights[columnWeightsOffset + k];
-            }
-
-            dot = GroupReduce.Sum(scratch, dot);
-            double u = target / dot;
+            double u = target / WeightedRowSum(scratch, e, er, cols, columnWeights, columnWeightsOffset);
             if (t == 0)
             {
                 rowWeights[rowWeightsOffset + row] = u;
@@ -615,14 +608,7 @@ public static class Sinkhorn
         for (long row = Grid.IdxX; row < rows; row += Grid.DimX)
         {
             long er = eOffset + (row * cols);
-            double dot = 0.0;
-            for (long k = t; k < cols; k += step)
-            {
-                dot += e[er + k] * columnWeights[columnWeightsOffset + k];
-            }
-
-            dot = GroupReduce.Sum(scratch, dot);
-            double u = factor * (target / dot);
+            double u = factor * (target / WeightedRowSum(scratch, e, er, cols, columnWeights, columnWeightsOffset));
             for (long k = t; k < cols; k += step)
             {
                 e[er + k] = (float)(e[er + k] * (u * columnWeights[columnWeightsOffset + k]));
@@ -642,6 +628,22 @@ public static class Sinkhorn
                 e[er + k] = (float)(e[er + k] * (u * columnWeights[columnWeightsOffset + k]));
             }
         }
+    }
+
+    /// <summary>
+    /// Σ_k e_ik·colw_k of the row starting at element <paramref name="rowStart"/>, over the whole group
+    /// (every work-item calls it and gets the sum): the SwAV row steps' denominator.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static double WeightedRowSum(ArrayView<double> scratch, ArrayView<float> e, long rowStart, long cols, ArrayView<double> columnWeights, long columnWeightsOffset)
+    {
+        double dot = 0.0;
+        for (long k = Group.IdxX; k < cols; k += Group.DimX)
+        {
+            dot += e[rowStart + k] * columnWeights[columnWeightsOffset + k];
+        }
+
+        return GroupReduce.Sum(scratch, dot);
     }
 
     /// <summary>fmax of the CUDA C file: a NaN operand is dropped (Math.Max would return it).</summary>

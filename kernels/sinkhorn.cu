@@ -37,6 +37,11 @@
  * sinkhorn_column_sum_reduce(partial, groups, cols, out, accumulate)
  *   adds the groups' partials per column in a fixed order (see sk_reduce_lanes) to 0 or, with
  *   accumulate, to out_k.
+ * sinkhorn_sela_log_r(sums, cols, offset, trusted, logr, status)
+ *   the next r on the device, so a SeLa iteration needs no host round trip: where sums_k is a
+ *   trusted column sum (finite and >= trusted, 1e-290 in the driver: below it digits were lost to
+ *   subnormals), logr_k = logr_k + (offset - log sums_k); elsewhere logr_k is left and status[0] = 1
+ *   (the driver then takes r from a column log-sum-exp pass instead). status is never cleared here.
  * sinkhorn_sela_finalize(z, rows, cols, lambda, logr, lse, state, log_rows, logc, labels, codes, has_codes)
  *   one group per row; reads z once; writes labels[i] (lowest argmax of lambda*z + log r, int64),
  *   logc[i] = lse_i - state_i - log_rows (float32) and, with has_codes, codes = exp(x - state_i).
@@ -67,7 +72,10 @@
  *   one group per row; u_i = factor * target / sum_k e_ik colw_k, then e_ik = (float)(e_ik * (u_i *
  *   colw_k)) in place: the last row normalisation and the final scaling in one read of e.
  * swav_scale(e, rows, cols, roww, colw, factor)
- *   one group per row; e_ik = (float)(e_ik * (factor * roww_i * colw_k)) in place. */
+ *   one group per row; e_ik = (float)(e_ik * (factor * roww_i * colw_k)) in place.
+ * swav_column_weights(sums, cols, colw)
+ *   colw_k = 1 / (cols * sums_k): the column step on the device, so an iteration needs no host round
+ *   trip. */
 #include "common/gsl_portable.h"
 #include "common/reductions.h"
 #include "common/reductions_f64.h"
@@ -76,6 +84,9 @@
 /* Owned columns per work-item held in registers: 12 x 256 covers K = 3000 in one read of each row. */
 #define SK_CACHE 12
 #define SK_MIN_EXPONENT (-700.0)
+
+/* A finite float64 is at most this: the test that also fails for NaN and infinity. */
+#define SK_LARGEST_DOUBLE 1.7976931348623157e308
 
 DEVICE_INLINE double sk_exp(double d)
 {
@@ -451,6 +462,27 @@ KERNEL void sinkhorn_column_sum_reduce(const GLOBAL double* RESTRICT partial, GS
     }
 }
 
+KERNEL void sinkhorn_sela_log_r(const GLOBAL double* RESTRICT sums_base, GSL_INDEX sums_offset, GSL_INDEX cols,
+                                double offset, double trusted, GLOBAL double* RESTRICT logr_base, GSL_INDEX logr_offset,
+                                GLOBAL double* RESTRICT status_base, GSL_INDEX status_offset)
+{
+    const GLOBAL double* sums = sums_base + sums_offset;
+    GLOBAL double* logr = logr_base + logr_offset;
+    for (GSL_INDEX k = GLOBAL_ID(); k < cols; k += GLOBAL_SIZE())
+    {
+        double sum = sums[k];
+        /* Written so that a NaN sum fails the test too. */
+        if (sum >= trusted && sum <= SK_LARGEST_DOUBLE)
+        {
+            logr[k] = logr[k] + (offset - DLOG(sum));
+        }
+        else
+        {
+            status_base[status_offset] = 1.0;
+        }
+    }
+}
+
 KERNEL void sinkhorn_sela_finalize(const GLOBAL unsigned short* RESTRICT z_base, GSL_INDEX z_offset, GSL_INDEX rows, GSL_INDEX cols,
                                    double lambda, const GLOBAL double* RESTRICT logr_base, GSL_INDEX logr_offset,
                                    const GLOBAL double* RESTRICT lse_base, GSL_INDEX lse_offset,
@@ -816,6 +848,17 @@ KERNEL void swav_scale(GLOBAL float* RESTRICT e_base, GSL_INDEX e_offset, GSL_IN
         {
             er[k] = (float)((double)er[k] * (u * colw[k]));
         }
+    }
+}
+
+KERNEL void swav_column_weights(const GLOBAL double* RESTRICT sums_base, GSL_INDEX sums_offset, GSL_INDEX cols,
+                                GLOBAL double* RESTRICT colw_base, GSL_INDEX colw_offset)
+{
+    const GLOBAL double* sums = sums_base + sums_offset;
+    GLOBAL double* colw = colw_base + colw_offset;
+    for (GSL_INDEX k = GLOBAL_ID(); k < cols; k += GLOBAL_SIZE())
+    {
+        colw[k] = 1.0 / ((double)cols * sums[k]);
     }
 }
 

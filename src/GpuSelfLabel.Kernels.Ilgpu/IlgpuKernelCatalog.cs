@@ -36,6 +36,7 @@ public static class IlgpuKernelCatalog
             Kernel("sinkhorn_column_lse_reduce", typeof(Sinkhorn), nameof(Sinkhorn.ColumnLogSumExpReduce)),
             Kernel("sinkhorn_sela_pass", typeof(Sinkhorn), nameof(Sinkhorn.SelaPass)),
             Kernel("sinkhorn_column_sum_reduce", typeof(Sinkhorn), nameof(Sinkhorn.ColumnSumReduce)),
+            Kernel("sinkhorn_sela_log_r", typeof(Sinkhorn), nameof(Sinkhorn.SelaLogR)),
             Kernel("sinkhorn_sela_finalize", typeof(Sinkhorn), nameof(Sinkhorn.SelaFinalize)),
             Kernel("sinkhorn_exp_shifted", typeof(Sinkhorn), nameof(Sinkhorn.ExpShifted)),
             Kernel("sinkhorn_add_bias", typeof(Sinkhorn), nameof(Sinkhorn.AddBias)),
@@ -45,6 +46,7 @@ public static class IlgpuKernelCatalog
             Kernel("swav_row_step", typeof(Sinkhorn), nameof(Sinkhorn.SwavRowStep)),
             Kernel("swav_row_step_scale", typeof(Sinkhorn), nameof(Sinkhorn.SwavRowStepAndScale)),
             Kernel("swav_scale", typeof(Sinkhorn), nameof(Sinkhorn.SwavScale)),
+            Kernel("swav_column_weights", typeof(Sinkhorn), nameof(Sinkhorn.SwavColumnWeights)),
         ]),
         new("em", [
             Kernel("em_step_rows", typeof(Em), nameof(Em.StepRows)),

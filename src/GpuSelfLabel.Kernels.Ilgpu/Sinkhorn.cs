@@ -29,6 +29,9 @@ namespace GpuSelfLabel.Kernels.Ilgpu;
 /// Σ_i |exp(a_i − a_prev) − 1| to errors[g].</item>
 /// <item><c>sinkhorn_column_sum_reduce(partial, groups, cols, out, out_offset, accumulate)</c> adds the
 /// groups' column sums in the fixed order of the log-sum-exp reduction; out_k = that, or out_k + that.</item>
+/// <item><c>sinkhorn_sela_log_r(sums, sums_offset, cols, offset, trusted, logr, logr_offset, status, status_offset)</c>
+/// one work-item per column; where sums_k is finite and ≥ trusted, logr_k = logr_k + (offset − ln sums_k),
+/// elsewhere logr_k is left and status[0] = 1.</item>
 /// <item><c>sinkhorn_sela_finalize(z, z_offset, rows, cols, lambda, logr, logr_offset, lse, lse_offset, state, state_offset, log_rows, logc, logc_offset, labels, labels_offset, codes, codes_offset, has_codes, dtype)</c>
 /// one group per row; reads z; writes labels[i] (lowest argmax of λz + log r, int64), logc[i] = lse_i −
 /// state_i − log_rows (float32) and, with has_codes, codes = exp(x − state_i).</item>
@@ -56,6 +59,8 @@ namespace GpuSelfLabel.Kernels.Ilgpu;
 /// row; u_i = factor·target / Σ_k e_ik·colw_k, then e_ik = e_ik·(u_i·colw_k) in place.</item>
 /// <item><c>swav_scale(e, e_offset, rows, cols, roww, roww_offset, colw, colw_offset, factor)</c> one group per
 /// row; e_ik = e_ik·(factor·roww_i·colw_k) in place.</item>
+/// <item><c>swav_column_weights(sums, sums_offset, cols, colw, colw_offset)</c> one work-item per column;
+/// colw_k = 1 / (cols·sums_k).</item>
 /// </list>
 /// </summary>
 public static class Sinkhorn
@@ -360,6 +365,26 @@ public static class Sinkhorn
         }
     }
 
+    /// <summary>sinkhorn_sela_log_r of kernels/sinkhorn.cu.</summary>
+    public static void SelaLogR(ArrayView<double> sums, long sumsOffset, long cols, double offset, double trusted, ArrayView<double> logR, long logROffset, ArrayView<double> status, long statusOffset)
+    {
+        long stride = (long)Grid.DimX * Group.DimX;
+        for (long k = ((long)Grid.IdxX * Group.DimX) + Group.IdxX; k < cols; k += stride)
+        {
+            double sum = sums[sumsOffset + k];
+
+            // Written so that a NaN sum fails the test too.
+            if (sum >= trusted && sum <= double.MaxValue)
+            {
+                logR[logROffset + k] = logR[logROffset + k] + (offset - KernelMath.Log(sum));
+            }
+            else
+            {
+                status[statusOffset] = 1.0;
+            }
+        }
+    }
+
     /// <summary>sinkhorn_sela_finalize of kernels/sinkhorn.cu.</summary>
     public static void SelaFinalize(ArrayView<ushort> z, long zOffset, long rows, long cols, double lambda, ArrayView<double> logR, long logROffset, ArrayView<double> lse, long lseOffset, ArrayView<double> state, long stateOffset, double logRows, ArrayView<float> logC, long logCOffset, ArrayView<long> labels, long labelsOffset, ArrayView<float> codes, long codesOffset, int hasCodes, int dtype)
     {
@@ -627,6 +652,16 @@ public static class Sinkhorn
             {
                 e[er + k] = (float)(e[er + k] * (u * columnWeights[columnWeightsOffset + k]));
             }
+        }
+    }
+
+    /// <summary>swav_column_weights of kernels/sinkhorn.cu.</summary>
+    public static void SwavColumnWeights(ArrayView<double> sums, long sumsOffset, long cols, ArrayView<double> columnWeights, long columnWeightsOffset)
+    {
+        long stride = (long)Grid.DimX * Group.DimX;
+        for (long k = ((long)Grid.IdxX * Group.DimX) + Group.IdxX; k < cols; k += stride)
+        {
+            columnWeights[columnWeightsOffset + k] = 1.0 / (cols * sums[sumsOffset + k]);
         }
     }
 

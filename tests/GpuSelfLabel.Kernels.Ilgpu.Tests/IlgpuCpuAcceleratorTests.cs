@@ -402,6 +402,38 @@ public sealed class IlgpuCpuAcceleratorTests
         Assert.Equal(["em_widen", "em_narrow", "em_copy_float", "em_copy_double"], ilgpu.Launched);
     }
 
+    [Theory]
+    [InlineData(4, 0)]
+    [InlineData(1, 2)] // more columns than the grid covers: grid-stride
+    public void Sinkhorn_device_updates_of_r_and_column_weights_match_the_cpu_backend(int groupSize, int maxGroups)
+    {
+        var ilgpu = Kernels(groupSize, maxGroups);
+        var kernels = (IBackendKernels)ilgpu;
+        double[] sums = [1.0, 0.25, 3e9, 1e-289, 1e-291, 0, double.PositiveInfinity, double.NaN, 7.5];
+        double[] trusted = [1.0, 0.25, 3e9, 1e-289, 7.5];
+        var logR = Enumerable.Range(0, sums.Length).Select(j => 3 * Math.Sin(j)).ToArray();
+        foreach (var (values, threshold) in new[] { (trusted, 1e-290), (sums, 1e-290), (trusted, 0.5) })
+        {
+            using var columnSums = F64(values);
+            using var r = F64(logR[..values.Length]);
+            using var wantR = F64(logR[..values.Length]);
+            using var status = F64([0]);
+            using var wantStatus = F64([0]);
+            kernels.SinkhornSelaLogR(columnSums, -0.75, threshold, r, status);
+            Cpu.SinkhornSelaLogR(columnSums, -0.75, threshold, wantR, wantStatus);
+            CloseRelative(Doubles(wantR), Doubles(r), 1e-15, $"log r ({values.Length} sums, threshold {threshold})");
+            Assert.Equal(Doubles(wantStatus), Doubles(status));
+        }
+
+        using var weightSums = F64(trusted);
+        using var weights = F64(new double[trusted.Length]);
+        using var wantWeights = F64(new double[trusted.Length]);
+        kernels.SwavColumnWeights(weightSums, weights);
+        Cpu.SwavColumnWeights(weightSums, wantWeights);
+        CloseRelative(Doubles(wantWeights), Doubles(weights), 1e-15, "column weights");
+        Assert.Equal(["sinkhorn_sela_log_r", "sinkhorn_sela_log_r", "sinkhorn_sela_log_r", "swav_column_weights"], ilgpu.Launched);
+    }
+
     private static IlgpuCpuKernels Kernels(int groupSize, int maxGroups) =>
         new(new LaunchOverrides(groupSize, maxGroups == 0 ? null : maxGroups));
 

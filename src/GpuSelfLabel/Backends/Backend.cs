@@ -11,6 +11,7 @@ namespace GpuSelfLabel.Backends;
 public abstract class Backend : IDisposable
 {
     private long deviceAllocations;
+    private long hostReads;
 
     /// <summary>The CPU backend: plain C#, SIMD and all cores, nothing to install.</summary>
     public static Backend Cpu => CpuBackend.Instance;
@@ -91,6 +92,15 @@ public abstract class Backend : IDisposable
 
     /// <summary>Counts one device allocation; every backend's <see cref="AllocateBuffer"/> calls it.</summary>
     protected internal void CountAllocation() => Interlocked.Increment(ref deviceAllocations);
+
+    /// <summary>
+    /// Device-to-host copies this backend has made so far (tests: an iteration loop makes no host round
+    /// trip, each of which drains the stream). Host backends do not count.
+    /// </summary>
+    internal long HostReads => Interlocked.Read(ref hostReads);
+
+    /// <summary>Counts one device-to-host copy; a device backend's <see cref="Download"/> calls it.</summary>
+    protected internal void CountHostRead() => Interlocked.Increment(ref hostReads);
 
     /// <summary>
     /// Bytes a new allocation may take here, for planners: an estimate on the safe side (free host

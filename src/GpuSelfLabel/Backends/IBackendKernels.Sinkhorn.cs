@@ -50,6 +50,15 @@ internal partial interface IBackendKernels
     double SinkhornSelaPass(Tensor logits, long firstRow, double lambda, Tensor logR, Tensor rowState, Tensor columnSums, bool accumulate, bool measureError, Tensor scratch);
 
     /// <summary>
+    /// The next r on the device (the driver's update, so an iteration needs no host round trip): for each
+    /// column with a trusted sum (finite and ≥ smallestTrusted), logR_k = logR_k + (offset − log columnSums_k);
+    /// for any other column logR_k is left as it is and status[0] is set to 1, so that the driver takes
+    /// that r from a column log-sum-exp pass instead. Nothing here clears status. Reads columnSums (K
+    /// float64); reads and writes logR (K float64); may write status (1 float64).
+    /// </summary>
+    void SinkhornSelaLogR(Tensor columnSums, double offset, double smallestTrusted, Tensor logR, Tensor status);
+
+    /// <summary>
     /// SeLa outputs from the last pass's logR and a (rowState): labels[firstRow + i] = the lowest k
     /// maximising λ·z_ik + logR_k; logC[firstRow + i] = rowLse_i − a_i − logRows (rowLse_i = λ·LSE_k z_ik,
     /// logRows = log N); codes_ik = exp(λ·z_ik + logR_k − a_i) when <paramref name="codes"/> is given.
@@ -105,6 +114,12 @@ internal partial interface IBackendKernels
     /// columnWeights (K float64); writes rowWeights (B float64) and columnSums (K float64).
     /// </summary>
     void SwavRowStep(Tensor e, Tensor columnWeights, double rowTarget, Tensor rowWeights, Tensor? columnSums, Tensor scratch);
+
+    /// <summary>
+    /// The SwAV column step on the device: columnWeights_k = 1 / (K·columnSums_k), K the length of both.
+    /// Reads columnSums (K float64); writes columnWeights (K float64).
+    /// </summary>
+    void SwavColumnWeights(Tensor columnSums, Tensor columnWeights);
 
     /// <summary>
     /// The last row normalisation and the final scaling in one read of e: u_i = rowTarget /

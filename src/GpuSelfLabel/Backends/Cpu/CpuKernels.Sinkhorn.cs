@@ -353,6 +353,34 @@ internal sealed partial class CpuKernels
             }
         });
 
+    public void SinkhornSelaLogR(Tensor columnSums, double offset, double smallestTrusted, Tensor logR, Tensor status)
+    {
+        var sums = Doubles(columnSums);
+        var r = Doubles(logR);
+        for (int j = 0; j < r.Length; j++)
+        {
+            double sum = sums[j];
+            if (sum >= smallestTrusted && double.IsFinite(sum))
+            {
+                r[j] += offset - Math.Log(sum);
+            }
+            else
+            {
+                Doubles(status)[0] = 1;
+            }
+        }
+    }
+
+    public void SwavColumnWeights(Tensor columnSums, Tensor columnWeights)
+    {
+        var sums = Doubles(columnSums);
+        var weights = Doubles(columnWeights);
+        for (int j = 0; j < weights.Length; j++)
+        {
+            weights[j] = 1 / (weights.Length * sums[j]);
+        }
+    }
+
     public void SwavScale(Tensor e, Tensor rowWeights, Tensor columnWeights, double factor)
     {
         CpuRows.ForBlocks(e.Rows, e.Columns, (start, end) =>

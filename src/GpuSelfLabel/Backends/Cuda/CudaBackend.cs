@@ -270,6 +270,8 @@ public sealed class CudaBackend : Backend
             return;
         }
 
+        CountHostRead();
+
         MakeCurrent();
         fixed (byte* p = destination)
         {

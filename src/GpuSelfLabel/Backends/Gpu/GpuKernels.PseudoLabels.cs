@@ -24,6 +24,12 @@ internal abstract partial class GpuKernels
             (DType.Float64, DType.Float64) => "em_copy_double",
             _ => "em_copy_float",
         };
+        LaunchElementwise(name, source, destination);
+    }
+
+    /// <summary>One of em.cu's elementwise copies (em_widen, em_narrow, em_copy_float, em_copy_double) over every element.</summary>
+    private void LaunchElementwise(string name, Tensor source, Tensor destination)
+    {
         var kernel = Kernel("em.cu", name);
         long count = source.Length;
         var (groupSize, groups) = EmLaunchShape.Elements(count, kernel.MaxGroupSize, overrides);

@@ -63,6 +63,20 @@ internal abstract partial class GpuKernels
         }
     }
 
+    void IBackendKernels.SinkhornSelaLogR(Tensor columnSums, double offset, double smallestTrusted, Tensor logR, Tensor status)
+    {
+        var kernel = Kernel(KernelFile, "sinkhorn_sela_log_r");
+        var (groups, groupSize) = VectorGroups(kernel, logR.Length);
+        Launch(kernel, groups, groupSize, SelaLogR(columnSums, offset, smallestTrusted, logR, status));
+    }
+
+    void IBackendKernels.SwavColumnWeights(Tensor columnSums, Tensor columnWeights)
+    {
+        var kernel = Kernel(KernelFile, "swav_column_weights");
+        var (groups, groupSize) = VectorGroups(kernel, columnWeights.Length);
+        Launch(kernel, groups, groupSize, SwavColumnWeights(columnSums, columnWeights));
+    }
+
     void IBackendKernels.SwavRowStepAndScale(Tensor e, Tensor columnWeights, double rowTarget, double factor)
     {
         var kernel = Kernel(KernelFile, "swav_row_step_scale");
@@ -133,6 +147,13 @@ internal abstract partial class GpuKernels
         var kernel = Kernel(KernelFile, "sinkhorn_exp_shifted");
         Launch(kernel, RowGroups(matrix.Rows), RowGroupSize(kernel, matrix.Columns),
             ExpShifted(matrix, scale, columnShift, rowShift, offset, output));
+    }
+
+    /// <summary>Groups for an elementwise kernel over a K-vector: one work-item per element (grid-stride beyond the group limit).</summary>
+    private (long Groups, int GroupSize) VectorGroups(GpuKernel kernel, long length)
+    {
+        int groupSize = RowGroupSize(kernel, length);
+        return (Math.Clamp((length + groupSize - 1) / groupSize, 1, overrides.MaxGroups ?? LaunchShape.MaxGroups), groupSize);
     }
 
     /// <summary>

@@ -71,6 +71,14 @@ internal static class SinkhornLaunches
         new KernelArguments()
             .Buffer(partials).Index(groups).Index(columns).Elements(output).Int(accumulate ? 1 : 0);
 
+    public static KernelArguments SelaLogR(Tensor columnSums, double offset, double smallestTrusted, Tensor logR, Tensor status) =>
+        new KernelArguments()
+            .Elements(columnSums).Index(logR.Length).Double(offset).Double(smallestTrusted).Elements(logR).Elements(status);
+
+    public static KernelArguments SwavColumnWeights(Tensor columnSums, Tensor columnWeights) =>
+        new KernelArguments()
+            .Elements(columnSums).Index(columnWeights.Length).Elements(columnWeights);
+
     public static KernelArguments SelaFinalize(Tensor logits, long firstRow, double lambda, Tensor logR, Tensor rowLse, Tensor rowState, double logRows, Tensor logC, Tensor labels, Tensor? codes) =>
         new KernelArguments()
             .Elements(logits).Index(logits.Rows).Index(logits.Columns).Double(lambda).Elements(logR)

@@ -152,6 +152,8 @@ public sealed class OpenClBackend : Backend
             return;
         }
 
+        CountHostRead();
+
         fixed (byte* p = destination)
         {
             OpenClApi.Check(OpenClApi.clEnqueueReadBuffer(Queue, source.Handle, 1, (nuint)byteOffset, (nuint)destination.Length, p, 0, null, null), "clEnqueueReadBuffer");

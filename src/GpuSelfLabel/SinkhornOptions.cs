@@ -22,4 +22,12 @@ public sealed record SinkhornOptions(
     int MaxIterations = 1000,
     bool ComputeCodes = false,
     long? ChunkRows = null,
-    long? MemoryBudget = null);
+    long? MemoryBudget = null)
+{
+    /// <summary>
+    /// Below this a column sum has lost digits to subnormals (or is 0), and r is taken from a column
+    /// log-sum-exp pass instead. Not a user setting: tests raise it to send a solve down that path,
+    /// which well-posed float64 data almost never takes.
+    /// </summary>
+    internal double SmallestTrustedColumnSum { get; init; } = 1e-290;
+}

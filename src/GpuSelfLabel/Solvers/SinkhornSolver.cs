@@ -21,9 +21,6 @@ namespace GpuSelfLabel.Solvers;
 /// </summary>
 internal sealed class SinkhornSolver
 {
-    /// <summary>Below this a column sum has lost digits to subnormals (or is 0): recompute in the log domain.</summary>
-    private const double SmallestTrustedColumnSum = 1e-290;
-
     private readonly IBackendKernels kernels;
     private readonly ISinkhornRowSource source;
     private readonly SinkhornOptions options;
@@ -122,26 +119,51 @@ internal sealed class SinkhornSolver
         // r_k = (1/K) / Σ_i P_ik (1/N), i.e. log r_k = log N − log K − LSE_i λ(z_ik − L_i).
         ColumnLogSumExp(SinkhornPhase.Setup, s, s.RowLse);
 
+        // Between checks the iterations run on the device alone: each pass is followed by the device's
+        // update of r (SinkhornSelaLogR), with no host round trip. That update cannot recompute a column
+        // whose sum underflowed; it only raises the status flag, which is read where the error is read
+        // anyway (every CheckEvery iterations and at the last). A raised flag sends the solve back to
+        // the last verified state, from where those iterations are redone checking every update, so
+        // the result is the one a host-driven loop gives.
+        HostVectors.Write(s.Status, [0]);
+        var verified = Save(s, pending: false);
+        int careful = 0;
+        bool pending = false;
+
         // tol = 0 means: never stop early, run exactly MaxIterations (an error of exactly 0 included).
         bool Unconverged() => options.Tolerance == 0 || error > options.Tolerance;
         while (Unconverged() && iteration < options.MaxIterations)
         {
-            HostVectors.Write(s.LogRDevice, s.LogR);
+            if (pending)
+            {
+                NextLogR(s, checkNow: iteration < careful);
+            }
+
             bool check = iteration % options.CheckEvery == 0;
             var clock = Stopwatch.StartNew();
             double measured = Pass(SinkhornPhase.Iteration, (chunk, first, firstChunk) =>
                 kernels.SinkhornSelaPass(chunk, first, lambda, s.LogRDevice, s.RowState, s.ColumnSums, accumulate: !firstChunk, measureError: check, s.Scratch), report: false);
-            if (check)
+            iteration++;
+            pending = true;
+            if (check || iteration == options.MaxIterations)
             {
-                error = measured;
+                if (UntrustedSumSeen(s))
+                {
+                    careful = iteration;
+                    (pending, double savedError) = Restore(s, verified);
+                    error = savedError;
+                    continue;
+                }
+
+                if (check)
+                {
+                    error = measured;
+                }
+
+                verified = Save(s, pending);
             }
 
-            iteration++;
             Report(SinkhornPhase.Iteration, plan.Rows, clock.Elapsed.TotalSeconds, completed: true);
-            if (Unconverged() && iteration < options.MaxIterations)
-            {
-                NextLogR(s);
-            }
         }
 
         // LogRDevice still holds the r of the last pass, the one the final c was computed from.
@@ -151,6 +173,7 @@ internal sealed class SinkhornSolver
             kernels.SinkhornSelaFinalize(chunk, first, lambda, s.LogRDevice, s.RowLse, s.RowState, logRows, logCOut, labels, chunkCodes);
             return 0;
         });
+        HostVectors.Read(s.LogRDevice, s.LogR);
         var single = new float[s.LogR.Length];
         for (int j = 0; j < single.Length; j++)
         {
@@ -161,30 +184,51 @@ internal sealed class SinkhornSolver
         return (iteration, options.Tolerance > 0 && error <= options.Tolerance);
     }
 
-    private void NextLogR(HeadState s)
+    /// <summary>
+    /// The next r from the last pass's column sums, on the device. With <paramref name="checkNow"/> (while
+    /// redoing iterations after an underflowed sum) the status is read at once and, if raised, r is
+    /// recomputed from a column log-sum-exp pass, which has no underflow.
+    /// </summary>
+    private void NextLogR(HeadState s, bool checkNow)
     {
-        HostVectors.Read(s.ColumnSums, s.Sums);
-        bool trusted = true;
-        foreach (var sum in s.Sums)
+        kernels.SinkhornSelaLogR(s.ColumnSums, logRows - logColumns, options.SmallestTrustedColumnSum, s.LogRDevice, s.Status);
+        if (checkNow && UntrustedSumSeen(s))
         {
-            trusted &= sum >= SmallestTrustedColumnSum && double.IsFinite(sum);
+            // log r_k = log N − log K − LSE_i(λ·z_ik − a_i): the same update with no exponential to underflow.
+            ColumnLogSumExp(SinkhornPhase.Recovery, s, s.RowState);
+            HostVectors.Write(s.Status, [0]);
         }
-
-        if (trusted)
-        {
-            for (int j = 0; j < s.LogR.Length; j++)
-            {
-                s.LogR[j] += logRows - logColumns - Math.Log(s.Sums[j]);
-            }
-
-            return;
-        }
-
-        // log r_k = log N − log K − LSE_i(λ·z_ik − a_i): the same update with no exponential to underflow.
-        ColumnLogSumExp(SinkhornPhase.Recovery, s, s.RowState);
     }
 
-    /// <summary>log r_k = log N − log K − LSE_i(λ·z_ik − rowShift_i), over every chunk.</summary>
+    /// <summary>Whether an update of r since the status was last cleared met an untrusted column sum (a host round trip).</summary>
+    private static bool UntrustedSumSeen(HeadState s)
+    {
+        Span<double> status = stackalloc double[1];
+        HostVectors.Read(s.Status, status);
+        return status[0] != 0;
+    }
+
+    /// <summary>Copies the state a pass depends on (a, r, and the last pass's column sums) on the device.</summary>
+    private Verified Save(HeadState s, bool pending)
+    {
+        kernels.CopyFloat64(s.RowState, s.SavedRowState);
+        kernels.CopyFloat64(s.LogRDevice, s.SavedLogR);
+        kernels.CopyFloat64(s.ColumnSums, s.SavedColumnSums);
+        return new Verified(iteration, error, pending);
+    }
+
+    /// <summary>Returns to a saved state with the status cleared; gives back whether an update of r is pending there, and the error then.</summary>
+    private (bool Pending, double Error) Restore(HeadState s, Verified verified)
+    {
+        kernels.CopyFloat64(s.SavedRowState, s.RowState);
+        kernels.CopyFloat64(s.SavedLogR, s.LogRDevice);
+        kernels.CopyFloat64(s.SavedColumnSums, s.ColumnSums);
+        HostVectors.Write(s.Status, [0]);
+        iteration = verified.Iteration;
+        return (verified.Pending, verified.Error);
+    }
+
+    /// <summary>log r_k = log N − log K − LSE_i(λ·z_ik − rowShift_i), over every chunk, into the device's r.</summary>
     private void ColumnLogSumExp(SinkhornPhase phase, HeadState s, Tensor rowShift)
     {
         Pass(phase, (chunk, first, firstChunk) =>
@@ -197,6 +241,8 @@ internal sealed class SinkhornSolver
         {
             s.LogR[j] = -s.LogR[j];
         }
+
+        HostVectors.Write(s.LogRDevice, s.LogR);
     }
 
     /// <summary>
@@ -229,6 +275,9 @@ internal sealed class SinkhornSolver
     private void Report(SinkhornPhase phase, long rowsDone, double seconds, bool completed) =>
         progress?.Report(new SinkhornProgress(head, plan.Heads, phase, iteration, options.MaxIterations, error, rowsDone, plan.Rows, seconds, completed));
 
+    /// <summary>A verified point of the loop: the iteration count, the error then, and whether an update of r was pending.</summary>
+    private readonly record struct Verified(int Iteration, double Error, bool Pending);
+
     /// <summary>The per-head vectors and the passes' scratch, allocated once per solve and reused by every head.</summary>
     private sealed class HeadState : IDisposable
     {
@@ -239,8 +288,11 @@ internal sealed class SinkhornSolver
             RowLse = HostVectors.Allocate(backend, rows);
             RowState = HostVectors.Allocate(backend, rows);
             Scratch = backend.Allocate(DType.Float64, backend.ReductionScratchElements(columns));
+            Status = HostVectors.Allocate(backend, 1);
+            SavedRowState = HostVectors.Allocate(backend, rows);
+            SavedLogR = HostVectors.Allocate(backend, columns);
+            SavedColumnSums = HostVectors.Allocate(backend, columns);
             LogR = new double[columns];
-            Sums = new double[columns];
             RowValues = new double[rows];
         }
 
@@ -255,9 +307,17 @@ internal sealed class SinkhornSolver
         /// <summary>The passes' reduction partials: allocated once per solve, reused by every head, iteration and chunk.</summary>
         public Tensor Scratch { get; }
 
-        public double[] LogR { get; }
+        /// <summary>status[0] ≠ 0 once an update of r met an untrusted column sum (SinkhornSelaLogR).</summary>
+        public Tensor Status { get; }
 
-        public double[] Sums { get; }
+        /// <summary>The last verified state: a, r and the column sums, copied on the device.</summary>
+        public Tensor SavedRowState { get; }
+
+        public Tensor SavedLogR { get; }
+
+        public Tensor SavedColumnSums { get; }
+
+        public double[] LogR { get; }
 
         public double[] RowValues { get; }
 
@@ -268,6 +328,10 @@ internal sealed class SinkhornSolver
             RowLse.Dispose();
             RowState.Dispose();
             Scratch.Dispose();
+            Status.Dispose();
+            SavedRowState.Dispose();
+            SavedLogR.Dispose();
+            SavedColumnSums.Dispose();
         }
     }
 }

@@ -80,7 +80,6 @@ internal static class SwavSolver
         int k = checked((int)codes.Columns);
         using var columnWeights = HostVectors.Allocate(backend, k);
         using var scratch = backend.Allocate(DType.Float64, backend.ReductionScratchElements(k));
-        var columns = new double[k];
         var weights = new double[rows];
 
         // u_i ∝ e^{m_i}, so that E·diag(u) is exp(S/ε) up to one factor. Before a column step that factor
@@ -88,6 +87,7 @@ internal static class SwavSolver
         double top = maxima.Max();
         if (iterations == 0)
         {
+            var columns = new double[k];
             Array.Fill(columns, 1);
             HostVectors.Write(columnWeights, columns);
             kernels.SwavRowStep(codes, columnWeights, 1, rowWeights, null, scratch);
@@ -120,15 +120,10 @@ internal static class SwavSolver
             kernels.SwavColumnSums(codes, rowWeights, columnSums, scratch);
         }
 
+        // Each iteration stays on the device: no host round trip between the column and the row steps.
         for (int t = 0; t < iterations; t++)
         {
-            HostVectors.Read(columnSums, columns);
-            for (int j = 0; j < k; j++)
-            {
-                columns[j] = 1 / (k * columns[j]);
-            }
-
-            HostVectors.Write(columnWeights, columns);
+            kernels.SwavColumnWeights(columnSums, columnWeights);
             if (t + 1 < iterations)
             {
                 kernels.SwavRowStep(codes, columnWeights, 1.0 / rows, rowWeights, columnSums, scratch);

@@ -214,6 +214,121 @@ public abstract class CrossBackendSinkhornTestsBase : BackendTestBase
         Assert.True(backend.DeviceAllocations > 0, "the backend counts its allocations");
     }
 
+    /// <summary>
+    /// No stream drain on a hot path: between error checks a SeLa iteration reads nothing back to the
+    /// host (the update of r runs on the device), and SwAV's linear loop reads nothing at all, so more
+    /// iterations mean no more device-to-host copies.
+    /// </summary>
+    [SkippableFact]
+    public void Iterations_between_checks_read_nothing_back_to_the_host()
+    {
+        var z = TestData.Logits(300, 40, seed: 13);
+        using var backend = OpenPrivateBackend();
+        using var logits = backend.FromArray(z, 300, 40);
+        long SelaReads(int iterations)
+        {
+            long before = backend.HostReads;
+            using var result = Sinkhorn.SeLa(logits, new SinkhornOptions(Tolerance: 0, CheckEvery: 100, MaxIterations: iterations));
+            return backend.HostReads - before;
+        }
+
+        long SwavReads(int iterations)
+        {
+            long before = backend.HostReads;
+            using var codes = Sinkhorn.Swav(logits, new SwavOptions(0.05, iterations));
+            return backend.HostReads - before;
+        }
+
+        Assert.Equal(SelaReads(2), SelaReads(60));
+        Assert.Equal(SwavReads(1), SwavReads(20));
+        Assert.True(backend.HostReads > 0, "the backend counts its reads");
+    }
+
+    /// <summary>
+    /// A column sum the device's update of r does not trust (an underflow, in real data) between two
+    /// error checks is only flagged there; the solve goes back to the last verified state and redoes
+    /// those iterations checking each update, taking r from the log domain where the flag is raised. Well
+    /// posed float64 data almost never underflows, so the test raises the trust threshold near the mean
+    /// column sum N/K = 7.5 to take that path in many early iterations, checked or not; the result is the
+    /// CPU's (which checks every update) and the plain solve's, whatever CheckEvery is.
+    /// </summary>
+    [SkippableTheory]
+    [InlineData(1)]
+    [InlineData(7)]
+    [InlineData(25)]
+    public void An_untrusted_sum_between_checks_is_redone_in_the_log_domain(int checkEvery)
+    {
+        const int n = 300, k = 40;
+        var z = TestData.Logits(n, k, seed: 14, scale: 0.2);
+        using var logits = Upload(z, n, k);
+        using var cpuLogits = Backend.Cpu.FromArray(z, n, k);
+        var plainOptions = new SinkhornOptions(Tolerance: 0, CheckEvery: checkEvery, MaxIterations: 30, ComputeCodes: true);
+        var options = plainOptions with { SmallestTrustedColumnSum = 7.4 };
+        var gpuPhases = new PhaseLog();
+        var cpuPhases = new PhaseLog();
+        using var gpu = Sinkhorn.SeLa(SinkhornProblem.FromLogits(logits), options, gpuPhases);
+        using var cpu = Sinkhorn.SeLa(SinkhornProblem.FromLogits(cpuLogits), options, cpuPhases);
+        using var plain = Sinkhorn.SeLa(logits, plainOptions);
+        Assert.Contains(SinkhornPhase.Recovery, gpuPhases.Seen);
+        Assert.Contains(SinkhornPhase.Recovery, cpuPhases.Seen);
+        Assert.Equal([30], gpu.Iterations);
+
+        // A flag is seen at the check after the pass that followed the update: the iterations since the
+        // last verified state are then done again (one report each time an iteration completes).
+        int completed = gpuPhases.Seen.Count(phase => phase == SinkhornPhase.Iteration);
+        Assert.True(completed > 30, $"{completed} iterations reported");
+        SelaResultsMatch(cpu, gpu, $"untrusted sums, check every {checkEvery}");
+        SelaResultsMatch(plain, gpu, $"untrusted sums against the plain solve, check every {checkEvery}");
+    }
+
+    [SkippableFact]
+    public void Device_updates_of_r_and_column_weights_match_cpu()
+    {
+        double[] sums = [1.0, 0.25, 3e9, 1e-289, 1e-291, 0, double.PositiveInfinity, double.NaN, 5e-324, 7.5];
+        double[] trusted = [1.0, 0.25, 3e9, 1e-289, 2.0];
+        var z = TestData.Logits(2, 3, seed: 1);
+        RunPair(z, 2, 3, (b, m) =>
+        {
+            using var goodSums = Vector(b, trusted);
+            using var goodR = Vector(b, Wave(trusted.Length, 3));
+            using var goodStatus = Vector(b, [0]);
+            b.Kernels.SinkhornSelaLogR(goodSums, Math.Log(300.0 / 40), 1e-290, goodR, goodStatus);
+
+            using var mixedSums = Vector(b, sums);
+            using var mixedR = Vector(b, Wave(sums.Length, 3));
+            using var mixedStatus = Vector(b, [0]);
+            b.Kernels.SinkhornSelaLogR(mixedSums, -0.5, 1e-290, mixedR, mixedStatus);
+
+            using var strictR = Vector(b, Wave(trusted.Length, 3));
+            using var strictStatus = Vector(b, [0]);
+            b.Kernels.SinkhornSelaLogR(goodSums, 0.75, 0.5, strictR, strictStatus);
+
+            using var weights = Vector(b, new double[trusted.Length]);
+            b.Kernels.SwavColumnWeights(goodSums, weights);
+            return
+            [
+                new("log r", Read(goodR)), new("status", Read(goodStatus)),
+                new("log r with untrusted sums", Read(mixedR)), new("raised status", Read(mixedStatus)),
+                new("log r with sums below 0.5 untrusted", Read(strictR)), new("status of the strict threshold", Read(strictStatus)),
+                new("column weights", Read(weights)),
+            ];
+        });
+
+        // The flag is raised by the untrusted sums, and only there is r left as it was.
+        using var cpuSums = Vector(Backend.Cpu, sums);
+        using var cpuR = Vector(Backend.Cpu, Wave(sums.Length, 3));
+        using var cpuStatus = Vector(Backend.Cpu, [0]);
+        Backend.Cpu.Kernels.SinkhornSelaLogR(cpuSums, -0.5, 1e-290, cpuR, cpuStatus);
+        Assert.Equal(1, Read(cpuStatus)[0]);
+        var wave = Wave(sums.Length, 3);
+        var updated = Read(cpuR);
+        for (int j = 0; j < sums.Length; j++)
+        {
+            bool good = sums[j] >= 1e-290 && double.IsFinite(sums[j]);
+            Assert.Equal(good ? wave[j] - 0.5 - Math.Log(sums[j]) : wave[j], updated[j]);
+        }
+    }
+
     [SkippableFact]
     public void Results_are_bitwise_reproducible()
     {
@@ -389,6 +504,14 @@ public abstract class CrossBackendSinkhornTestsBase : BackendTestBase
 
     private static void Write(Tensor vector, double[] values) =>
         vector.Backend.Upload(vector.Buffer, vector.ByteOffset, MemoryMarshal.AsBytes(values.AsSpan()));
+
+    /// <summary>The phases a solve reported, in order (synchronously, unlike Progress&lt;T&gt;).</summary>
+    private sealed class PhaseLog : IProgress<SinkhornProgress>
+    {
+        public List<SinkhornPhase> Seen { get; } = [];
+
+        public void Report(SinkhornProgress value) => Seen.Add(value.Phase);
+    }
 
     /// <summary>One vector a pass produced; <paramref name="Single"/> when it was stored as float32.</summary>
     private readonly record struct Output(string Name, double[] Values, bool Single = false);

@@ -12,8 +12,9 @@
  * depends only on the launch shape: no atomics.
  *
  * em_step_rows(probs, current, weights, next, column_partials, group_scalars, rows, cols,
- *              rows_per_group, segment)
- *   one EM step (the whole matrix in one pass). Per row: d = sum sigma y and wy = sum w y (one
+ *              rows_per_group, segment, status, gated)
+ *   one EM step (the whole matrix in one pass); with gated, no rows once status[0] != 0 (the solve
+ *   converged at an earlier iteration, see em_track): next and the column sums stay as they are. Per row: d = sum sigma y and wy = sum w y (one
  *   segment reduction of the pair), then y' = (sigma y / d + w y) / (1 + wy) written to next (a row
  *   with d <= 0 is copied unchanged), with d' = sum sigma y' (a second segment reduction).
  *   Writes column_partials[group][k] = the group's sum of y'_k (groups x cols) and
@@ -23,9 +24,17 @@
  *   the same statistics of a given Y (float32 labels32 or float64 labels64, the other unused):
  *   column_partials[group][k] = the group's sum of y_k, group_scalars[2 group] = its sum of
  *   -ln(sigma . y), group_scalars[2 group + 1] = 0.
- * em_reduce_columns(column_partials, groups, cols, column_sums)
+ * em_reduce_columns(column_partials, groups, cols, column_sums, status, gated)
  *   column_sums[k] = sum over groups in group order of column_partials[group][k] (one work-item per
- *   column). The host adds group_scalars in group order.
+ *   column); with gated, nothing once status[0] != 0.
+ * em_track(group_scalars, groups, column_sums, prior, rows, cols, lambda, tolerance, iteration, slots,
+ *          weights, track)
+ *   one group: the driver's bookkeeping of a step, on the device, so that an iteration needs no host
+ *   round trip; nothing once track[0] != 0. Writes the next weights w_k = lambda N u_k / s_k (0 for
+ *   an empty column); with slot = iteration mod slots, track[1 + 2 slot] = F = (sum of -ln d')/N +
+ *   lambda KL(u || s/N) (no KL term at lambda = 0) and track[2 + 2 slot] = the largest change (the
+ *   group scalars added in group order, as the host did); track[0] = iteration + 1 once that change
+ *   is below tolerance, which stops every later gated pass.
  * em_widen / em_narrow / em_copy_float / em_copy_double(source, destination, count)
  *   elementwise conversion of count values between float32 and float64 (or a plain copy). */
 #include "common/gsl_portable.h"
@@ -165,7 +174,8 @@ DEVICE_INLINE double em_update(const GLOBAL float* sr, const GLOBAL double* yr, 
 KERNEL void em_step_rows(const GLOBAL float* RESTRICT probs, const GLOBAL double* RESTRICT current,
                          const GLOBAL double* RESTRICT weights, GLOBAL double* RESTRICT next,
                          GLOBAL double* RESTRICT column_partials, GLOBAL double* RESTRICT group_scalars,
-                         GSL_INDEX rows, GSL_INDEX cols, GSL_INDEX rows_per_group, int segment)
+                         GSL_INDEX rows, GSL_INDEX cols, GSL_INDEX rows_per_group, int segment,
+                         const GLOBAL double* RESTRICT status, int gated)
 {
     LOCAL double scratch_a[GSL_MAX_LOCAL_SIZE];
     LOCAL double scratch_b[GSL_MAX_LOCAL_SIZE];
@@ -174,6 +184,12 @@ KERNEL void em_step_rows(const GLOBAL float* RESTRICT probs, const GLOBAL double
     int segments = LOCAL_SIZE() / segment;
     GSL_INDEX first = GROUP_ID() * rows_per_group;
     GSL_INDEX last = first + rows_per_group < rows ? first + rows_per_group : rows;
+    /* A stopped solve takes no rows (next is left as it is; the partials it writes are not read again).
+     * Not a return: PoCL's work-group loops hang when a group returns before its barriers. */
+    if (gated && status[0] != 0.0)
+    {
+        last = first;
+    }
     GLOBAL double* partial = column_partials + GROUP_ID() * cols;
     int in_registers = cols <= (GSL_INDEX)segment * EM_REGISTER_COLUMNS;
     double acc[EM_REGISTER_COLUMNS];
@@ -312,8 +328,12 @@ KERNEL void em_moments_rows(const GLOBAL float* RESTRICT probs, const GLOBAL flo
 }
 
 KERNEL void em_reduce_columns(const GLOBAL double* RESTRICT column_partials, GSL_INDEX groups, GSL_INDEX cols,
-                              GLOBAL double* RESTRICT column_sums)
+                              GLOBAL double* RESTRICT column_sums, const GLOBAL double* RESTRICT status, int gated)
 {
+    if (gated && status[0] != 0.0)
+    {
+        return;
+    }
     for (GSL_INDEX k = GLOBAL_ID(); k < cols; k += GLOBAL_SIZE())
     {
         double sum = 0.0;
@@ -322,6 +342,46 @@ KERNEL void em_reduce_columns(const GLOBAL double* RESTRICT column_partials, GSL
             sum += column_partials[g * cols + k];
         }
         column_sums[k] = sum;
+    }
+}
+
+KERNEL void em_track(const GLOBAL double* RESTRICT group_scalars, GSL_INDEX groups,
+                     const GLOBAL double* RESTRICT column_sums, const GLOBAL double* RESTRICT prior, GSL_INDEX rows,
+                     GSL_INDEX cols, double lambda, double tolerance, GSL_INDEX iteration, GSL_INDEX slots,
+                     GLOBAL double* RESTRICT weights, GLOBAL double* RESTRICT track)
+{
+    LOCAL double scratch[GSL_MAX_LOCAL_SIZE];
+    /* Read by every work-item before the reduction's first barrier, written after it: no race. A
+     * stopped solve writes nothing, but still meets every barrier (see em_step_rows). */
+    int live = track[0] == 0.0;
+    double n = (double)rows;
+    double divergence = 0.0;
+    for (GSL_INDEX k = LOCAL_ID(); live && k < cols; k += LOCAL_SIZE())
+    {
+        double s = column_sums[k];
+        double u = prior[k];
+        weights[k] = s > 0.0 ? lambda * n * u / s : 0.0;
+        divergence += u * DLOG(u * n / s);
+    }
+    divergence = gsl_block_sum_f64(scratch, divergence);
+    if (live && LOCAL_ID() == 0)
+    {
+        double negative_log = 0.0;
+        double max_change = 0.0;
+        for (GSL_INDEX g = 0; g < groups; g++)
+        {
+            negative_log += group_scalars[2 * g];
+            max_change = DFMAX(max_change, group_scalars[2 * g + 1]);
+        }
+        double value = negative_log / n;
+        GSL_INDEX slot = iteration % slots;
+        /* lambda = 0 drops the fairness term: 0 times an infinite KL (an empty column) must not give NaN. */
+        track[1 + 2 * slot] = lambda == 0.0 ? value : value + lambda * divergence;
+        track[2 + 2 * slot] = max_change;
+        if (max_change < tolerance)
+        {
+            track[0] = (double)(iteration + 1);
+        }
     }
 }
 

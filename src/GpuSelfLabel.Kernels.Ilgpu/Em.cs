@@ -8,8 +8,8 @@ namespace GpuSelfLabel.Kernels.Ilgpu;
 /// with the same parameters in the same order (launched by GpuKernels.PseudoLabels.cs with the row layout
 /// of EmLaunchShape). σ is N × K float32, the iterate Y N × K float64, weights K float64.
 /// <list type="bullet">
-/// <item><c>em_step_rows(probs, current, weights, next, column_partials, group_scalars, rows, cols, rows_per_group, segment)</c>
-/// each group takes a contiguous block of rows, cut into segments of `segment` work-items, one row per
+/// <item><c>em_step_rows(probs, current, weights, next, column_partials, group_scalars, rows, cols, rows_per_group, segment, status, gated)</c>
+/// nothing when gated and status[0] ≠ 0 (an earlier step converged); else each group takes a contiguous block of rows, cut into segments of `segment` work-items, one row per
 /// segment at a time. Per row: d = Σ σ y and wy = Σ w y (a segment reduction of the pair), then y' =
 /// (σ y / d + w y)/(1 + wy) written to next (a row with d ≤ 0 is copied), and d' = Σ σ y'. Writes
 /// column_partials[group][k] = the group's Σ y'_k and group_scalars[2g] = its Σ −ln d',
@@ -18,8 +18,13 @@ namespace GpuSelfLabel.Kernels.Ilgpu;
 /// <item><c>em_moments_rows(probs, labels32, labels64, labels_are_double, column_partials, group_scalars, rows, cols, rows_per_group, segment)</c>
 /// the same statistics of a given Y (float32 labels32 or float64 labels64, the other unused):
 /// column_partials[group][k] = the group's Σ y_k, group_scalars[2g] = its Σ −ln(σ·y), [2g + 1] = 0.</item>
-/// <item><c>em_reduce_columns(column_partials, groups, cols, column_sums)</c> adds the groups' partials
-/// per column in group order (one work-item per column).</item>
+/// <item><c>em_reduce_columns(column_partials, groups, cols, column_sums, status, gated)</c> adds the groups' partials
+/// per column in group order (one work-item per column); nothing when gated and status[0] ≠ 0.</item>
+/// <item><c>em_track(group_scalars, groups, column_sums, prior, rows, cols, lambda, tolerance, iteration, slots, weights, track)</c>
+/// one group, nothing once track[0] ≠ 0: the next weights w_k = λ N u_k / s_k (0 where s_k = 0); with
+/// slot = iteration mod slots, track[1 + 2 slot] = F = (Σ −ln d')/N + λ KL(u ‖ s/N) (no KL term at λ = 0),
+/// track[2 + 2 slot] = the largest change (group scalars in group order), and track[0] = iteration + 1
+/// once that change is below tolerance.</item>
 /// <item><c>em_widen</c>, <c>em_narrow</c>, <c>em_copy_float</c>, <c>em_copy_double(source, destination, count)</c>
 /// elementwise conversion (or copy) of count values between float32 and float64 (grid-stride).</item>
 /// </list>
@@ -30,7 +35,7 @@ public static class Em
     private const int RegisterColumns = 8;
 
     /// <summary>em_step_rows of kernels/em.cu.</summary>
-    public static void StepRows(ArrayView<float> probs, ArrayView<double> current, ArrayView<double> weights, ArrayView<double> next, ArrayView<double> columnPartials, ArrayView<double> groupScalars, long rows, long cols, long rowsPerGroup, int segment)
+    public static void StepRows(ArrayView<float> probs, ArrayView<double> current, ArrayView<double> weights, ArrayView<double> next, ArrayView<double> columnPartials, ArrayView<double> groupScalars, long rows, long cols, long rowsPerGroup, int segment, ArrayView<double> status, int gated)
     {
         var scratchA = SharedMemory.Allocate<double>(GroupReduce.MaxGroupSize);
         var scratchB = SharedMemory.Allocate<double>(GroupReduce.MaxGroupSize);
@@ -41,6 +46,14 @@ public static class Em
         long group = Grid.IdxX;
         long first = group * rowsPerGroup;
         long last = Math.Min(first + rowsPerGroup, rows);
+
+        // A stopped solve takes no rows (next is left as it is; the partials it writes are not read
+        // again). Not a return: the group must still meet every barrier.
+        if (gated != 0 && status[0] != 0.0)
+        {
+            last = first;
+        }
+
         long partial = group * cols;
         bool inRegisters = cols <= (long)segment * RegisterColumns;
         ClearColumnSums(acc, inRegisters, columnPartials, partial, cols);
@@ -201,8 +214,13 @@ public static class Em
     }
 
     /// <summary>em_reduce_columns of kernels/em.cu.</summary>
-    public static void ReduceColumns(ArrayView<double> columnPartials, long groups, long cols, ArrayView<double> columnSums)
+    public static void ReduceColumns(ArrayView<double> columnPartials, long groups, long cols, ArrayView<double> columnSums, ArrayView<double> status, int gated)
     {
+        if (gated != 0 && status[0] != 0.0)
+        {
+            return;
+        }
+
         long stride = (long)Grid.DimX * Group.DimX;
         for (long k = ((long)Grid.IdxX * Group.DimX) + Group.IdxX; k < cols; k += stride)
         {
@@ -213,6 +231,48 @@ public static class Em
             }
 
             columnSums[k] = sum;
+        }
+    }
+
+    /// <summary>em_track of kernels/em.cu.</summary>
+    public static void Track(ArrayView<double> groupScalars, long groups, ArrayView<double> columnSums, ArrayView<double> prior, long rows, long cols, double lambda, double tolerance, long iteration, long slots, ArrayView<double> weights, ArrayView<double> track)
+    {
+        var scratch = SharedMemory.Allocate<double>(GroupReduce.MaxGroupSize);
+
+        // Read by every work-item before the reduction's first barrier, written after it; a stopped
+        // solve writes nothing but still meets every barrier, as in em_step_rows.
+        bool live = track[0] == 0.0;
+        double n = rows;
+        double divergence = 0.0;
+        for (long k = Group.IdxX; live && k < cols; k += Group.DimX)
+        {
+            double s = columnSums[k];
+            double u = prior[k];
+            weights[k] = s > 0.0 ? lambda * n * u / s : 0.0;
+            divergence += u * KernelMath.Log(u * n / s);
+        }
+
+        divergence = GroupReduce.Sum(scratch, divergence);
+        if (live && Group.IdxX == 0)
+        {
+            double negativeLog = 0.0;
+            double maxChange = 0.0;
+            for (long g = 0; g < groups; g++)
+            {
+                negativeLog += groupScalars[2 * g];
+                maxChange = Math.Max(maxChange, groupScalars[(2 * g) + 1]);
+            }
+
+            double value = negativeLog / n;
+            long slot = iteration % slots;
+
+            // λ = 0 drops the fairness term: 0 times an infinite KL (an empty column) must not give NaN.
+            track[1 + (2 * slot)] = lambda == 0.0 ? value : value + (lambda * divergence);
+            track[2 + (2 * slot)] = maxChange;
+            if (maxChange < tolerance)
+            {
+                track[0] = iteration + 1;
+            }
         }
     }
 

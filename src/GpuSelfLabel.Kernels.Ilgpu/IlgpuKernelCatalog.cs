@@ -52,6 +52,7 @@ public static class IlgpuKernelCatalog
             Kernel("em_step_rows", typeof(Em), nameof(Em.StepRows)),
             Kernel("em_moments_rows", typeof(Em), nameof(Em.MomentsRows)),
             Kernel("em_reduce_columns", typeof(Em), nameof(Em.ReduceColumns)),
+            Kernel("em_track", typeof(Em), nameof(Em.Track)),
             Kernel("em_widen", typeof(Em), nameof(Em.Widen)),
             Kernel("em_narrow", typeof(Em), nameof(Em.Narrow)),
             Kernel("em_copy_float", typeof(Em), nameof(Em.CopyFloat)),

@@ -377,6 +377,48 @@ public sealed class IlgpuCpuAcceleratorTests
     }
 
     [Theory]
+    [InlineData(4, 3, 8, 0, 1.0)]
+    [InlineData(5, 37, 4, 2, 0.5)] // K > group size: the weights loop strides, the KL sum reduces over the group
+    [InlineData(3, 2, 32, 0, 0.0)] // λ = 0: no KL term, zero weights
+    public void Em_tracked_steps_match_the_cpu_backend_and_stop_when_converged(int n, int k, int groupSize, int maxGroups, double lambda)
+    {
+        var ilgpu = Kernels(groupSize, maxGroups);
+        var kernels = (IBackendKernels)ilgpu;
+        var sigma = Softmax(Logits(n, k, seed: (13 * n) + k, extremeRow: false), n, k);
+        var prior = Enumerable.Range(0, k).Select(j => (1.0 + (j % 3)) / Enumerable.Range(0, k).Sum(c => 1.0 + (c % 3))).ToArray();
+        var w = Enumerable.Range(0, k).Select(j => 0.2 + (0.05 * j)).ToArray();
+        using var probs = F32(sigma, n, k);
+        using var priorTensor = F64(prior);
+        using var scratch = CpuBackend.Instance.Allocate(DType.Float64, EmLaunchShape.ScratchElements(k));
+        using var cpuScratch = CpuBackend.Instance.Allocate(DType.Float64, CpuBackend.Instance.EmScratchElements(k));
+        Tensor[] ours = [F64(sigma.Select(v => (double)v).ToArray(), n, k), F64(new double[n * k], n, k)];
+        Tensor[] theirs = [F64(sigma.Select(v => (double)v).ToArray(), n, k), F64(new double[n * k], n, k)];
+        using var weights = F64(w);
+        using var wantWeights = F64(w);
+        using var sums = F64(new double[k]);
+        using var wantSums = F64(new double[k]);
+        using var track = F64(new double[5]);
+        using var wantTrack = F64(new double[5]);
+
+        // Three steps through two slots (the third overwrites the first), the last with a tolerance
+        // above any change, so it raises the status; a fourth step then changes nothing.
+        for (int t = 0; t < 4; t++)
+        {
+            double tolerance = t >= 2 ? 10.0 : 0.0;
+            kernels.EmTrackedStep(probs, ours[t % 2], weights, ours[(t + 1) % 2], sums, scratch, new EmTracking(priorTensor, lambda, tolerance, t, track));
+            Cpu.EmTrackedStep(probs, theirs[t % 2], wantWeights, theirs[(t + 1) % 2], wantSums, cpuScratch, new EmTracking(priorTensor, lambda, tolerance, t, wantTrack));
+            CloseRelative(Doubles(theirs[(t + 1) % 2]), Doubles(ours[(t + 1) % 2]), 1e-12, $"iterate {t}");
+            CloseRelative(Doubles(wantWeights), Doubles(weights), 1e-12, $"weights {t}");
+            CloseRelative(Doubles(wantTrack), Doubles(track), 1e-12, $"track {t}");
+        }
+
+        Assert.Equal(3.0, Doubles(track)[0]);
+        Assert.All(ours.Concat(theirs), tensor => tensor.Dispose());
+        Assert.Equal(4 * 3, ilgpu.Launched.Count);
+        Assert.Equal(["em_step_rows", "em_reduce_columns", "em_track"], ilgpu.Launched.Take(3));
+    }
+
+    [Theory]
     [InlineData(1, 4, 0)]
     [InlineData(37, 8, 2)] // more elements than the grid covers: grid-stride
     public void Em_conversions_match_the_cpu_backend(int count, int groupSize, int maxGroups)

@@ -47,4 +47,13 @@ internal partial interface IBackendKernels
     /// elements, allocated once per solve: no step allocates device memory.
     /// </summary>
     EmStepReport EmStep(Tensor probs, Tensor current, Tensor weights, Tensor next, Tensor nextColumnSums, Tensor scratch);
+
+    /// <summary>
+    /// <see cref="EmStep"/> with the driver's bookkeeping on the device, so that an iteration needs no
+    /// host round trip: nothing at all once tracking.Track[0] ≠ 0 (an earlier step converged); else the
+    /// step, then overwrites <paramref name="weights"/> with the next step's (w_k = λ N u_k / s'_k, 0 where
+    /// s'_k = 0), stores F(Y') and the largest change in the iteration's slot of tracking.Track, and
+    /// sets Track[0] = iteration + 1 when that change is below the tolerance (see <see cref="EmTracking"/>).
+    /// </summary>
+    void EmTrackedStep(Tensor probs, Tensor current, Tensor weights, Tensor next, Tensor nextColumnSums, Tensor scratch, EmTracking tracking);
 }

@@ -60,6 +60,47 @@ public abstract class CrossBackendPseudoLabelTestsBase : BackendTestBase
     /// workspace), so 40 iterations allocate exactly as often as 3; a step that allocated its partials
     /// made that grow by two per iteration. The count itself is fixed too, and so is the objective's.
     /// </summary>
+    /// <summary>
+    /// No stream drain on a hot path: the EM driver's books (next weights, F, the stopping rule) are kept
+    /// on the device, and it reads them back once per EmSolver.ReadEvery iterations, so 1 and 16
+    /// iterations read the same, and a 17th costs one more read; a solve that converges early stops
+    /// at the same iteration and gives the same labels as one read after every step would.
+    /// </summary>
+    [SkippableFact]
+    public void Em_reads_back_once_per_batch_of_iterations()
+    {
+        const int n = 300, k = 40;
+        var p = Probs(n, k, seed: 44);
+        using var backend = OpenPrivateBackend();
+        using var probs = backend.FromArray(p, n, k);
+        long EmReads(int iterations)
+        {
+            long before = backend.HostReads;
+            using var result = PseudoLabels.Em(probs, new PseudoLabelOptions(Tolerance: 0, MaxIterations: iterations));
+            Assert.Equal(iterations, result.Iterations);
+            return backend.HostReads - before;
+        }
+
+        Assert.Equal(EmReads(1), EmReads(GpuSelfLabel.Solvers.EmSolver.ReadEvery));
+        Assert.Equal(EmReads(1) + 1, EmReads(GpuSelfLabel.Solvers.EmSolver.ReadEvery + 1));
+
+        // Converging inside a batch: the later steps of the batch do nothing.
+        using var cpuProbs = Backend.Cpu.FromArray(p, n, k);
+        var options = new PseudoLabelOptions(Lambda: 1.0, Tolerance: 1e-3, MaxIterations: 1000);
+        using var gpu = PseudoLabels.Em(probs, options);
+        using var cpu = PseudoLabels.Em(cpuProbs, options);
+        Assert.True(cpu.Converged);
+        Assert.True(cpu.Iterations % GpuSelfLabel.Solvers.EmSolver.ReadEvery != 0, "the test should stop inside a batch");
+        Assert.Equal(cpu.Iterations, gpu.Iterations);
+        Assert.Equal(cpu.Converged, gpu.Converged);
+        for (int t = 0; t < cpu.Iterations; t++)
+        {
+            Assert.True(Math.Abs(cpu.Objective[t] - gpu.Objective[t]) <= 1e-9 * Math.Abs(cpu.Objective[t]), $"F at iteration {t}: {gpu.Objective[t]:R}, cpu {cpu.Objective[t]:R}");
+        }
+
+        Approx.Elementwise(Approx.Widen(cpu.Labels.ToArray()), gpu.Labels.ToArray(), "labels", Approx.Relative, Approx.Absolute);
+    }
+
     [SkippableFact]
     public void No_device_allocation_happens_inside_the_em_loop()
     {
@@ -78,8 +119,9 @@ public abstract class CrossBackendPseudoLabelTestsBase : BackendTestBase
         EmAllocations(1);
         Assert.Equal(EmAllocations(3), EmAllocations(40));
 
-        // The input check's scan; the solve's two iterates, column sums, weights and workspace; the labels.
-        Assert.Equal(7, EmAllocations(40));
+        // The input check's scan; the solve's two iterates, column sums, weights, prior, track and
+        // workspace; the labels.
+        Assert.Equal(9, EmAllocations(40));
         Assert.True(backend.DeviceAllocations > 0, "the backend counts its allocations");
 
         // F(Y): one workspace for both row checks and the moments pass, and the column sums.

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Numerics.Tensors;
+using GpuSelfLabel.Solvers;
 
 namespace GpuSelfLabel.Backends.Cpu;
 
@@ -88,6 +89,28 @@ internal sealed partial class CpuKernels
             return (sum, max);
         });
         return new EmStepReport(maxChange, negativeLog);
+    }
+
+    /// <summary>The CPU reference of em_track: the driver's own arithmetic (SelfLabelObjective), on host memory.</summary>
+    public void EmTrackedStep(Tensor probs, Tensor current, Tensor weights, Tensor next, Tensor nextColumnSums, Tensor scratch, EmTracking tracking)
+    {
+        var track = All64(tracking.Track);
+        if (track[0] != 0)
+        {
+            return;
+        }
+
+        var report = EmStep(probs, current, weights, next, nextColumnSums, scratch);
+        var sums = All64(nextColumnSums);
+        var prior = All64(tracking.Prior);
+        SelfLabelObjective.Weights(sums, probs.Rows, prior, tracking.Lambda, All64(weights));
+        int slot = tracking.Iteration % tracking.Slots;
+        track[1 + (2 * slot)] = SelfLabelObjective.Value(report.NegativeLogCollision, probs.Rows, sums, prior, tracking.Lambda);
+        track[2 + (2 * slot)] = report.MaxChange;
+        if (report.MaxChange < tracking.Tolerance)
+        {
+            track[0] = tracking.Iteration + 1;
+        }
     }
 
     /// <summary>

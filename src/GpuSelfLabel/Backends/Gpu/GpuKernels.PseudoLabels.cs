@@ -12,8 +12,22 @@ internal abstract partial class GpuKernels
     double IBackendKernels.PseudoLabelMoments(Tensor probs, Tensor labels, Tensor columnSums, Tensor scratch) =>
         LaunchPseudoLabelMoments(probs, labels, columnSums, scratch);
 
-    EmStepReport IBackendKernels.EmStep(Tensor probs, Tensor current, Tensor weights, Tensor next, Tensor nextColumnSums, Tensor scratch) =>
-        LaunchEmStep(probs, current, weights, next, nextColumnSums, scratch);
+    EmStepReport IBackendKernels.EmStep(Tensor probs, Tensor current, Tensor weights, Tensor next, Tensor nextColumnSums, Tensor scratch)
+    {
+        var shape = LaunchEmStep(probs, current, weights, next, nextColumnSums, scratch, status: null);
+        return DownloadEmScalars(EmParts(scratch, shape, probs.Columns).Scalars, shape.Groups);
+    }
+
+    void IBackendKernels.EmTrackedStep(Tensor probs, Tensor current, Tensor weights, Tensor next, Tensor nextColumnSums, Tensor scratch, EmTracking tracking)
+    {
+        var shape = LaunchEmStep(probs, current, weights, next, nextColumnSums, scratch, tracking.Track);
+        var kernel = Kernel("em.cu", "em_track");
+        int groupSize = LaunchShape.RowLocalSize(probs.Columns, kernel.MaxGroupSize, overrides.GroupSize);
+        Launch(kernel, 1, groupSize, new KernelArguments()
+            .Buffer(EmParts(scratch, shape, probs.Columns).Scalars).Index(shape.Groups).Buffer(nextColumnSums).Buffer(tracking.Prior)
+            .Index(probs.Rows).Index(probs.Columns).Double(tracking.Lambda).Double(tracking.Tolerance)
+            .Index(tracking.Iteration).Index(tracking.Slots).Buffer(weights).Buffer(tracking.Track));
+    }
 
     private void LaunchPseudoLabelConvert(Tensor source, Tensor destination)
     {
@@ -46,11 +60,12 @@ internal abstract partial class GpuKernels
         Launch(kernel, shape.Groups, shape.GroupSize, new KernelArguments()
             .Buffer(probs).Buffer(labels).Buffer(labels).Int(labels.DType == DType.Float64 ? 1 : 0)
             .Buffer(partials).Buffer(scalars).Index(rows).Index(cols).Index(shape.RowsPerGroup).Int(shape.Segment));
-        LaunchEmReduceColumns(partials, shape.Groups, columnSums);
+        LaunchEmReduceColumns(partials, shape.Groups, columnSums, status: null);
         return DownloadEmScalars(scalars, shape.Groups).NegativeLogCollision;
     }
 
-    private EmStepReport LaunchEmStep(Tensor probs, Tensor current, Tensor weights, Tensor next, Tensor nextColumnSums, Tensor scratch)
+    /// <summary>The step's two passes; with <paramref name="status"/>, both do nothing once status[0] ≠ 0.</summary>
+    private EmLaunchShape LaunchEmStep(Tensor probs, Tensor current, Tensor weights, Tensor next, Tensor nextColumnSums, Tensor scratch, Tensor? status)
     {
         var kernel = Kernel("em.cu", "em_step_rows");
         long rows = probs.Rows;
@@ -59,9 +74,10 @@ internal abstract partial class GpuKernels
         var (partials, scalars) = EmParts(scratch, shape, cols);
         Launch(kernel, shape.Groups, shape.GroupSize, new KernelArguments()
             .Buffer(probs).Buffer(current).Buffer(weights).Buffer(next)
-            .Buffer(partials).Buffer(scalars).Index(rows).Index(cols).Index(shape.RowsPerGroup).Int(shape.Segment));
-        LaunchEmReduceColumns(partials, shape.Groups, nextColumnSums);
-        return DownloadEmScalars(scalars, shape.Groups);
+            .Buffer(partials).Buffer(scalars).Index(rows).Index(cols).Index(shape.RowsPerGroup).Int(shape.Segment)
+            .Buffer(status ?? weights).Int(status is null ? 0 : 1));
+        LaunchEmReduceColumns(partials, shape.Groups, nextColumnSums, status);
+        return shape;
     }
 
     /// <summary>
@@ -72,14 +88,14 @@ internal abstract partial class GpuKernels
     private (Tensor Partials, Tensor Scalars) EmParts(Tensor scratch, EmLaunchShape shape, long cols) =>
         (Part(scratch, 0, shape.Groups * cols), Part(scratch, EmLaunchShape.ScalarsOffset(shape.Groups, cols), shape.Groups * 2));
 
-    /// <summary>columnSums = the groups' column partials added in group order.</summary>
-    private void LaunchEmReduceColumns(Tensor partials, long groups, Tensor columnSums)
+    /// <summary>columnSums = the groups' column partials added in group order (nothing once status[0] ≠ 0, with a status).</summary>
+    private void LaunchEmReduceColumns(Tensor partials, long groups, Tensor columnSums, Tensor? status)
     {
         var kernel = Kernel("em.cu", "em_reduce_columns");
         long cols = columnSums.Length;
         var (groupSize, columnGroups) = EmLaunchShape.Elements(cols, kernel.MaxGroupSize, overrides);
         Launch(kernel, columnGroups, groupSize, new KernelArguments()
-            .Buffer(partials).Index(groups).Index(cols).Buffer(columnSums));
+            .Buffer(partials).Index(groups).Index(cols).Buffer(columnSums).Buffer(status ?? columnSums).Int(status is null ? 0 : 1));
     }
 
     private EmStepReport DownloadEmScalars(Tensor scalars, long groups)

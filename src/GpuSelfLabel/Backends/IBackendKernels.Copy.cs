@@ -8,10 +8,4 @@ internal partial interface IBackendKernels
     /// no overlap). Reads source once and writes destination once, nothing else: 8 bytes per element.
     /// </summary>
     void Copy(Tensor source, Tensor destination);
-
-    /// <summary>
-    /// Copies every element of the float64 <paramref name="source"/> into <paramref name="destination"/>
-    /// (same element count, no overlap), on the device: a solver's snapshot of its state vectors.
-    /// </summary>
-    void CopyFloat64(Tensor source, Tensor destination);
 }

@@ -18,8 +18,8 @@ internal partial interface IBackendKernels
 
     /// <summary>
     /// Elementwise copy of an N×K tensor into another of the same shape, converting between float32
-    /// and <see cref="PseudoLabelIterateType"/> (either direction; same type is a plain copy).
-    /// Reads <paramref name="source"/>, writes every element of <paramref name="destination"/>.
+    /// and <see cref="PseudoLabelIterateType"/> (either direction; same type is a plain copy, which the
+    /// SeLa solver also uses to snapshot its float64 vectors on the device). Reads <paramref name="source"/>, writes every element of <paramref name="destination"/>.
     /// </summary>
     void PseudoLabelConvert(Tensor source, Tensor destination);
 

@@ -208,21 +208,24 @@ internal sealed class SinkhornSolver
         return status[0] != 0;
     }
 
-    /// <summary>Copies the state a pass depends on (a, r, and the last pass's column sums) on the device.</summary>
+    /// <summary>
+    /// Copies the state a pass depends on (a, r, and the last pass's column sums) on the device, with the
+    /// backends' float64-to-float64 copy (PseudoLabelConvert between two float64 tensors).
+    /// </summary>
     private Verified Save(HeadState s, bool pending)
     {
-        kernels.CopyFloat64(s.RowState, s.SavedRowState);
-        kernels.CopyFloat64(s.LogRDevice, s.SavedLogR);
-        kernels.CopyFloat64(s.ColumnSums, s.SavedColumnSums);
+        kernels.PseudoLabelConvert(s.RowState, s.SavedRowState);
+        kernels.PseudoLabelConvert(s.LogRDevice, s.SavedLogR);
+        kernels.PseudoLabelConvert(s.ColumnSums, s.SavedColumnSums);
         return new Verified(iteration, error, pending);
     }
 
     /// <summary>Returns to a saved state with the status cleared; gives back whether an update of r is pending there, and the error then.</summary>
     private (bool Pending, double Error) Restore(HeadState s, Verified verified)
     {
-        kernels.CopyFloat64(s.SavedRowState, s.RowState);
-        kernels.CopyFloat64(s.SavedLogR, s.LogRDevice);
-        kernels.CopyFloat64(s.SavedColumnSums, s.ColumnSums);
+        kernels.PseudoLabelConvert(s.SavedRowState, s.RowState);
+        kernels.PseudoLabelConvert(s.SavedLogR, s.LogRDevice);
+        kernels.PseudoLabelConvert(s.SavedColumnSums, s.ColumnSums);
         HostVectors.Write(s.Status, [0]);
         iteration = verified.Iteration;
         return (verified.Pending, verified.Error);

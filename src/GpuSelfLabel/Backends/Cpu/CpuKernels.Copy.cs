@@ -1,5 +1,3 @@
-using static GpuSelfLabel.Backends.Cpu.SinkhornRowMath;
-
 namespace GpuSelfLabel.Backends.Cpu;
 
 internal sealed partial class CpuKernels
@@ -30,6 +28,4 @@ internal sealed partial class CpuKernels
             CpuRows.All(source)[start..end].CopyTo(CpuRows.All(destination)[start..end]);
         });
     }
-
-    public void CopyFloat64(Tensor source, Tensor destination) => Doubles(source).CopyTo(Doubles(destination));
 }

@@ -11,9 +11,6 @@ internal abstract partial class GpuKernels
 
     void IBackendKernels.Copy(Tensor source, Tensor destination) => LaunchCopy(source, destination);
 
-    // EM's plain float64 copy serves any float64 vector.
-    void IBackendKernels.CopyFloat64(Tensor source, Tensor destination) => LaunchElementwise("em_copy_double", source, destination);
-
     private void LaunchCopy(Tensor source, Tensor destination)
     {
         long count = source.Length;

@@ -14,17 +14,17 @@ internal abstract partial class GpuKernels
 
     EmStepReport IBackendKernels.EmStep(Tensor probs, Tensor current, Tensor weights, Tensor next, Tensor nextColumnSums, Tensor scratch)
     {
-        var shape = LaunchEmStep(probs, current, weights, next, nextColumnSums, scratch, status: null);
-        return DownloadEmScalars(EmParts(scratch, shape, probs.Columns).Scalars, shape.Groups);
+        var (groups, scalars) = LaunchEmStep(probs, current, weights, next, nextColumnSums, scratch, status: null);
+        return DownloadEmScalars(scalars, groups);
     }
 
     void IBackendKernels.EmTrackedStep(Tensor probs, Tensor current, Tensor weights, Tensor next, Tensor nextColumnSums, Tensor scratch, EmTracking tracking)
     {
-        var shape = LaunchEmStep(probs, current, weights, next, nextColumnSums, scratch, tracking.Track);
+        var (groups, scalars) = LaunchEmStep(probs, current, weights, next, nextColumnSums, scratch, tracking.Track);
         var kernel = Kernel("em.cu", "em_track");
         int groupSize = LaunchShape.RowLocalSize(probs.Columns, kernel.MaxGroupSize, overrides.GroupSize);
         Launch(kernel, 1, groupSize, new KernelArguments()
-            .Buffer(EmParts(scratch, shape, probs.Columns).Scalars).Index(shape.Groups).Buffer(nextColumnSums).Buffer(tracking.Prior)
+            .Buffer(scalars).Index(groups).Buffer(nextColumnSums).Buffer(tracking.Prior)
             .Index(probs.Rows).Index(probs.Columns).Double(tracking.Lambda).Double(tracking.Tolerance)
             .Index(tracking.Iteration).Index(tracking.Slots).Buffer(weights).Buffer(tracking.Track));
     }
@@ -38,12 +38,6 @@ internal abstract partial class GpuKernels
             (DType.Float64, DType.Float64) => "em_copy_double",
             _ => "em_copy_float",
         };
-        LaunchElementwise(name, source, destination);
-    }
-
-    /// <summary>One of em.cu's elementwise copies (em_widen, em_narrow, em_copy_float, em_copy_double) over every element.</summary>
-    private void LaunchElementwise(string name, Tensor source, Tensor destination)
-    {
         var kernel = Kernel("em.cu", name);
         long count = source.Length;
         var (groupSize, groups) = EmLaunchShape.Elements(count, kernel.MaxGroupSize, overrides);
@@ -64,8 +58,11 @@ internal abstract partial class GpuKernels
         return DownloadEmScalars(scalars, shape.Groups).NegativeLogCollision;
     }
 
-    /// <summary>The step's two passes; with <paramref name="status"/>, both do nothing once status[0] ≠ 0.</summary>
-    private EmLaunchShape LaunchEmStep(Tensor probs, Tensor current, Tensor weights, Tensor next, Tensor nextColumnSums, Tensor scratch, Tensor? status)
+    /// <summary>
+    /// The step's two passes; with <paramref name="status"/>, both do nothing once status[0] ≠ 0. Gives
+    /// back the row groups and the view of the scratch their (Σ −ln, max change) pairs went to.
+    /// </summary>
+    private (long Groups, Tensor Scalars) LaunchEmStep(Tensor probs, Tensor current, Tensor weights, Tensor next, Tensor nextColumnSums, Tensor scratch, Tensor? status)
     {
         var kernel = Kernel("em.cu", "em_step_rows");
         long rows = probs.Rows;
@@ -77,7 +74,7 @@ internal abstract partial class GpuKernels
             .Buffer(partials).Buffer(scalars).Index(rows).Index(cols).Index(shape.RowsPerGroup).Int(shape.Segment)
             .Buffer(status ?? weights).Int(status is null ? 0 : 1));
         LaunchEmReduceColumns(partials, shape.Groups, nextColumnSums, status);
-        return shape;
+        return (shape.Groups, scalars);
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using GpuSelfLabel.Backends;
 using GpuSelfLabel.Solvers;
 using GpuSelfLabel.Validation;
 

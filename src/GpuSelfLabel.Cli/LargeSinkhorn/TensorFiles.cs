@@ -1,4 +1,3 @@
-using GpuSelfLabel.Backends.Cpu;
 using GpuSelfLabel.Cli.Npy;
 
 namespace GpuSelfLabel.Cli.LargeSinkhorn;
@@ -10,13 +9,14 @@ internal static class TensorFiles
     private const int PieceBytes = 64 << 20;
 
     /// <summary>
-    /// Writes the .npy header and then the tensor's bytes. A CPU tensor is written straight from its
-    /// own memory, with no intermediate copy; a device tensor is downloaded a piece at a time.
+    /// Writes the .npy header and then the tensor's bytes. A tensor on a host-addressable backend (the
+    /// CPU's) is written straight from its own memory, with no intermediate copy; a device tensor is
+    /// downloaded a piece at a time.
     /// </summary>
     public static unsafe void WriteFloats(Stream stream, Tensor tensor, IReadOnlyList<long> shape)
     {
         NpyWriter.WriteHeader(stream, "<f4", shape);
-        if (tensor.Backend is CpuBackend)
+        if (tensor.Backend.HostAddressable)
         {
             byte* start = (byte*)tensor.Buffer.Handle + tensor.ByteOffset;
             for (long done = 0; done < tensor.SizeInBytes; done += PieceBytes)

@@ -1,3 +1,5 @@
+using GpuSelfLabel.Backends;
+
 namespace GpuSelfLabel.Solvers;
 
 /// <summary>

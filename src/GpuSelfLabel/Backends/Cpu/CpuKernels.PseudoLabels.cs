@@ -1,6 +1,5 @@
 using System.Buffers;
 using System.Numerics.Tensors;
-using GpuSelfLabel.Solvers;
 
 namespace GpuSelfLabel.Backends.Cpu;
 

@@ -1,8 +1,9 @@
-namespace GpuSelfLabel.Solvers;
+namespace GpuSelfLabel.Backends;
 
 /// <summary>
 /// F(Y) = (1/N) Σ_i −ln(σ_i·y_i) + λ·KL(u ‖ ȳ) of ops.md §4, from the two statistics every pass
-/// produces: Σ_i −ln(σ_i·y_i) and the column sums s (ȳ = s/N).
+/// produces: Σ_i −ln(σ_i·y_i) and the column sums s (ȳ = s/N). It sits above the backends, as
+/// RowRules does, because the CPU backend's em_track reference and the EM driver share it.
 /// </summary>
 internal static class SelfLabelObjective
 {

@@ -119,6 +119,39 @@ step() {
     return 0
 }
 
+# The GPU machine has no .NET and its CUDA libraries may sit off the loader's path: the driver under a
+# read-only mount, NVRTC inside Python's nvidia-* wheels. gsl tries the loader's names, then
+# $CUDA_HOME, $CUDA_PATH and /usr/local/cuda; where none of those holds a library, the one PyTorch
+# itself loads is named through GSL_CUDA_LIBRARY / GSL_NVRTC_LIBRARY (gsl tries that path first).
+locate_cuda_libraries() {
+    local cache
+    cache=$(ldconfig -p 2>/dev/null)
+    if [ -z "${GSL_CUDA_LIBRARY:-}" ] && ! grep -q 'libcuda\.so\.1 ' <<<"$cache"; then
+        GSL_CUDA_LIBRARY=$("$python" -c '
+import torch
+torch.zeros(1, device="cuda")
+for line in open("/proc/self/maps"):
+    path = line.split()[-1]
+    if "/libcuda.so" in path:
+        print(path)
+        break
+' 2>>"$log")
+        [ -n "$GSL_CUDA_LIBRARY" ] && export GSL_CUDA_LIBRARY && echo "gpu-check: GSL_CUDA_LIBRARY=$GSL_CUDA_LIBRARY (as PyTorch loads it)" | tee -a "$log"
+    fi
+    if [ -z "${GSL_NVRTC_LIBRARY:-}" ] && ! grep -qE 'libnvrtc\.so\.(13|12|11\.2) ' <<<"$cache" \
+        && ! ls "${CUDA_HOME:-/usr/local/cuda}"/lib64/libnvrtc.so.* >/dev/null 2>&1; then
+        GSL_NVRTC_LIBRARY=$("$python" -c '
+import glob, os, sys
+patterns = ["nvidia/cu13/lib/libnvrtc.so.*", "nvidia/cuda_nvrtc/lib/libnvrtc.so.*", "nvidia/cu12/lib/libnvrtc.so.*", "torch/lib/libnvrtc*.so*"]
+found = [f for p in sys.path for pat in patterns for f in sorted(glob.glob(os.path.join(p, pat))) if "builtins" not in f and "alt" not in os.path.basename(f)]
+print(found[0] if found else "")
+' 2>>"$log")
+        [ -n "$GSL_NVRTC_LIBRARY" ] && export GSL_NVRTC_LIBRARY && echo "gpu-check: GSL_NVRTC_LIBRARY=$GSL_NVRTC_LIBRARY (from Python's packages)" | tee -a "$log"
+    fi
+    return 0
+}
+[ "$backend" = cuda ] && locate_cuda_libraries
+
 step devices 30 "$raw/devices.json" "$gsl" devices --json
 cat "$raw/devices.json" | tee -a "$log"
 step check 150 "$raw/check.json" env GSL_CUDA_KERNELS=nvrtc "$gsl" check --backend "$backend" --json ${check_sizes:+--sizes "$check_sizes"}

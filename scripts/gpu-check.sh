@@ -71,7 +71,11 @@ esac
 backend="${GSL_GPU_CHECK_BACKEND:-cuda}"
 device="${TORCH_DEVICE:-cuda}"
 gsl="${GSL:-$publish/gsl}"
+# The GPU machine's python3 holds PyTorch; its venv is named in case PATH leads elsewhere.
 python="${PYTHON:-python3}"
+if [ -z "${PYTHON:-}" ] && ! python3 -c "import torch, numpy" >/dev/null 2>&1 && [ -x /opt/torch/.venv/bin/python3 ]; then
+    python=/opt/torch/.venv/bin/python3
+fi
 out="${OUT:?set OUT to the folder for results}"
 budget="${GSL_GPU_CHECK_BUDGET:-450}"
 mkdir -p "$out"
@@ -140,19 +144,35 @@ for line in open("/proc/self/maps"):
     fi
     if [ -z "${GSL_NVRTC_LIBRARY:-}" ] && ! grep -qE 'libnvrtc\.so\.(13|12|11\.2) ' <<<"$cache" \
         && ! ls "${CUDA_HOME:-/usr/local/cuda}"/lib64/libnvrtc.so.* >/dev/null 2>&1; then
-        GSL_NVRTC_LIBRARY=$("$python" -c '
+        use_python_nvrtc "the loader's path and ${CUDA_HOME:-/usr/local/cuda} hold none"
+    fi
+    return 0
+}
+
+# Names the NVRTC of Python's nvidia wheels (the one PyTorch's CUDA build comes with, so no newer than
+# the driver it runs on) in GSL_NVRTC_LIBRARY, and its folder on the loader's path for the
+# libnvrtc-builtins it opens when compiling.
+use_python_nvrtc() {
+    local found
+    found=$("$python" -c '
 import glob, os, sys
 patterns = ["nvidia/cu13/lib/libnvrtc.so.*", "nvidia/cuda_nvrtc/lib/libnvrtc.so.*", "nvidia/cu12/lib/libnvrtc.so.*", "torch/lib/libnvrtc*.so*"]
 found = [f for p in sys.path for pat in patterns for f in sorted(glob.glob(os.path.join(p, pat))) if "builtins" not in f and "alt" not in os.path.basename(f)]
 print(found[0] if found else "")
 ' 2>>"$log")
-        [ -n "$GSL_NVRTC_LIBRARY" ] && export GSL_NVRTC_LIBRARY && echo "gpu-check: GSL_NVRTC_LIBRARY=$GSL_NVRTC_LIBRARY (from Python's packages)" | tee -a "$log"
-    fi
-    return 0
+    [ -n "$found" ] || { echo "gpu-check: no NVRTC among Python's packages either" | tee -a "$log"; return 1; }
+    export GSL_NVRTC_LIBRARY="$found" LD_LIBRARY_PATH="$(dirname "$found")${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
+    echo "gpu-check: GSL_NVRTC_LIBRARY=$found (from Python's packages: $1)" | tee -a "$log"
 }
 [ "$backend" = cuda ] && locate_cuda_libraries
 
 step devices 30 "$raw/devices.json" "$gsl" devices --json
+# gsl refuses an NVRTC newer than the driver (its PTX would not load) and says so in devices' detail;
+# then PyTorch's own NVRTC is tried once, so a toolkit newer than the driver costs seconds, not the run.
+if [ "$backend" = cuda ] && [ -z "${GSL_NVRTC_LIBRARY:-}" ] && grep -q 'GSL_NVRTC_LIBRARY' "$raw/devices.json" 2>/dev/null \
+    && use_python_nvrtc "the first NVRTC found is newer than the driver"; then
+    step devices 30 "$raw/devices.json" "$gsl" devices --json
+fi
 cat "$raw/devices.json" | tee -a "$log"
 step check 150 "$raw/check.json" env GSL_CUDA_KERNELS=nvrtc "$gsl" check --backend "$backend" --json ${check_sizes:+--sizes "$check_sizes"}
 step bench 150 "$raw/bench.json" env GSL_CUDA_KERNELS=nvrtc "$gsl" bench --backend "$backend" --sizes "$bench_size" --repeat "$bench_repeat" --bandwidth-mib "$bench_mib" --json --svg "$out/roofline-$backend.svg"

@@ -48,6 +48,19 @@ public sealed partial class NvrtcCompileTests
     }
 
     [Fact]
+    public void An_nvrtc_newer_than_the_driver_is_refused_with_the_way_out()
+    {
+        NvrtcCompiler.RequireLoadableByDriver(13000, (13, 0));
+        NvrtcCompiler.RequireLoadableByDriver(13000, (12, 8));
+        NvrtcCompiler.RequireLoadableByDriver(12040, (11, 8));
+        var e = Assert.Throws<GslDeviceException>(() => NvrtcCompiler.RequireLoadableByDriver(13000, (13, 1)));
+        Assert.Contains("NVRTC 13.1", e.Message, StringComparison.Ordinal);
+        Assert.Contains("CUDA 13.0 driver", e.Message, StringComparison.Ordinal);
+        Assert.Contains("GSL_NVRTC_LIBRARY", e.Message, StringComparison.Ordinal);
+        Assert.Throws<GslDeviceException>(() => NvrtcCompiler.RequireLoadableByDriver(12080, (13, 0)));
+    }
+
+    [Fact]
     public void Ptx_cache_keys_change_with_every_input()
     {
         string[] options = ["--gpu-architecture=compute_90"];

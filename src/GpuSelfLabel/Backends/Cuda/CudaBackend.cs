@@ -44,6 +44,7 @@ public sealed class CudaBackend : Backend
             throw new GslDeviceException($"GSL_CUDA_KERNELS=ilgpu: ILGPU's PTX targets sm_{IlgpuPtx.MinimumComputeCapability}, and this GPU is compute capability {major}.{minor}; use nvrtc");
         }
 
+        NvrtcCompiler.RequireLoadableByDriver(driver, NvrtcCompiler.Version);
         context = CudaPrimaryContextHandle.Retain(device);
         context.MakeCurrent();
         int architecture = NvrtcCompiler.ChooseArchitecture(ComputeCapability);

@@ -40,6 +40,9 @@ internal sealed class CudaModules : IDisposable
                 return function;
             }
 
+            // cuModuleGetFunction and cuFuncGetAttribute need a current context too, and the thread asking
+            // for a kernel (a thread-pool or test worker) may not be the one that loaded its module.
+            context.MakeCurrent();
             bool ilgpu = Source == CudaKernelSource.Ilgpu && IlgpuPtx.Has(file, name);
             var module = ilgpu ? IlgpuModule(file) : Module(file);
             var bytes = Encoding.UTF8.GetBytes(name + "\0");
@@ -75,7 +78,6 @@ internal sealed class CudaModules : IDisposable
     {
         if (!modules.TryGetValue(file, out var module))
         {
-            context.MakeCurrent();
             module = CudaModuleHandle.Load(context, NvrtcCompiler.Ptx(file, Architecture), file);
             modules[file] = module;
         }
@@ -88,7 +90,6 @@ internal sealed class CudaModules : IDisposable
         string key = "ilgpu/" + IlgpuPtx.Family(file) + ".ptx";
         if (!modules.TryGetValue(key, out var module))
         {
-            context.MakeCurrent();
             module = CudaModuleHandle.Load(context, IlgpuPtx.Image(IlgpuPtx.Family(file)), key);
             modules[key] = module;
         }

@@ -50,6 +50,22 @@ internal static class NvrtcCompiler
         return best;
     }
 
+    /// <summary>
+    /// Refuses an NVRTC newer than the driver. NVRTC writes the PTX language version of its own
+    /// release and a driver loads only PTX of its release or older (CUDA_ERROR_UNSUPPORTED_PTX_VERSION
+    /// at the first module load otherwise), so the mismatch is named here, before any kernel is
+    /// compiled, with the way out. <paramref name="driver"/> is cuDriverGetVersion's 1000·major + 10·minor.
+    /// </summary>
+    public static void RequireLoadableByDriver(int driver, (int Major, int Minor) nvrtc)
+    {
+        if ((nvrtc.Major * 1000) + (nvrtc.Minor * 10) > driver)
+        {
+            throw new GslDeviceException(
+                $"NVRTC {nvrtc.Major}.{nvrtc.Minor} writes PTX that the CUDA {driver / 1000}.{driver % 1000 / 10} driver cannot load; " +
+                $"set GSL_NVRTC_LIBRARY to an NVRTC no newer than {driver / 1000}.{driver % 1000 / 10} (the one beside the driver's toolkit or PyTorch's), or update the driver");
+        }
+    }
+
     /// <summary>Every option a kernel file is compiled with for <paramref name="architecture"/>.</summary>
     public static IReadOnlyList<string> Options(int architecture) =>
         [$"--gpu-architecture=compute_{architecture}", .. KernelSources.Defines.Select(d => "-D" + d)];

@@ -167,10 +167,11 @@ print(found[0] if found else "")
 [ "$backend" = cuda ] && locate_cuda_libraries
 
 step devices 30 "$raw/devices.json" "$gsl" devices --json
-# gsl refuses an NVRTC newer than the driver (its PTX would not load) and says so in devices' detail;
-# then PyTorch's own NVRTC is tried once, so a toolkit newer than the driver costs seconds, not the run.
+# Where gsl could not use the NVRTC it found (newer than the driver, so its PTX would not load; or none
+# loaded), devices' detail names GSL_NVRTC_LIBRARY; then PyTorch's own NVRTC is tried once, so that
+# costs seconds, not the run.
 if [ "$backend" = cuda ] && [ -z "${GSL_NVRTC_LIBRARY:-}" ] && grep -q 'GSL_NVRTC_LIBRARY' "$raw/devices.json" 2>/dev/null \
-    && use_python_nvrtc "the first NVRTC found is newer than the driver"; then
+    && use_python_nvrtc "gsl devices could not use the NVRTC it found"; then
     step devices 30 "$raw/devices.json" "$gsl" devices --json
 fi
 cat "$raw/devices.json" | tee -a "$log"

@@ -60,9 +60,10 @@ internal static class NvrtcCompiler
     {
         if ((nvrtc.Major * 1000) + (nvrtc.Minor * 10) > driver)
         {
+            string release = $"{driver / 1000}.{driver % 1000 / 10}";
             throw new GslDeviceException(
-                $"NVRTC {nvrtc.Major}.{nvrtc.Minor} writes PTX that the CUDA {driver / 1000}.{driver % 1000 / 10} driver cannot load; " +
-                $"set GSL_NVRTC_LIBRARY to an NVRTC no newer than {driver / 1000}.{driver % 1000 / 10} (the one beside the driver's toolkit or PyTorch's), or update the driver");
+                $"NVRTC {nvrtc.Major}.{nvrtc.Minor} writes PTX that the CUDA {release} driver cannot load; " +
+                $"set GSL_NVRTC_LIBRARY to an NVRTC no newer than {release} (the one beside the driver's toolkit or PyTorch's), or update the driver");
         }
     }
 

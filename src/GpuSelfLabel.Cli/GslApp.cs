@@ -7,7 +7,7 @@ namespace GpuSelfLabel.Cli;
 /// The <c>gsl</c> command tree. Kept apart from <c>Main</c> so tests run it in-process with their own
 /// writers and read its exit codes.
 /// </summary>
-internal static class GslApp
+internal static partial class GslApp
 {
     public static int Run(string[] args, TextWriter output, TextWriter error) => Run(args, output, error, CancellationToken.None);
 
@@ -58,6 +58,37 @@ internal static class GslApp
                 : $"op needs an operation: {operations} (see 'gsl op NAME --help')";
         }
 
-        return $"{parse.Errors[0].Message} (see '{command} --help')";
+        if (path.Count == 0)
+        {
+            string commands = string.Join(", ", parse.RootCommandResult.Command.Subcommands.Select(c => c.Name));
+            if (parse.UnmatchedTokens.Count == 0)
+            {
+                return $"a command is needed: {commands} (see 'gsl --help')";
+            }
+
+            string token = parse.UnmatchedTokens[0];
+            return token.StartsWith('-')
+                ? $"unknown option '{token}'; give a command first: {commands} (see 'gsl --help')"
+                : $"unknown command '{token}'; commands: {commands} (see 'gsl --help')";
+        }
+
+        return $"{Plain(parse.Errors[0].Message)} (see '{command} --help')";
     }
+
+    /// <summary>
+    /// The parser's message with its .NET type names ("as expected type 'System.Nullable`1[System.Double]'")
+    /// said in the user's terms ("as a number").
+    /// </summary>
+    internal static string Plain(string message) => ExpectedType().Replace(message, m => m.Groups[1].Value switch
+    {
+        var t when t.Contains("System.Double", StringComparison.Ordinal) || t.Contains("System.Single", StringComparison.Ordinal) => "as a number",
+        var t when t.Contains("System.Int32", StringComparison.Ordinal) || t.Contains("System.Int64", StringComparison.Ordinal) => "as a whole number",
+        var t when t.Contains("System.Boolean", StringComparison.Ordinal) => "as true or false",
+        var t when t.Contains("DirectoryInfo", StringComparison.Ordinal) => "as a directory path",
+        var t when t.Contains("FileInfo", StringComparison.Ordinal) => "as a file path",
+        _ => m.Value,
+    });
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"as expected type '([^']*)'")]
+    private static partial System.Text.RegularExpressions.Regex ExpectedType();
 }

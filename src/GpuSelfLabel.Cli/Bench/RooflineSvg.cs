@@ -25,17 +25,78 @@ internal static class RooflineSvg
 
     private static readonly string[] Palette = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"];
 
-    public static void Write(BenchmarkReport report, string path)
+    /// <summary>
+    /// Refuses, before any benchmark runs, an <c>--svg</c> path the chart could not be written to: a
+    /// folder, or a place where this user cannot create files (the probe file is removed at once).
+    /// </summary>
+    public static void CheckTarget(string path)
     {
-        string? directory = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (directory is not null)
+        string full = Path.GetFullPath(path);
+        if (Directory.Exists(full))
         {
-            Directory.CreateDirectory(directory);
+            throw new GslArgumentException("svg", $"'{full}' is a directory; give a file name such as {Path.Combine(full, "roofline.svg")}");
         }
 
-        // UTF-8 without a byte-order mark: some SVG viewers and web servers trip over one.
-        using var writer = XmlWriter.Create(path, new XmlWriterSettings { Encoding = new UTF8Encoding(false), Indent = true });
-        Build(report).Save(writer);
+        // The nearest folder that exists must be writable: the missing ones are made when the chart is.
+        string? folder = Path.GetDirectoryName(full);
+        while (folder is not null && !Directory.Exists(folder))
+        {
+            if (File.Exists(folder))
+            {
+                throw new GslArgumentException("svg", $"cannot write '{full}': '{folder}' is a file, not a directory");
+            }
+
+            folder = Path.GetDirectoryName(folder);
+        }
+
+        folder ??= Path.GetPathRoot(full)!;
+        string probe = Path.Combine(folder, $".gsl-svg-probe-{Environment.ProcessId}");
+        try
+        {
+            using (File.Create(probe, 1, FileOptions.DeleteOnClose))
+            {
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new GslArgumentException("svg", $"cannot write '{full}': no file can be created in '{folder}'");
+        }
+    }
+
+    /// <summary>Writes the chart to a sibling temporary file and renames it into place, so a failure leaves no half-written SVG.</summary>
+    public static void Write(BenchmarkReport report, string path)
+    {
+        string full = Path.GetFullPath(path);
+        string staged = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.gsl-{Environment.ProcessId}.new");
+        try
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(full)!);
+
+            // UTF-8 without a byte-order mark: some SVG viewers and web servers trip over one.
+            using (var writer = XmlWriter.Create(staged, new XmlWriterSettings { Encoding = new UTF8Encoding(false), Indent = true }))
+            {
+                Build(report).Save(writer);
+            }
+
+            File.Move(staged, full, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            Discard(staged);
+            throw new GslArgumentException("svg", $"cannot write '{full}': {e.Message}");
+        }
+    }
+
+    private static void Discard(string staged)
+    {
+        try
+        {
+            File.Delete(staged);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Nothing was staged there, or it cannot be removed either: the write's own error is the one to report.
+        }
     }
 
     public static XDocument Build(BenchmarkReport report)

@@ -48,6 +48,11 @@ internal static class BenchCommand
             long bandwidthBytes = AtLeast(parse.GetValue(bandwidthMib), 1, "bandwidth-mib") * (1L << 20);
             var settings = new BenchmarkSettings(parse.GetValue(warmup), parse.GetValue(warmupSeconds), parse.GetValue(repeat), bandwidthBytes);
             settings.Validate();
+            if (parse.GetValue(svg) is { } target)
+            {
+                RooflineSvg.CheckTarget(target);
+            }
+
             var device = BackendChoice.Open(parse.GetValue(backend)!);
 
             var report = Benchmark.Run(device, operations, sizeList, settings, new LineProgress(error));

@@ -12,11 +12,12 @@ internal static class DevicesCommand
     {
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table" };
         var backend = BackendChoice.CreateOption();
+        backend.Description = "auto lists every backend; cpu, opencl or cuda lists only that one";
         var command = new Command("devices", "List backends and devices, and why a backend is unavailable") { json, backend };
         command.SetAction(parse => ExitCodes.Run(parse.InvocationConfiguration.Error, () =>
         {
             var output = parse.InvocationConfiguration.Output;
-            var statuses = BackendRegistry.Probe();
+            var statuses = BackendRegistry.Probe(parse.GetValue(backend)!);
             if (parse.GetValue(json))
             {
                 var payload = new DevicesPayload([.. statuses.Select(s => new BackendEntry(s.Name, s.Available, s.Detail))]);

@@ -10,8 +10,9 @@ namespace GpuSelfLabel.Cli.Commands;
 /// <c>gsl kernels --source ilgpu|nvrtc --arch sm_XY --out DIR</c>: writes each kernel family's PTX, one
 /// file per family named after it (softmax.ptx …), as the CUDA backend would load it. ilgpu: the
 /// modules ILGPU compiled from the C# kernels at build time, embedded in this tool (no ILGPU, no GPU
-/// needed); nvrtc: every kernels/*.cu compiled by NVRTC for compute_XY, which needs libnvrtc (exit 2
-/// naming the cause when it is missing).
+/// needed); nvrtc: every kernels/*.cu compiled by NVRTC for compute_XY, which needs libnvrtc (exit 1,
+/// a device error naming the cause, when it is missing). <c>--backend</c> is taken as on every command
+/// and checked, but opens nothing: the PTX is compiled offline, the same for every backend.
 /// </summary>
 internal static class KernelsCommand
 {
@@ -29,9 +30,12 @@ internal static class KernelsCommand
             DefaultValueFactory = _ => "sm_90",
         };
         var output = new Option<DirectoryInfo>("--out") { Description = "Folder for <family>.ptx: " + OutputSet.Rule.Replace(" unless --overwrite", string.Empty, StringComparison.Ordinal), Required = true };
-        var command = new Command("kernels", "Write each kernel family's PTX (ILGPU's embedded modules, or NVRTC's compile of kernels/*.cu)") { source, arch, output };
+        var backend = BackendChoice.CreateOption();
+        backend.Description = "Taken as on every command (auto, cpu, opencl or cuda) but opens nothing: the PTX is compiled offline, without a device";
+        var command = new Command("kernels", "Write each kernel family's PTX (ILGPU's embedded modules, or NVRTC's compile of kernels/*.cu)") { source, arch, output, backend };
         command.SetAction(parse => ExitCodes.Run(parse.InvocationConfiguration.Error, () =>
         {
+            BackendChoice.Check(parse.GetValue(backend)!);
             int architecture = ParseArchitecture(parse.GetValue(arch)!);
             string folder = parse.GetValue(output)!.FullName;
             if (Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any())
@@ -88,7 +92,8 @@ internal static class KernelsCommand
     {
         if (!NvrtcCompiler.TryLoad(out var reason))
         {
-            throw new UsageException($"--source nvrtc needs NVRTC: {reason}");
+            // A missing library, like a missing CUDA driver elsewhere: a device error (exit 1), with the reason.
+            throw new GslDeviceException($"--source nvrtc needs NVRTC: {reason}");
         }
 
         if (!NvrtcCompiler.SupportedArchitectures.Contains(architecture))

@@ -22,7 +22,7 @@ internal static class SinkhornCommand
 
     public static Command Create(CancellationToken external = default)
     {
-        var logits = new Option<FileInfo?>("--logits") { Description = "N×K or H×N×K logits (.npy float32 '<f4', float16 '<f2', bfloat16 '<u2' with --dtype bfloat16 or '|V2'), memory-mapped" };
+        var logits = new Option<FileInfo?>("--logits") { Description = "N×K or H×N×K logits (.npy float32 '<f4', float16 '<f2', bfloat16 '<u2' with --dtype bfloat16 or '|V2'), memory-mapped; float64 is read whole and converted to float32" };
         var features = new Option<FileInfo?>("--features") { Description = "N×D features (.npy): scores x·W + b are recomputed per chunk instead of stored" };
         var weights = new Option<FileInfo?>("--weights") { Description = "D×K (or H×D×K) classifier weights for --features" };
         var bias = new Option<FileInfo?>("--bias") { Description = "K (or H×K) classifier bias for --features" };

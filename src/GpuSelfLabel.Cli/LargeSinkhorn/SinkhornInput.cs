@@ -33,6 +33,15 @@ internal sealed class SinkhornInput : IDisposable
         try
         {
             string path = InputFiles.Existing(file, "logits");
+            if (declared is null or DType.Float32 && InputFiles.Reading(file, "logits", () => IsFloat64(path)))
+            {
+                // cli.md reads float64 as float32 everywhere; such a file cannot be mapped as the solver's
+                // storage, so it is read whole and converted once (it must fit in RAM as float32).
+                input.Problem = SinkhornProblem.FromLogits(InputFiles.Floats(file, "logits", Backend.Cpu, input.owned.Add), backend);
+                input.Description = $"{file.Name} (float64, read and converted to float32)";
+                return input;
+            }
+
             var mapped = input.Track(InputFiles.Reading(file, "logits", () => NpyMappedArray.Open(path, declared)));
             if (declared is { } wanted && mapped.Tensor.DType != wanted)
             {
@@ -113,6 +122,13 @@ internal sealed class SinkhornInput : IDisposable
             input.Dispose();
             throw;
         }
+    }
+
+    /// <summary>Whether the .npy file at <paramref name="path"/> holds little-endian float64.</summary>
+    private static bool IsFloat64(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return NpyReader.ReadHeader(stream).Descr == "<f8";
     }
 
     /// <summary>"float32", "float16" or "bfloat16".</summary>

@@ -52,7 +52,7 @@ internal static partial class NpyReader
             "<i4" => NpyArray.OfIntegers(Array.ConvertAll(ReadValues<int>(stream, count), v => (long)v), shape),
             "<i8" => NpyArray.OfIntegers(ReadValues<long>(stream, count), shape),
             _ when descr.StartsWith('>') => throw new NpyFormatException($"dtype '{descr}' is big-endian; only little-endian data is read"),
-            _ => throw new NpyFormatException($"dtype '{descr}' is not supported; use float32, float64, int32 or int64"),
+            _ => throw new NpyFormatException($"dtype '{descr}' is not supported; .npy inputs are float32, float64, int32 or int64 (labels: int32 or int64)"),
         };
     }
 

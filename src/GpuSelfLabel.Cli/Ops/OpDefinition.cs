@@ -45,7 +45,7 @@ internal abstract class OpDefinition
         }
 
         var backend = BackendChoice.CreateOption();
-        var output = new Option<DirectoryInfo?>("--out") { Description = $"Directory for NAME.npy outputs, created if needed; {OutputSet.Rule}" };
+        var output = new Option<DirectoryInfo?>("--out") { Description = $"Directory for NAME.npy outputs (required), created if needed; {OutputSet.Rule}" };
         var overwrite = OutputSet.OverwriteOption();
         var selection = new Option<string?>("--outputs")
         {

@@ -54,10 +54,24 @@ public static class BackendRegistry
     }
 
     /// <summary>Every backend with whether it is usable here and why not.</summary>
-    public static IReadOnlyList<BackendStatus> Probe() =>
-        Factories.Keys.Select(name => TryOpen(name, out var b, out var why)
-            ? new BackendStatus(name, true, b!.DeviceName)
-            : new BackendStatus(name, false, why)).ToList();
+    public static IReadOnlyList<BackendStatus> Probe() => Probe("auto");
+
+    /// <summary>
+    /// As <see cref="Probe()"/> for one of <see cref="Names"/>: "auto" probes every backend, any other
+    /// name only that one (so asking about the CPU does not load OpenCL or CUDA).
+    /// </summary>
+    public static IReadOnlyList<BackendStatus> Probe(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (name != "auto" && !Factories.ContainsKey(name))
+        {
+            throw new GslArgumentException("backend", $"'{name}' is not one of {string.Join(", ", Names)}");
+        }
+
+        return Factories.Keys.Where(n => name == "auto" || n == name).Select(n => TryOpen(n, out var b, out var why)
+            ? new BackendStatus(n, true, b!.DeviceName)
+            : new BackendStatus(n, false, why)).ToList();
+    }
 
     private static bool TryOpen(string name, out Backend? backend, out string reason)
     {

@@ -100,6 +100,24 @@ public sealed class BenchCommandTests
     }
 
     [Fact]
+    public void An_svg_path_that_cannot_be_written_is_refused_before_the_run()
+    {
+        using var gsl = new GslRunner();
+        string[] tiny = ["bench", "--backend", "cpu", "--sizes", "64x8", "--ops", "softmax", "--repeat", "1", "--warmup", "0", "--warmup-seconds", "0", "--bandwidth-mib", "1"];
+        Directory.CreateDirectory(gsl.OutDir);
+        Assert.Equal(2, gsl.Run([.. tiny, "--svg", gsl.OutDir]));
+        Assert.StartsWith("gsl: argument 'svg': ", Assert.Single(gsl.Stderr.Trim().Split('\n')), StringComparison.Ordinal);
+        Assert.Equal(2, gsl.Run([.. tiny, "--svg", "/proc/gsl-roofline.svg"]));
+        Assert.StartsWith("gsl: argument 'svg': cannot write", Assert.Single(gsl.Stderr.Trim().Split('\n')), StringComparison.Ordinal);
+        Assert.Empty(gsl.Stdout);
+
+        // A folder that does not exist yet is made, and only the chart is left there (no staging file).
+        string nested = Path.Combine(gsl.OutDir, "a", "b", "chart.svg");
+        Assert.Equal(0, gsl.Run([.. tiny, "--svg", nested, "--json"]));
+        Assert.Equal(["chart.svg"], Directory.GetFileSystemEntries(Path.GetDirectoryName(nested)!).Select(Path.GetFileName));
+    }
+
+    [Fact]
     public void Help_documents_the_bytes_model()
     {
         using var gsl = new GslRunner();

@@ -45,6 +45,17 @@ public sealed class KernelsCommandTests
     }
 
     [Fact]
+    public void Takes_backend_as_every_command_does_and_checks_its_name()
+    {
+        using var gsl = new GslRunner();
+        Assert.Equal(2, gsl.Run("kernels", "--source", "ilgpu", "--backend", "bogus", "--out", gsl.OutDir));
+        Assert.Equal("gsl: argument 'backend': 'bogus' is not one of auto, cpu, opencl, cuda", gsl.Stderr.Trim());
+        Assert.False(Directory.Exists(gsl.OutDir));
+        Assert.Equal(0, gsl.Run("kernels", "--source", "ilgpu", "--backend", "cpu", "--out", gsl.OutDir));
+        Assert.Equal(IlgpuPtx.Families.Count, Directory.GetFiles(gsl.OutDir).Length);
+    }
+
+    [Fact]
     public void Refuses_a_non_empty_output_folder()
     {
         using var gsl = new GslRunner();

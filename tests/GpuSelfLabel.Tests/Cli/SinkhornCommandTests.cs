@@ -60,6 +60,21 @@ public sealed class SinkhornCommandTests
     }
 
     [Fact]
+    public void Float64_logits_are_read_as_float32_as_everywhere_else()
+    {
+        using var gsl = new GslRunner();
+        var values = TestData.Logits(N, K, seed: 57, scale: 3);
+        string doubles = Path.Combine(gsl.Directory, "doubles.npy");
+        NpyTestFiles.WriteFloat64(doubles, Array.ConvertAll(values, v => (double)v), [N, K]);
+        Assert.Equal(0, gsl.Run("sinkhorn", "--logits", doubles, "--out", gsl.OutDir, "--backend", "cpu", "--quiet"));
+
+        using var logits = Backend.Cpu.FromArray(values, N, K);
+        using var expected = Sinkhorn.SeLa(logits);
+        Assert.Equal(expected.Labels, gsl.Output("labels").Integers);
+        Assert.Equal(expected.LogC.ToArray(), gsl.Output("logc").Floats);
+    }
+
+    [Fact]
     public void Memory_mapped_files_are_checked_before_use()
     {
         using var gsl = new GslRunner();
@@ -70,7 +85,7 @@ public sealed class SinkhornCommandTests
 
         string doubles = Path.Combine(gsl.Directory, "doubles.npy");
         NpyTestFiles.WriteFloat64(doubles, new double[N * K], [N, K]);
-        Assert.Equal(2, gsl.Run("sinkhorn", "--logits", doubles, "--backend", "cpu"));
+        Assert.Equal(2, gsl.Run("sinkhorn", "--logits", doubles, "--dtype", "bfloat16", "--backend", "cpu"));
         Assert.Contains("'<f8' cannot be streamed", gsl.Stderr, StringComparison.Ordinal);
 
         string fortran = Path.Combine(gsl.Directory, "fortran.npy");

@@ -82,6 +82,40 @@ public sealed class UserMistakeTests
     }
 
     [Theory]
+    [InlineData(new[] { "frobnicate" }, "unknown command 'frobnicate'; commands: op, devices,")]
+    [InlineData(new string[0], "a command is needed: op, devices,")]
+    [InlineData(new[] { "--bogus" }, "unknown option '--bogus'; give a command first")]
+    public void A_missing_or_unknown_command_is_named_with_the_commands(string[] args, string words)
+    {
+        using var gsl = new GslRunner();
+        Assert.Equal(2, gsl.Run(args));
+        string line = Assert.Single(gsl.Stderr.Trim().Split('\n'));
+        Assert.StartsWith("gsl: " + words, line, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("--tol", "abc", "'abc' for option '--tol' as a number")]
+    [InlineData("--max-iters", "1.5", "'1.5' for option '--max-iters' as a whole number")]
+    public void A_value_of_the_wrong_kind_is_said_without_dotnet_type_names(string option, string value, string words)
+    {
+        using var gsl = new GslRunner();
+        Assert.Equal(2, gsl.Run("op", "cce-em", "--probs", "p.npy", option, value, "--out", gsl.OutDir));
+        string line = Assert.Single(gsl.Stderr.Trim().Split('\n'));
+        Assert.Contains(words, line, StringComparison.Ordinal);
+        Assert.DoesNotContain("System.", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Devices_lists_the_backend_asked_for_and_refuses_an_unknown_one()
+    {
+        using var gsl = new GslRunner();
+        Assert.Equal(0, gsl.Run("devices", "--backend", "cpu"));
+        Assert.StartsWith("cpu ", Assert.Single(gsl.Stdout.Trim().Split('\n')), StringComparison.Ordinal);
+        Assert.Equal(2, gsl.Run("devices", "--backend", "bogus"));
+        Assert.Equal("gsl: argument 'backend': 'bogus' is not one of auto, cpu, opencl, cuda", gsl.Stderr.Trim());
+    }
+
+    [Theory]
     [InlineData("cce-em")]
     [InlineData("self-classifier")]
     [InlineData("swav")]

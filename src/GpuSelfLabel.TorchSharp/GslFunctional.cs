@@ -74,8 +74,8 @@ public static class GslFunctional
         TorchSharpLoader.EnsureLoaded();
         TorchChecks.Floating(logits, nameof(logits), 3, "V×N×C");
         _ = TorchBackends.For(logits, nameof(logits));
-        var options = new SelfClassifierOptions(tau_row, tau_col, global_views);
-        return SelfClassifierFunction.apply(logits, options, Recording(logits));
+        var options = TorchChecks.Named(() => new SelfClassifierOptions(tau_row, tau_col, global_views));
+        return TorchChecks.Named(() => SelfClassifierFunction.apply(logits, options, Recording(logits)));
     }
 
     /// <summary>
@@ -98,7 +98,7 @@ public static class GslFunctional
         TorchChecks.SameDevice(softmax_logits, nameof(softmax_logits), multilabel_logits, nameof(multilabel_logits));
         _ = TorchBackends.For(softmax_logits, nameof(softmax_logits));
         var classIndices = TorchChecks.Labels(labels, nameof(labels), softmax_logits.shape[0], softmax_logits.shape[1], softmax_logits, nameof(softmax_logits));
-        return TwoHeadLossFunction.apply(softmax_logits, multilabel_logits, classIndices, k, mu, Recording(softmax_logits, multilabel_logits));
+        return TorchChecks.Named(() => TwoHeadLossFunction.apply(softmax_logits, multilabel_logits, classIndices, k, mu, Recording(softmax_logits, multilabel_logits)));
     }
 
     private static Tensor Softmax(Tensor logits, double temperature, bool logarithm)

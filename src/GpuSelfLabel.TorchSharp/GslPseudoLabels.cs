@@ -19,14 +19,14 @@ public static class GslPseudoLabels
     /// </summary>
     /// <param name="probs">N×K predictions σ, rows on the simplex.</param>
     /// <param name="lambda">Fairness weight λ ≥ 0.</param>
-    /// <param name="tol">Stopping tolerance &gt; 0 on the largest change of an entry.</param>
+    /// <param name="tol">Stopping tolerance ≥ 0 on the largest change of an entry; 0 never stops early (exactly max_iters iterations).</param>
     /// <param name="max_iters">Iteration limit, at least 1.</param>
     /// <returns>N×K soft pseudo-labels Y (one copy of the solver's result into a new tensor).</returns>
     public static Tensor em(Tensor probs, double lambda = 1.0, double tol = 1e-6, int max_iters = 1000)
     {
         var backend = Prepare(probs, nameof(probs), 2, "N×K");
         using var input = TorchInput.Of(probs, backend);
-        using var result = PseudoLabels.Em(input.View, new PseudoLabelOptions(lambda, tol, max_iters));
+        using var result = TorchChecks.Named(() => PseudoLabels.Em(input.View, new PseudoLabelOptions(lambda, tol, max_iters)));
         var output = TorchMemory.Empty(probs, probs.shape);
         using (var outputView = TorchMemory.View(output, backend))
         {
@@ -42,7 +42,7 @@ public static class GslPseudoLabels
     /// </summary>
     /// <param name="logits">N×K or H×N×K logits.</param>
     /// <param name="lambda">λ &gt; 0: P = σ^λ.</param>
-    /// <param name="tol">The loop stops once Σ_i |c_i / c'_i − 1| ≤ tol.</param>
+    /// <param name="tol">The loop stops once Σ_i |c_i / c'_i − 1| ≤ tol; 0 never stops early (exactly max_iters iterations).</param>
     /// <param name="max_iters">Iteration limit, at least 1.</param>
     /// <returns>int64 labels: N, or H×N for H heads.</returns>
     public static Tensor sela(Tensor logits, double lambda = 25.0, double tol = 0.1, int max_iters = 1000)
@@ -52,7 +52,7 @@ public static class GslPseudoLabels
         int rank = (int)logits.dim();
         var backend = Prepare(logits, nameof(logits), rank == 3 ? 3 : 2, rank == 3 ? "H×N×K" : "N×K");
         using var input = TorchInput.Of(logits, backend);
-        using var result = Sinkhorn.SeLa(input.View, new SinkhornOptions(Lambda: lambda, Tolerance: tol, MaxIterations: max_iters));
+        using var result = TorchChecks.Named(() => Sinkhorn.SeLa(input.View, new SinkhornOptions(Lambda: lambda, Tolerance: tol, MaxIterations: max_iters)));
         var labels = torch.tensor(result.Labels, torch.ScalarType.Int64);
         if (rank == 3)
         {
@@ -79,7 +79,11 @@ public static class GslPseudoLabels
         try
         {
             using var outputView = TorchMemory.View(output, backend);
-            Sinkhorn.SwavInto(input.View, outputView, new SwavOptions(epsilon, iterations));
+            TorchChecks.Named(() =>
+            {
+                Sinkhorn.SwavInto(input.View, outputView, new SwavOptions(epsilon, iterations));
+                return 0;
+            });
         }
         catch
         {

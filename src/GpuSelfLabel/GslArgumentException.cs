@@ -20,6 +20,9 @@ public sealed class GslArgumentException : ArgumentException
     /// <summary>The argument (as named in the API and in <c>gsl op</c>) that was wrong.</summary>
     public string Argument { get; }
 
+    /// <summary>What is wrong, without the argument and row ("must be &gt; 0, got 0").</summary>
+    public string Problem => problem;
+
     /// <summary>The first offending row (0-based), when the problem is in the data of one row.</summary>
     public long? Row { get; }
 

@@ -73,7 +73,7 @@ public sealed class BadInputTests
     public void Self_classifier_and_two_head_losses_check_their_inputs()
     {
         Assert.Equal("logits", Assert.Throws<GslArgumentException>(() => GslFunctional.self_classifier_loss(torch.randn(4, 5))).Argument);
-        Assert.Equal("tau-row", Assert.Throws<GslArgumentException>(() => GslFunctional.self_classifier_loss(torch.randn(2, 4, 5), tau_row: -1)).Argument);
+        Assert.Equal("tau_row", Assert.Throws<GslArgumentException>(() => GslFunctional.self_classifier_loss(torch.randn(2, 4, 5), tau_row: -1)).Argument);
 
         var a = torch.randn(4, 5);
         var b = torch.randn(4, 5);
@@ -83,6 +83,53 @@ public sealed class BadInputTests
         Assert.Equal(2, error.Row);
         Assert.Equal("multilabel_logits", Assert.Throws<GslArgumentException>(() => GslFunctional.two_head_loss(a, torch.randn(4, 6), labels, 1.5)).Argument);
         Assert.Equal("labels", Assert.Throws<GslArgumentException>(() => GslFunctional.two_head_loss(a, b, torch.zeros(4), 1.5)).Argument);
+    }
+
+    [Fact]
+    public void Errors_name_the_parameters_as_this_api_spells_them()
+    {
+        var views = torch.randn(2, 4, 5);
+        Assert.Equal("tau_col", Assert.Throws<GslArgumentException>(() => GslFunctional.self_classifier_loss(views, 0.1, tau_col: -1)).Argument);
+        Assert.Equal("global_views", Assert.Throws<GslArgumentException>(() => GslFunctional.self_classifier_loss(views, global_views: 0)).Argument);
+
+        var a = torch.randn(4, 5);
+        a[2, 1] = torch.tensor(float.NaN);
+        var labels = torch.tensor(new long[] { 0, 1, 3, 2 });
+        var error = Assert.Throws<GslArgumentException>(() => GslFunctional.two_head_loss(a, torch.randn(4, 5), labels, 1.5));
+        Assert.Equal(("softmax_logits", (long?)2), (error.Argument, error.Row));
+        var b = torch.randn(4, 5);
+        b[3, 0] = torch.tensor(float.PositiveInfinity);
+        error = Assert.Throws<GslArgumentException>(() => GslFunctional.two_head_loss(torch.randn(4, 5), b, labels, 1.5));
+        Assert.Equal(("multilabel_logits", (long?)3), (error.Argument, error.Row));
+
+        var probs = torch.softmax(torch.randn(6, 3), 1);
+        Assert.Equal("max_iters", Assert.Throws<GslArgumentException>(() => GslPseudoLabels.em(probs, max_iters: 0)).Argument);
+        Assert.Equal("max_iters", Assert.Throws<GslArgumentException>(() => GslPseudoLabels.sela(probs, max_iters: 0)).Argument);
+        Assert.Equal("iterations", Assert.Throws<GslArgumentException>(() => GslPseudoLabels.swav(probs, iterations: -1)).Argument);
+    }
+
+    [Fact]
+    public void An_empty_tensor_is_refused_naming_its_argument()
+    {
+        Assert.Equal("logits", Assert.Throws<GslArgumentException>(() => GslFunctional.softmax(torch.randn(0, 4))).Argument);
+        Assert.Equal("logits", Assert.Throws<GslArgumentException>(() => GslFunctional.collision_cross_entropy(torch.randn(0, 4), torch.randn(0, 4))).Argument);
+        Assert.Equal("logits", Assert.Throws<GslArgumentException>(() => GslFunctional.self_classifier_loss(torch.randn(2, 0, 4))).Argument);
+        Assert.Equal("probs", Assert.Throws<GslArgumentException>(() => GslPseudoLabels.em(torch.randn(0, 4))).Argument);
+        Assert.Equal("logits", Assert.Throws<GslArgumentException>(() => GslPseudoLabels.sela(torch.randn(3, 0))).Argument);
+    }
+
+    [Fact]
+    public void A_softmax_output_changed_in_place_before_backward_gives_nan_without_ending_the_process()
+    {
+        // LibTorch refuses to hand back a saved tensor changed in place; the exception cannot cross its engine.
+        foreach (bool logarithm in new[] { false, true })
+        {
+            var logits = torch.randn(4, 3, requires_grad: true);
+            var output = logarithm ? GslFunctional.log_softmax(logits) : GslFunctional.softmax(logits);
+            output.mul_(2);
+            (output * torch.randn(4, 3)).sum().backward();
+            Assert.True(logits.grad!.isnan().all().item<bool>());
+        }
     }
 
     [Fact]

@@ -52,7 +52,20 @@ internal sealed class SoftmaxFunction : SingleTensorFunction<SoftmaxFunction>
 
     public override List<Tensor> backward(AutogradContext ctx, Tensor grad_output)
     {
-        var output = ctx.get_saved_variables()[0];
+        Tensor output;
+        try
+        {
+            output = ctx.get_saved_variables()[0];
+        }
+        catch (System.Runtime.InteropServices.ExternalException)
+        {
+            // The float32 output is both what the caller got and what backward saved; changed in place
+            // since (s.mul_(2)), LibTorch refuses to hand it back. LibTorch's own softmax raises here, but
+            // an exception cannot leave this native frame without ending the process, so the gradient is
+            // NaN instead (README: in-place changes to a softmax output before backward).
+            return [torch.full_like(grad_output, double.NaN), null!, null!];
+        }
+
         var options = new SoftmaxOptions((double)ctx.get_data("temperature"));
         bool logarithm = (bool)ctx.get_data("logarithm");
         var backend = TorchBackends.For(output, "logits");

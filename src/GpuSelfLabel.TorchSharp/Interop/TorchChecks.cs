@@ -23,7 +23,40 @@ internal static class TorchChecks
         {
             throw new GslArgumentException(argument, $"must be {layout} ({rank}-D), got shape {Shape(tensor)}");
         }
+
+        if (tensor.shape.Contains(0))
+        {
+            throw new GslArgumentException(argument, $"is empty, shape {Shape(tensor)}; every dimension of {layout} must be at least 1");
+        }
     }
+
+    /// <summary>
+    /// Runs <paramref name="body"/>, renaming the core library's argument names (the kebab-case of
+    /// <c>gsl op</c>: "tau-row", "max-iters") in its <see cref="GslArgumentException"/> to this
+    /// interop's parameter names ("tau_row", "max_iters"), so an error names what the caller typed.
+    /// </summary>
+    public static T Named<T>(Func<T> body)
+    {
+        try
+        {
+            return body();
+        }
+        catch (GslArgumentException e) when (ParameterNames.TryGetValue(e.Argument, out var name))
+        {
+            throw new GslArgumentException(name, e.Problem, e.Row);
+        }
+    }
+
+    private static readonly Dictionary<string, string> ParameterNames = new(StringComparer.Ordinal)
+    {
+        ["logits-softmax"] = "softmax_logits",
+        ["logits-multilabel"] = "multilabel_logits",
+        ["tau-row"] = "tau_row",
+        ["tau-col"] = "tau_col",
+        ["global-views"] = "global_views",
+        ["max-iters"] = "max_iters",
+        ["iters"] = "iterations",
+    };
 
     public static void Present(Tensor? tensor, string argument)
     {

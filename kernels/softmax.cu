@@ -17,6 +17,7 @@
  * from K. Reductions are the fixed trees of reductions.h. */
 #include "common/gsl_portable.h"
 #include "common/reductions.h"
+#include "common/reductions_f64.h"
 
 KERNEL void softmax_forward_rows(const GLOBAL float* RESTRICT z, GLOBAL float* RESTRICT out,
                                  GSL_INDEX rows, GSL_INDEX cols, float inverse_temperature, int logarithm)
@@ -56,36 +57,39 @@ KERNEL void softmax_backward_rows(const GLOBAL float* RESTRICT probs, const GLOB
                                   GLOBAL float* RESTRICT dlogits, GSL_INDEX rows, GSL_INDEX cols,
                                   float inverse_temperature, int logarithm)
 {
-    LOCAL float scratch[GSL_MAX_LOCAL_SIZE];
+    LOCAL double scratch[GSL_MAX_LOCAL_SIZE];
     for (GSL_INDEX row = GROUP_ID(); row < rows; row += NUM_GROUPS())
     {
         const GLOBAL float* p = probs + row * cols;
         const GLOBAL float* g = grad + row * cols;
         GLOBAL float* d = dlogits + row * cols;
-        float partial = 0.0f;
+        /* The row sum and g - sum are float64: g_k - sum g sigma cancels when g is nearly constant over
+         * the row, and a float32 sum left that difference (divided by a small tau) outside ops.md's
+         * 1e-4 relative contract. A float32 product g sigma is exact in double, so the sum is too,
+         * up to the double additions; the pass stays memory-bound. */
+        double partial = 0.0;
         for (GSL_INDEX k = LOCAL_ID(); k < cols; k += LOCAL_SIZE())
         {
-            partial += logarithm ? g[k] : g[k] * p[k];
+            partial += logarithm ? (double)g[k] : (double)g[k] * (double)p[k];
         }
         /* The reduction stays outside the branch on logarithm: PoCL corrupts memory on a barrier under a
          * branch, even one every work-item takes (kernels/README.md). */
-        float sum = gsl_block_sum(scratch, partial);
+        double sum = gsl_block_sum_f64(scratch, partial);
         if (logarithm)
         {
+            float single_sum = (float)sum;
             for (GSL_INDEX k = LOCAL_ID(); k < cols; k += LOCAL_SIZE())
             {
-                d[k] = (g[k] - EXP(p[k]) * sum) * inverse_temperature;
+                d[k] = (g[k] - EXP(p[k]) * single_sum) * inverse_temperature;
             }
         }
         else
         {
             for (GSL_INDEX k = LOCAL_ID(); k < cols; k += LOCAL_SIZE())
             {
-                /* g - sum overflows float when both lie near 3e38 with opposite signs, and where sigma = 0
-                 * that made 0 * inf = NaN of a true 0: such elements (rare) are formed in double. */
-                float diff = g[k] - sum;
-                d[k] = IS_FINITE(diff) ? diff * p[k] * inverse_temperature
-                                       : (float)(((double)g[k] - (double)sum) * (double)p[k] * (double)inverse_temperature);
+                /* In double, g - sum neither cancels nor overflows near 3e38, and where sigma = 0 the
+                 * product is a true 0. */
+                d[k] = (float)(((double)g[k] - sum) * (double)p[k] * (double)inverse_temperature);
             }
         }
     }

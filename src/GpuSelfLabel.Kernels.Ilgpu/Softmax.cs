@@ -88,37 +88,34 @@ public static class Softmax
     /// <summary>softmax_backward_rows of kernels/softmax.cu.</summary>
     public static void BackwardRows(ArrayView<float> probs, ArrayView<float> grad, ArrayView<float> dlogits, long rows, long cols, float inverseTemperature, int logarithm)
     {
-        var scratch = SharedMemory.Allocate<float>(GroupReduce.MaxGroupSize);
+        var scratch = SharedMemory.Allocate<double>(GroupReduce.MaxGroupSize);
         int t = Group.IdxX;
         int step = Group.DimX;
         for (long row = Grid.IdxX; row < rows; row += Grid.DimX)
         {
             long start = row * cols;
-            float partial = 0f;
+
+            // As the CUDA C kernel: the row sum and g − Σ in float64, where they neither cancel nor overflow.
+            double partial = 0;
             for (long k = t; k < cols; k += step)
             {
-                partial += logarithm != 0 ? grad[start + k] : grad[start + k] * probs[start + k];
+                partial += logarithm != 0 ? grad[start + k] : (double)grad[start + k] * probs[start + k];
             }
 
-            float sum = GroupReduce.Sum(scratch, partial);
+            double sum = GroupReduce.Sum(scratch, partial);
             if (logarithm != 0)
             {
+                float singleSum = (float)sum;
                 for (long k = t; k < cols; k += step)
                 {
-                    dlogits[start + k] = (grad[start + k] - (KernelMath.Exp(probs[start + k]) * sum)) * inverseTemperature;
+                    dlogits[start + k] = (grad[start + k] - (KernelMath.Exp(probs[start + k]) * singleSum)) * inverseTemperature;
                 }
             }
             else
             {
                 for (long k = t; k < cols; k += step)
                 {
-                    // As the CUDA C kernel: g − Σ overflows near ±3e38, and 0 · ∞ would make a true 0 NaN.
-                    float g = grad[start + k];
-                    float p = probs[start + k];
-                    float difference = g - sum;
-                    dlogits[start + k] = float.IsFinite(difference)
-                        ? difference * p * inverseTemperature
-                        : (float)((((double)g) - sum) * p * inverseTemperature);
+                    dlogits[start + k] = (float)((grad[start + k] - sum) * probs[start + k] * inverseTemperature);
                 }
             }
         }

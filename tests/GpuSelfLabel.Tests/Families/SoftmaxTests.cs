@@ -126,6 +126,38 @@ public abstract class SoftmaxTestsBase : BackendTestBase
         }
     }
 
+    [SkippableTheory]
+    [InlineData(1e-3)]
+    [InlineData(0.1)]
+    [InlineData(1.0)]
+    public void Backward_keeps_what_a_nearly_constant_gradient_leaves_at_small_temperature(double temperature)
+    {
+        // g nearly constant over a row makes g − Σgσ cancel; a float32 Σgσ lost that difference, and a
+        // small τ magnified the loss past the contract (row 0: g = 3 and float32 σ summing to 1 + 1e-8).
+        const int n = 5, k = 301;
+        var random = new Random(41);
+        var p32 = Float64.Softmax(Float64.Widen(TestData.Logits(n, k, seed: 42, scale: 2.0)), n, k, 1.0).Select(v => (float)v).ToArray();
+        var g = Enumerable.Range(0, n * k).Select(e => e < k ? 3f : (float)(1e4 + random.NextDouble())).ToArray();
+        using var probs = Upload(p32, n, k);
+        using var grad = Upload(g, n, k);
+        var d = Softmax.Backward(probs, grad, new SoftmaxOptions(temperature)).ToArray();
+        for (int i = 0; i < n; i++)
+        {
+            double dot = 0;
+            for (int j = 0; j < k; j++)
+            {
+                dot += (double)g[(i * k) + j] * p32[(i * k) + j];
+            }
+
+            for (int j = 0; j < k; j++)
+            {
+                int e = (i * k) + j;
+                double expected = p32[e] * (g[e] - dot) / temperature;
+                Assert.True(Math.Abs(d[e] - expected) <= (Approx.Relative * Math.Abs(expected)) + Approx.Absolute, $"dlogits[{e}] = {d[e]}, expected {expected}");
+            }
+        }
+    }
+
     [SkippableFact]
     public void Backward_rows_sum_to_zero()
     {

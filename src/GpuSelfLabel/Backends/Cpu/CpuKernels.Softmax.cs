@@ -65,39 +65,66 @@ internal sealed partial class CpuKernels
                     continue;
                 }
 
-                float dot = TensorPrimitives.Dot<float>(g, p);
-
-                // A NaN or infinite σ or g makes its product, and so the sum, non-finite; a finite
-                // product that overflows makes the caller check and find nothing, which is right too.
-                if (!float.IsFinite(dot))
+                // Σgσ and g − Σgσ in float64 (as kernels/softmax.cu): the difference cancels when g is
+                // nearly constant over the row, and a float32 sum left it, divided by a small τ, outside
+                // ops.md's 1e-4 relative contract. A NaN or infinite σ or g makes the sum non-finite;
+                // finite float32 inputs cannot overflow it.
+                double dot = WideDot(g, p);
+                if (!double.IsFinite(dot))
                 {
                     Volatile.Write(ref finite, false);
                 }
 
-                TensorPrimitives.Subtract(g, dot, d);
-                TensorPrimitives.Multiply(d, p, d);
-
-                // τ = 1 (the common case) would multiply by exactly 1: skip the pass over the row.
-                if (inverseTemperature != 1f)
-                {
-                    TensorPrimitives.Multiply(d, inverseTemperature, d);
-                }
-
-                // g − Σgσ overflows float32 when both lie near ±3e38 with opposite signs, and where σ = 0
-                // that made 0·∞ = NaN of a true 0: such rows (rare; one check of the row in cache) are redone in float64.
-                if (float.IsFinite(dot) && !float.IsFinite(TensorPrimitives.MaxMagnitude<float>(d)))
-                {
-                    SoftmaxBackwardRowWide(p, g, dot, inverseTemperature, d);
-                }
+                SoftmaxBackwardRowWide(p, g, dot, inverseTemperature, d);
             }
         });
         return finite;
     }
 
-    /// <summary>d_k = σ_k (g_k − dot)·s with the difference and products in float64, so only a true result beyond float32 is infinite.</summary>
-    private static void SoftmaxBackwardRowWide(ReadOnlySpan<float> p, ReadOnlySpan<float> g, float dot, float scale, Span<float> d)
+    /// <summary>Σ_k g_k σ_k in float64: each float32 product is exact in double, so only the additions round.</summary>
+    private static double WideDot(ReadOnlySpan<float> g, ReadOnlySpan<float> p)
     {
-        for (int k = 0; k < d.Length; k++)
+        ref float gr = ref MemoryMarshal.GetReference(g);
+        ref float pr = ref MemoryMarshal.GetReference(p);
+        var low = Vector<double>.Zero;
+        var high = Vector<double>.Zero;
+        int width = Vector<float>.Count;
+        int k = 0;
+        for (; k <= g.Length - width; k += width)
+        {
+            Vector.Widen(Vector.LoadUnsafe(ref gr, (nuint)k), out var gLow, out var gHigh);
+            Vector.Widen(Vector.LoadUnsafe(ref pr, (nuint)k), out var pLow, out var pHigh);
+            low = Vector.FusedMultiplyAdd(gLow, pLow, low);
+            high = Vector.FusedMultiplyAdd(gHigh, pHigh, high);
+        }
+
+        double sum = Vector.Sum(low + high);
+        for (; k < g.Length; k++)
+        {
+            sum += (double)g[k] * p[k];
+        }
+
+        return sum;
+    }
+
+    /// <summary>d_k = σ_k (g_k − dot)·s with the difference and products in float64, so neither cancellation nor overflow reaches d.</summary>
+    private static void SoftmaxBackwardRowWide(ReadOnlySpan<float> p, ReadOnlySpan<float> g, double dot, float scale, Span<float> d)
+    {
+        ref float gr = ref MemoryMarshal.GetReference(g);
+        ref float pr = ref MemoryMarshal.GetReference(p);
+        ref float dr = ref MemoryMarshal.GetReference(d);
+        var dots = new Vector<double>(dot);
+        var s = new Vector<double>(scale);
+        int width = Vector<float>.Count;
+        int k = 0;
+        for (; k <= d.Length - width; k += width)
+        {
+            Vector.Widen(Vector.LoadUnsafe(ref gr, (nuint)k), out var gLow, out var gHigh);
+            Vector.Widen(Vector.LoadUnsafe(ref pr, (nuint)k), out var pLow, out var pHigh);
+            Vector.Narrow((gLow - dots) * pLow * s, (gHigh - dots) * pHigh * s).StoreUnsafe(ref dr, (nuint)k);
+        }
+
+        for (; k < d.Length; k++)
         {
             d[k] = (float)(((double)g[k] - dot) * p[k] * scale);
         }

@@ -39,7 +39,11 @@ KERNEL void softmax_forward_rows(const GLOBAL float* RESTRICT z, GLOBAL float* R
             float log_sum = LOG(p.sum);
             for (GSL_INDEX k = LOCAL_ID(); k < cols; k += LOCAL_SIZE())
             {
-                o[k] = (zr[k] - p.max) * inverse_temperature - log_sum;
+                /* z - max overflows float to -inf when the row spans beyond 3.4e38 (+-3e38), where a
+                 * small 1/tau may still bring ln sigma within float: such elements (rare) use double. */
+                float diff = zr[k] - p.max;
+                o[k] = (IS_FINITE(diff) ? diff * inverse_temperature
+                                        : (float)(((double)zr[k] - (double)p.max) * (double)inverse_temperature)) - log_sum;
             }
         }
         else

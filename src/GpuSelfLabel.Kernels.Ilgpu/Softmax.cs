@@ -71,7 +71,9 @@ public static class Softmax
                 float logSum = KernelMath.Log(sum);
                 for (long k = t; k < cols; k += step)
                 {
-                    output[start + k] = ((z[start + k] - max) * inverseTemperature) - logSum;
+                    // As the CUDA C kernel: z − max overflows to −∞ across ±3e38, where a small 1/τ may bring it back.
+                    float difference = z[start + k] - max;
+                    output[start + k] = (float.IsFinite(difference) ? difference * inverseTemperature : (float)(((double)z[start + k] - max) * inverseTemperature)) - logSum;
                 }
             }
             else

@@ -49,6 +49,18 @@ public abstract class SoftmaxTestsBase : BackendTestBase
         Assert.All(lp, v => Assert.True(float.IsFinite(v)));
     }
 
+    [SkippableTheory]
+    [InlineData(3e38f, 1000.0)]
+    [InlineData(2e38f, 2.0)]
+    public void Log_forward_across_the_float_range_is_finite_where_the_true_value_is(float magnitude, double temperature)
+    {
+        // z − max overflows float32 here, but (z − max)/τ fits: ln σ = [−ln(1 + e^{−2m/τ}), −2m/τ].
+        using var logits = Upload([magnitude, -magnitude, 0f, magnitude], 2, 2);
+        var got = Softmax.LogForward(logits, new SoftmaxOptions(temperature)).ToArray();
+        double gap = 2.0 * magnitude / temperature;
+        Approx.Elementwise([0, -gap, -((double)magnitude / temperature), 0], got, "log-softmax");
+    }
+
     [SkippableFact]
     public void All_equal_logits_give_uniform_probabilities()
     {

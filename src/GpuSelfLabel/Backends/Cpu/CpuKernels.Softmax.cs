@@ -177,8 +177,23 @@ internal sealed partial class CpuKernels
     /// <summary>ln σ = (z − max)·s − ln Σ exp((z − max)·s) of one row.</summary>
     private static void LogSoftmaxRow(ReadOnlySpan<float> z, Span<float> output, float scale)
     {
-        float logSum = MathF.Log(ShiftedExponentials(z, scale, TensorPrimitives.Max<float>(z), output, keepArguments: true));
+        float max = TensorPrimitives.Max<float>(z);
+        float logSum = MathF.Log(ShiftedExponentials(z, scale, max, output, keepArguments: true));
         TensorPrimitives.Subtract(output, logSum, output);
+
+        // z − max overflows float32 to −∞ when the row spans beyond 3.4e38 (±3e38); scaled by 1/τ < 1 the
+        // true ln σ may still fit, so such elements (rare; the row is in cache) are redone in float64.
+        // With 1/τ ≥ 1 an overflowed difference is a true −∞ in float32, and the common path pays nothing.
+        if (scale < 1f && float.IsNegativeInfinity(TensorPrimitives.Min<float>(output)))
+        {
+            for (int k = 0; k < output.Length; k++)
+            {
+                if (float.IsNegativeInfinity(output[k]))
+                {
+                    output[k] = (float)((((double)z[k] - max) * scale) - logSum);
+                }
+            }
+        }
     }
 
     /// <summary>

@@ -12,15 +12,6 @@ internal static class BackendChoice
         DefaultValueFactory = _ => "auto",
     };
 
-    /// <summary>Refuses a name that is not one of auto, cpu, opencl, cuda (for commands that open no backend).</summary>
-    public static void Check(string name)
-    {
-        if (!BackendRegistry.Names.Contains(name))
-        {
-            throw new GslArgumentException("backend", $"'{name}' is not one of {string.Join(", ", BackendRegistry.Names)}");
-        }
-    }
-
     public static Backend Open(string name)
     {
         try

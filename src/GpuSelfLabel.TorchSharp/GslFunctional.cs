@@ -74,8 +74,7 @@ public static class GslFunctional
         TorchSharpLoader.EnsureLoaded();
         TorchChecks.Floating(logits, nameof(logits), 3, "V×N×C");
         _ = TorchBackends.For(logits, nameof(logits));
-        var options = TorchChecks.Named(() => new SelfClassifierOptions(tau_row, tau_col, global_views));
-        return TorchChecks.Named(() => SelfClassifierFunction.apply(logits, options, Recording(logits)));
+        return TorchChecks.Named(() => SelfClassifierFunction.apply(logits, new SelfClassifierOptions(tau_row, tau_col, global_views), Recording(logits)));
     }
 
     /// <summary>

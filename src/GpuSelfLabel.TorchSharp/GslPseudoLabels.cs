@@ -79,11 +79,7 @@ public static class GslPseudoLabels
         try
         {
             using var outputView = TorchMemory.View(output, backend);
-            TorchChecks.Named(() =>
-            {
-                Sinkhorn.SwavInto(input.View, outputView, new SwavOptions(epsilon, iterations));
-                return 0;
-            });
+            TorchChecks.Named(() => Sinkhorn.SwavInto(input.View, outputView, new SwavOptions(epsilon, iterations)));
         }
         catch
         {

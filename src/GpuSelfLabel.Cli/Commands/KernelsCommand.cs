@@ -35,7 +35,7 @@ internal static class KernelsCommand
         var command = new Command("kernels", "Write each kernel family's PTX (ILGPU's embedded modules, or NVRTC's compile of kernels/*.cu)") { source, arch, output, backend };
         command.SetAction(parse => ExitCodes.Run(parse.InvocationConfiguration.Error, () =>
         {
-            BackendChoice.Check(parse.GetValue(backend)!);
+            GpuSelfLabel.Backends.BackendRegistry.RequireKnown(parse.GetValue(backend)!);
             int architecture = ParseArchitecture(parse.GetValue(arch)!);
             string folder = parse.GetValue(output)!.FullName;
             if (Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any())

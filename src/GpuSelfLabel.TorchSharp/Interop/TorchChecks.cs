@@ -47,6 +47,13 @@ internal static class TorchChecks
         }
     }
 
+    /// <summary>As <see cref="Named{T}(Func{T})"/> for a call that writes into its outputs and returns nothing.</summary>
+    public static void Named(Action body) => Named(() =>
+    {
+        body();
+        return true;
+    });
+
     private static readonly Dictionary<string, string> ParameterNames = new(StringComparer.Ordinal)
     {
         ["logits-softmax"] = "softmax_logits",

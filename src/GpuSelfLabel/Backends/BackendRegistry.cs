@@ -34,15 +34,10 @@ public static class BackendRegistry
     /// </summary>
     public static Backend Open(string name)
     {
-        ArgumentNullException.ThrowIfNull(name);
+        RequireKnown(name);
         if (name == "auto")
         {
             return TryOpen("cuda", out var cuda, out _) ? cuda! : CpuBackend.Instance;
-        }
-
-        if (!Factories.ContainsKey(name))
-        {
-            throw new GslArgumentException("backend", $"'{name}' is not one of {string.Join(", ", Names)}");
         }
 
         if (!TryOpen(name, out var backend, out var reason))
@@ -62,15 +57,20 @@ public static class BackendRegistry
     /// </summary>
     public static IReadOnlyList<BackendStatus> Probe(string name)
     {
-        ArgumentNullException.ThrowIfNull(name);
-        if (name != "auto" && !Factories.ContainsKey(name))
-        {
-            throw new GslArgumentException("backend", $"'{name}' is not one of {string.Join(", ", Names)}");
-        }
-
+        RequireKnown(name);
         return Factories.Keys.Where(n => name == "auto" || n == name).Select(n => TryOpen(n, out var b, out var why)
             ? new BackendStatus(n, true, b!.DeviceName)
             : new BackendStatus(n, false, why)).ToList();
+    }
+
+    /// <summary>Refuses a name that is not one of <see cref="Names"/>, naming the argument <c>backend</c>.</summary>
+    public static void RequireKnown(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        if (!Names.Contains(name))
+        {
+            throw new GslArgumentException("backend", $"'{name}' is not one of {string.Join(", ", Names)}");
+        }
     }
 
     private static bool TryOpen(string name, out Backend? backend, out string reason)

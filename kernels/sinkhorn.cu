@@ -14,22 +14,30 @@
  * buffer: head views and row chunks start anywhere, and OpenCL sub-buffers must start on the device's
  * base-address alignment. Offsets of N-vectors already include the chunk's first row.
  *
+ * The SeLa passes take each row's largest logit m_i (row_max, written by sinkhorn_row_lse at setup) and
+ * form lambda*(z - m_i) rather than lambda*z, as ops.md's P = exp(lambda(z - LSE z)) does: z - m_i is
+ * exact and 0 for every entry tied with the maximum, so a row of logits near 1e15 keeps the O(1) terms
+ * (log r, the log of the tie count) that split its tied entries.
+ *
  * Work-item t of a group owns the columns k = t + c*LOCAL_SIZE(). The first SK_CACHE of them
  * (c < SK_CACHE) keep their values in registers, so a row is read from global memory once; columns
  * beyond SK_CACHE*LOCAL_SIZE() (K > 3072 with groups of 256) are read again from global memory.
  *
- * sinkhorn_row_lse(z, rows, cols, scale, shift, has_shift, offset, out)
+ * sinkhorn_row_lse(z, rows, cols, scale, shift, has_shift, offset, out, row_max, has_row_max)
  *   one group per row (grid-stride); reads z once and shift (K doubles) once per group;
- *   writes out[i] = offset + LSE_k(scale*z_ik - shift_k) (N doubles).
- * sinkhorn_column_lse_partial(z, rows, cols, rows_per_group, scale, shift, partial_max, partial_sum)
+ *   writes out[i] = offset + LSE_k(scale*z_ik - shift_k) (N doubles), or with has_row_max the two
+ *   parts apart: row_max[i] = m_i = max_k(scale*z_ik - shift_k), out[i] = offset + log sum_k exp(... - m_i).
+ * sinkhorn_column_lse_partial(z, rows, cols, rows_per_group, scale, row_max, has_row_max, shift,
+ *                             partial_max, partial_sum)
  *   group g takes rows [g*rows_per_group, ...) and keeps per owned column the online pair
- *   (max, sum exp(y - max)) of y_ik = scale*z_ik - shift_i; reads z once, writes the pairs to
- *   partial_max/partial_sum (groups x cols doubles). No local memory, no barriers.
+ *   (max, sum exp(y - max)) of y_ik = scale*(z_ik - row_max_i) - shift_i (row_max 0 without
+ *   has_row_max); reads z once, writes the pairs to partial_max/partial_sum (groups x cols doubles).
+ *   No local memory, no barriers.
  * sinkhorn_column_lse_reduce(partial_max, partial_sum, groups, cols, offset, out, accumulate)
  *   merges the groups' pairs per column in a fixed order (see sk_reduce_lanes); writes
  *   out_k = offset + LSE, or with accumulate log(exp(out_k) + exp(that)).
- * sinkhorn_sela_pass(z, rows, cols, rows_per_group, lambda, logr, state, partial, errors, measure_error)
- *   the fused SeLa iteration: group g takes a fixed block of rows; per row x = lambda*z + log r,
+ * sinkhorn_sela_pass(z, rows, cols, rows_per_group, lambda, row_max, logr, state, partial, errors, measure_error)
+ *   the fused SeLa iteration: group g takes a fixed block of rows; per row x = lambda*(z - m_i) + log r,
  *   a = LSE_k x, q = exp(x - a); reads z once, reads and writes state[i] (a_i), accumulates the
  *   group's column sums sum_i q_ik in float64 (registers, or partial itself beyond the cache) and
  *   writes them to partial (groups x cols doubles), and the group's sum_i |exp(a_i - a_prev) - 1| to
@@ -42,8 +50,8 @@
  *   trusted column sum (finite and >= trusted, 1e-290 in the driver: below it digits were lost to
  *   subnormals), logr_k = logr_k + (offset - log sums_k); elsewhere logr_k is left and status[0] = 1
  *   (the driver then takes r from a column log-sum-exp pass instead). status is never cleared here.
- * sinkhorn_sela_finalize(z, rows, cols, lambda, logr, lse, state, log_rows, logc, labels, codes, has_codes)
- *   one group per row; reads z once; writes labels[i] (lowest argmax of lambda*z + log r, int64),
+ * sinkhorn_sela_finalize(z, rows, cols, lambda, row_max, logr, lse, state, log_rows, logc, labels, codes, has_codes)
+ *   one group per row; reads z once; writes labels[i] (lowest argmax of x = lambda*(z - m_i) + log r, int64),
  *   logc[i] = lse_i - state_i - log_rows (float32) and, with has_codes, codes = exp(x - state_i).
  * sinkhorn_exp_shifted(z, rows, cols, scale, col_shift, has_col_shift, row_shift, offset, out)
  *   one group per row; out_ik = exp(scale*z_ik - col_shift_k + (offset - row_shift_i)) (float32).
@@ -105,11 +113,13 @@ DEVICE_INLINE int sk_reduce_lanes(void)
 
 KERNEL void sinkhorn_row_lse(const GLOBAL unsigned short* RESTRICT z_base, GSL_INDEX z_offset, GSL_INDEX rows, GSL_INDEX cols,
                              double scale, const GLOBAL double* RESTRICT shift_base, GSL_INDEX shift_offset,
-                             int has_shift, double offset, GLOBAL double* RESTRICT out_base, GSL_INDEX out_offset, int dtype)
+                             int has_shift, double offset, GLOBAL double* RESTRICT out_base, GSL_INDEX out_offset,
+                             GLOBAL double* RESTRICT max_base, GSL_INDEX max_offset, int has_row_max, int dtype)
 {
     LOCAL double scratch[GSL_MAX_LOCAL_SIZE];
     const GLOBAL double* shift = shift_base + shift_offset;
     GLOBAL double* out = out_base + out_offset;
+    GLOBAL double* row_max = max_base + max_offset;
     int t = LOCAL_ID();
     GSL_INDEX step = LOCAL_SIZE();
     GSL_INDEX cached = SK_CACHE * step;
@@ -159,16 +169,26 @@ KERNEL void sinkhorn_row_lse(const GLOBAL unsigned short* RESTRICT z_base, GSL_I
         s = gsl_block_sum_f64(scratch, s);
         if (t == 0)
         {
-            out[row] = offset + (m + DLOG(s));
+            if (has_row_max)
+            {
+                row_max[row] = m;
+                out[row] = offset + DLOG(s);
+            }
+            else
+            {
+                out[row] = offset + (m + DLOG(s));
+            }
         }
     }
 }
 
 KERNEL void sinkhorn_column_lse_partial(const GLOBAL unsigned short* RESTRICT z_base, GSL_INDEX z_offset, GSL_INDEX rows,
                                         GSL_INDEX cols, GSL_INDEX rows_per_group, double scale,
+                                        const GLOBAL double* RESTRICT max_base, GSL_INDEX max_offset, int has_row_max,
                                         const GLOBAL double* RESTRICT shift_base, GSL_INDEX shift_offset,
                                         GLOBAL double* RESTRICT partial_max, GLOBAL double* RESTRICT partial_sum, int dtype)
 {
+    const GLOBAL double* row_max = max_base + max_offset;
     const GLOBAL double* shift = shift_base + shift_offset;
     int t = LOCAL_ID();
     GSL_INDEX step = LOCAL_SIZE();
@@ -192,13 +212,14 @@ KERNEL void sinkhorn_column_lse_partial(const GLOBAL unsigned short* RESTRICT z_
         {
             GSL_INDEX zr = z_offset + row * cols + chunk;
             double row_shift = shift[row];
+            double origin = has_row_max ? row_max[row] : 0.0;
 #pragma unroll
             for (int c = 0; c < SK_CACHE; c++)
             {
                 GSL_INDEX j = t + c * step;
                 if (chunk + j < cols)
                 {
-                    double y = scale * (double)gsl_load(z_base, zr + j, dtype) - row_shift;
+                    double y = scale * ((double)gsl_load(z_base, zr + j, dtype) - origin) - row_shift;
                     if (y > m[c])
                     {
                         s[c] = s[c] * sk_exp(m[c] - y) + 1.0;
@@ -294,11 +315,13 @@ KERNEL void sinkhorn_column_lse_reduce(const GLOBAL double* RESTRICT partial_max
 }
 
 KERNEL void sinkhorn_sela_pass(const GLOBAL unsigned short* RESTRICT z_base, GSL_INDEX z_offset, GSL_INDEX rows, GSL_INDEX cols,
-                               GSL_INDEX rows_per_group, double lambda, const GLOBAL double* RESTRICT logr_base,
+                               GSL_INDEX rows_per_group, double lambda, const GLOBAL double* RESTRICT max_base,
+                               GSL_INDEX max_offset, const GLOBAL double* RESTRICT logr_base,
                                GSL_INDEX logr_offset, GLOBAL double* RESTRICT state_base, GSL_INDEX state_offset,
                                GLOBAL double* RESTRICT partial, GLOBAL double* RESTRICT errors, int measure_error, int dtype)
 {
     LOCAL double scratch[GSL_MAX_LOCAL_SIZE];
+    const GLOBAL double* row_max = max_base + max_offset;
     const GLOBAL double* logr = logr_base + logr_offset;
     GLOBAL double* state = state_base + state_offset;
     int t = LOCAL_ID();
@@ -340,11 +363,12 @@ KERNEL void sinkhorn_sela_pass(const GLOBAL unsigned short* RESTRICT z_base, GSL
     for (GSL_INDEX row = start; row < end; row++)
     {
         GSL_INDEX zr = z_offset + row * cols;
+        double origin = row_max[row];
         double x[SK_CACHE];
 #pragma unroll
         for (int c = 0; c < SK_CACHE; c++)
         {
-            x[c] = lambda * (double)next[c] + own_logr[c];
+            x[c] = lambda * ((double)next[c] - origin) + own_logr[c];
         }
         if (row + 1 < end)
         {
@@ -367,7 +391,7 @@ KERNEL void sinkhorn_sela_pass(const GLOBAL unsigned short* RESTRICT z_base, GSL
         }
         for (GSL_INDEX k = cached + t; k < cols; k += step)
         {
-            m = DFMAX(m, lambda * (double)gsl_load(z_base, zr + k, dtype) + logr[k]);
+            m = DFMAX(m, lambda * ((double)gsl_load(z_base, zr + k, dtype) - origin) + logr[k]);
         }
         m = gsl_block_max_f64(scratch, m);
 
@@ -383,7 +407,7 @@ KERNEL void sinkhorn_sela_pass(const GLOBAL unsigned short* RESTRICT z_base, GSL
         }
         for (GSL_INDEX k = cached + t; k < cols; k += step)
         {
-            s += sk_exp(lambda * (double)gsl_load(z_base, zr + k, dtype) + logr[k] - m);
+            s += sk_exp(lambda * ((double)gsl_load(z_base, zr + k, dtype) - origin) + logr[k] - m);
         }
         s = gsl_block_sum_f64(scratch, s);
 
@@ -398,7 +422,7 @@ KERNEL void sinkhorn_sela_pass(const GLOBAL unsigned short* RESTRICT z_base, GSL
         }
         for (GSL_INDEX k = cached + t; k < cols; k += step)
         {
-            sums[k] += sk_exp(lambda * (double)gsl_load(z_base, zr + k, dtype) + logr[k] - m) * inverse;
+            sums[k] += sk_exp(lambda * ((double)gsl_load(z_base, zr + k, dtype) - origin) + logr[k] - m) * inverse;
         }
         if (t == 0)
         {
@@ -484,7 +508,8 @@ KERNEL void sinkhorn_sela_log_r(const GLOBAL double* RESTRICT sums_base, GSL_IND
 }
 
 KERNEL void sinkhorn_sela_finalize(const GLOBAL unsigned short* RESTRICT z_base, GSL_INDEX z_offset, GSL_INDEX rows, GSL_INDEX cols,
-                                   double lambda, const GLOBAL double* RESTRICT logr_base, GSL_INDEX logr_offset,
+                                   double lambda, const GLOBAL double* RESTRICT max_base, GSL_INDEX max_offset,
+                                   const GLOBAL double* RESTRICT logr_base, GSL_INDEX logr_offset,
                                    const GLOBAL double* RESTRICT lse_base, GSL_INDEX lse_offset,
                                    const GLOBAL double* RESTRICT state_base, GSL_INDEX state_offset, double log_rows,
                                    GLOBAL float* RESTRICT logc_base, GSL_INDEX logc_offset,
@@ -492,6 +517,7 @@ KERNEL void sinkhorn_sela_finalize(const GLOBAL unsigned short* RESTRICT z_base,
                                    GLOBAL float* RESTRICT codes_base, GSL_INDEX codes_offset, int has_codes, int dtype)
 {
     LOCAL double scratch[GSL_MAX_LOCAL_SIZE];
+    const GLOBAL double* row_max = max_base + max_offset;
     const GLOBAL double* logr = logr_base + logr_offset;
     const GLOBAL double* lse = lse_base + lse_offset;
     const GLOBAL double* state = state_base + state_offset;
@@ -512,6 +538,7 @@ KERNEL void sinkhorn_sela_finalize(const GLOBAL unsigned short* RESTRICT z_base,
     for (GSL_INDEX row = GROUP_ID(); row < rows; row += NUM_GROUPS())
     {
         GSL_INDEX zr = z_offset + row * cols;
+        double origin = row_max[row];
         double x[SK_CACHE];
         double m = -(double)GSL_INFINITY;
 #pragma unroll
@@ -521,13 +548,13 @@ KERNEL void sinkhorn_sela_finalize(const GLOBAL unsigned short* RESTRICT z_base,
             x[c] = 0.0;
             if (k < cols)
             {
-                x[c] = lambda * (double)gsl_load(z_base, zr + k, dtype) + own_logr[c];
+                x[c] = lambda * ((double)gsl_load(z_base, zr + k, dtype) - origin) + own_logr[c];
                 m = DFMAX(m, x[c]);
             }
         }
         for (GSL_INDEX k = cached + t; k < cols; k += step)
         {
-            m = DFMAX(m, lambda * (double)gsl_load(z_base, zr + k, dtype) + logr[k]);
+            m = DFMAX(m, lambda * ((double)gsl_load(z_base, zr + k, dtype) - origin) + logr[k]);
         }
         m = gsl_block_max_f64(scratch, m);
 
@@ -544,7 +571,7 @@ KERNEL void sinkhorn_sela_finalize(const GLOBAL unsigned short* RESTRICT z_base,
         }
         for (GSL_INDEX k = cached + t; k < cols; k += step)
         {
-            if (lambda * (double)gsl_load(z_base, zr + k, dtype) + logr[k] == m)
+            if (lambda * ((double)gsl_load(z_base, zr + k, dtype) - origin) + logr[k] == m)
             {
                 first = DFMAX(first, -(double)k);
             }
@@ -572,7 +599,7 @@ KERNEL void sinkhorn_sela_finalize(const GLOBAL unsigned short* RESTRICT z_base,
             }
             for (GSL_INDEX k = cached + t; k < cols; k += step)
             {
-                q[k] = (float)sk_exp(lambda * (double)gsl_load(z_base, zr + k, dtype) + logr[k] - a);
+                q[k] = (float)sk_exp(lambda * ((double)gsl_load(z_base, zr + k, dtype) - origin) + logr[k] - a);
             }
         }
     }

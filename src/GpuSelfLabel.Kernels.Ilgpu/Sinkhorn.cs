@@ -10,19 +10,21 @@ namespace GpuSelfLabel.Kernels.Ilgpu;
 /// passes read z through its storage type (float32, float16 or bfloat16, the last argument) from a base
 /// view and an element offset.
 /// <list type="bullet">
-/// <item><c>sinkhorn_row_lse(z, z_offset, rows, cols, scale, shift, shift_offset, has_shift, offset, out, out_offset, dtype)</c>
+/// <item><c>sinkhorn_row_lse(z, z_offset, rows, cols, scale, shift, shift_offset, has_shift, offset, out, out_offset, row_max, row_max_offset, has_row_max, dtype)</c>
 /// one group per row; reads z twice per row (the CUDA C kernel keeps 12 columns per work-item in
-/// registers and reads it once) and shift; writes out[i] = offset + LSE_k(scale·z_ik − shift_k).</item>
-/// <item><c>sinkhorn_column_lse_partial(z, z_offset, rows, cols, rows_per_group, scale, shift, shift_offset, partial_max, partial_sum, dtype)</c>
+/// registers and reads it once) and shift; writes out[i] = offset + LSE_k(scale·z_ik − shift_k), or with
+/// has_row_max row_max[i] = m_i = max_k(scale·z_ik − shift_k) and out[i] = offset + ln Σ_k exp(… − m_i).</item>
+/// <item><c>sinkhorn_column_lse_partial(z, z_offset, rows, cols, rows_per_group, scale, row_max, row_max_offset, has_row_max, shift, shift_offset, partial_max, partial_sum, dtype)</c>
 /// group g takes rows [g·rows_per_group, …) and keeps per owned column the online pair (max, Σ exp(y −
-/// max)) of y_ik = scale·z_ik − shift_i; writes the pairs to partial_max/partial_sum (groups × cols).
-/// No shared memory, no barriers.</item>
+/// max)) of y_ik = scale·(z_ik − row_max_i) − shift_i (row_max 0 without has_row_max); writes the pairs
+/// to partial_max/partial_sum (groups × cols). No shared memory, no barriers.</item>
 /// <item><c>sinkhorn_column_lse_reduce(partial_max, partial_sum, groups, cols, offset, out, out_offset, accumulate)</c>
 /// merges the groups' pairs per column in a fixed order (32 adjacent columns per group, the partial rows
 /// split among the group's "ways", combined in way order); writes out_k = offset + LSE, or with
 /// accumulate ln(exp(out_k) + exp(that)).</item>
-/// <item><c>sinkhorn_sela_pass(z, z_offset, rows, cols, rows_per_group, lambda, logr, logr_offset, state, state_offset, partial, errors, measure_error, dtype)</c>
-/// the fused SeLa iteration: group g takes a fixed block of rows; per row x = λz + log r, a = LSE_k x,
+/// <item><c>sinkhorn_sela_pass(z, z_offset, rows, cols, rows_per_group, lambda, row_max, row_max_offset, logr, logr_offset, state, state_offset, partial, errors, measure_error, dtype)</c>
+/// the fused SeLa iteration: group g takes a fixed block of rows; per row x = λ(z − m_i) + log r (m_i
+/// the row's largest logit, so ties at any magnitude keep their O(1) terms), a = LSE_k x,
 /// q = exp(x − a); reads z once (the next row's first 12 columns per work-item are loaded ahead, as in the
 /// CUDA C kernel, into per-thread local arrays rather than registers), reads and writes state[i] (a_i),
 /// writes the group's column sums Σ_i q_ik to its row of partial (groups × cols) and
@@ -32,8 +34,8 @@ namespace GpuSelfLabel.Kernels.Ilgpu;
 /// <item><c>sinkhorn_sela_log_r(sums, sums_offset, cols, offset, trusted, logr, logr_offset, status, status_offset)</c>
 /// one work-item per column; where sums_k is finite and ≥ trusted, logr_k = logr_k + (offset − ln sums_k),
 /// elsewhere logr_k is left and status[0] = 1.</item>
-/// <item><c>sinkhorn_sela_finalize(z, z_offset, rows, cols, lambda, logr, logr_offset, lse, lse_offset, state, state_offset, log_rows, logc, logc_offset, labels, labels_offset, codes, codes_offset, has_codes, dtype)</c>
-/// one group per row; reads z; writes labels[i] (lowest argmax of λz + log r, int64), logc[i] = lse_i −
+/// <item><c>sinkhorn_sela_finalize(z, z_offset, rows, cols, lambda, row_max, row_max_offset, logr, logr_offset, lse, lse_offset, state, state_offset, log_rows, logc, logc_offset, labels, labels_offset, codes, codes_offset, has_codes, dtype)</c>
+/// one group per row; reads z; writes labels[i] (lowest argmax of x = λ(z − m_i) + log r, int64), logc[i] = lse_i −
 /// state_i − log_rows (float32) and, with has_codes, codes = exp(x − state_i).</item>
 /// <item><c>sinkhorn_exp_shifted(z, z_offset, rows, cols, scale, col_shift, col_shift_offset, has_col_shift, row_shift, row_shift_offset, offset, out, out_offset)</c>
 /// one group per row; out_ik = exp(scale·z_ik − col_shift_k + (offset − row_shift_i)) (float32).</item>
@@ -74,7 +76,7 @@ public static class Sinkhorn
     private const int BFloat16 = 2;
 
     /// <summary>sinkhorn_row_lse of kernels/sinkhorn.cu.</summary>
-    public static void RowLogSumExp(ArrayView<ushort> z, long zOffset, long rows, long cols, double scale, ArrayView<double> shift, long shiftOffset, int hasShift, double offset, ArrayView<double> output, long outputOffset, int dtype)
+    public static void RowLogSumExp(ArrayView<ushort> z, long zOffset, long rows, long cols, double scale, ArrayView<double> shift, long shiftOffset, int hasShift, double offset, ArrayView<double> output, long outputOffset, ArrayView<double> rowMax, long rowMaxOffset, int hasRowMax, int dtype)
     {
         var scratch = SharedMemory.Allocate<double>(GroupReduce.MaxGroupSize);
         int t = Group.IdxX;
@@ -98,13 +100,21 @@ public static class Sinkhorn
             s = GroupReduce.Sum(scratch, s);
             if (t == 0)
             {
-                output[outputOffset + row] = offset + (m + KernelMath.Log(s));
+                if (hasRowMax != 0)
+                {
+                    rowMax[rowMaxOffset + row] = m;
+                    output[outputOffset + row] = offset + KernelMath.Log(s);
+                }
+                else
+                {
+                    output[outputOffset + row] = offset + (m + KernelMath.Log(s));
+                }
             }
         }
     }
 
     /// <summary>sinkhorn_column_lse_partial of kernels/sinkhorn.cu.</summary>
-    public static void ColumnLogSumExpPartial(ArrayView<ushort> z, long zOffset, long rows, long cols, long rowsPerGroup, double scale, ArrayView<double> shift, long shiftOffset, ArrayView<double> partialMax, ArrayView<double> partialSum, int dtype)
+    public static void ColumnLogSumExpPartial(ArrayView<ushort> z, long zOffset, long rows, long cols, long rowsPerGroup, double scale, ArrayView<double> rowMax, long rowMaxOffset, int hasRowMax, ArrayView<double> shift, long shiftOffset, ArrayView<double> partialMax, ArrayView<double> partialSum, int dtype)
     {
         long group = Grid.IdxX;
         long start = group * rowsPerGroup;
@@ -115,7 +125,8 @@ public static class Sinkhorn
             double s = 0.0;
             for (long row = start; row < end; row++)
             {
-                double y = (scale * Load(z, zOffset + (row * cols) + k, dtype)) - shift[shiftOffset + row];
+                double origin = hasRowMax != 0 ? rowMax[rowMaxOffset + row] : 0.0;
+                double y = (scale * (Load(z, zOffset + (row * cols) + k, dtype) - origin)) - shift[shiftOffset + row];
                 if (y > m)
                 {
                     s = (s * ClampedExp(m - y)) + 1.0;
@@ -207,7 +218,7 @@ public static class Sinkhorn
     }
 
     /// <summary>sinkhorn_sela_pass of kernels/sinkhorn.cu.</summary>
-    public static void SelaPass(ArrayView<ushort> z, long zOffset, long rows, long cols, long rowsPerGroup, double lambda, ArrayView<double> logR, long logROffset, ArrayView<double> state, long stateOffset, ArrayView<double> partial, ArrayView<double> errors, int measureError, int dtype)
+    public static void SelaPass(ArrayView<ushort> z, long zOffset, long rows, long cols, long rowsPerGroup, double lambda, ArrayView<double> rowMax, long rowMaxOffset, ArrayView<double> logR, long logROffset, ArrayView<double> state, long stateOffset, ArrayView<double> partial, ArrayView<double> errors, int measureError, int dtype)
     {
         var scratch = SharedMemory.Allocate<double>(GroupReduce.MaxGroupSize);
         var ownLogR = LocalMemory.Allocate<double>(Cache);
@@ -241,9 +252,10 @@ public static class Sinkhorn
         for (long row = start; row < end; row++)
         {
             long zr = zOffset + (row * cols);
+            double origin = rowMax[rowMaxOffset + row];
             for (int c = 0; c < Cache; c++)
             {
-                x[c] = (lambda * next[c]) + ownLogR[c];
+                x[c] = (lambda * (next[c] - origin)) + ownLogR[c];
             }
 
             if (row + 1 < end)
@@ -266,7 +278,7 @@ public static class Sinkhorn
 
             for (long k = cached + t; k < cols; k += step)
             {
-                m = Math.Max(m, (lambda * Load(z, zr + k, dtype)) + logR[logROffset + k]);
+                m = Math.Max(m, (lambda * (Load(z, zr + k, dtype) - origin)) + logR[logROffset + k]);
             }
 
             m = GroupReduce.Max(scratch, m);
@@ -282,7 +294,7 @@ public static class Sinkhorn
 
             for (long k = cached + t; k < cols; k += step)
             {
-                s += ClampedExp((lambda * Load(z, zr + k, dtype)) + logR[logROffset + k] - m);
+                s += ClampedExp((lambda * (Load(z, zr + k, dtype) - origin)) + logR[logROffset + k] - m);
             }
 
             s = GroupReduce.Sum(scratch, s);
@@ -297,7 +309,7 @@ public static class Sinkhorn
 
             for (long k = cached + t; k < cols; k += step)
             {
-                partial[sums + k] += ClampedExp((lambda * Load(z, zr + k, dtype)) + logR[logROffset + k] - m) * inverse;
+                partial[sums + k] += ClampedExp((lambda * (Load(z, zr + k, dtype) - origin)) + logR[logROffset + k] - m) * inverse;
             }
 
             if (t == 0)
@@ -386,7 +398,7 @@ public static class Sinkhorn
     }
 
     /// <summary>sinkhorn_sela_finalize of kernels/sinkhorn.cu.</summary>
-    public static void SelaFinalize(ArrayView<ushort> z, long zOffset, long rows, long cols, double lambda, ArrayView<double> logR, long logROffset, ArrayView<double> lse, long lseOffset, ArrayView<double> state, long stateOffset, double logRows, ArrayView<float> logC, long logCOffset, ArrayView<long> labels, long labelsOffset, ArrayView<float> codes, long codesOffset, int hasCodes, int dtype)
+    public static void SelaFinalize(ArrayView<ushort> z, long zOffset, long rows, long cols, double lambda, ArrayView<double> rowMax, long rowMaxOffset, ArrayView<double> logR, long logROffset, ArrayView<double> lse, long lseOffset, ArrayView<double> state, long stateOffset, double logRows, ArrayView<float> logC, long logCOffset, ArrayView<long> labels, long labelsOffset, ArrayView<float> codes, long codesOffset, int hasCodes, int dtype)
     {
         var scratch = SharedMemory.Allocate<double>(GroupReduce.MaxGroupSize);
         var ownLogR = LocalMemory.Allocate<double>(Cache);
@@ -403,6 +415,7 @@ public static class Sinkhorn
         for (long row = Grid.IdxX; row < rows; row += Grid.DimX)
         {
             long zr = zOffset + (row * cols);
+            double origin = rowMax[rowMaxOffset + row];
             double m = double.NegativeInfinity;
             for (int c = 0; c < Cache; c++)
             {
@@ -410,14 +423,14 @@ public static class Sinkhorn
                 x[c] = 0.0;
                 if (k < cols)
                 {
-                    x[c] = (lambda * Load(z, zr + k, dtype)) + ownLogR[c];
+                    x[c] = (lambda * (Load(z, zr + k, dtype) - origin)) + ownLogR[c];
                     m = Math.Max(m, x[c]);
                 }
             }
 
             for (long k = cached + t; k < cols; k += step)
             {
-                m = Math.Max(m, (lambda * Load(z, zr + k, dtype)) + logR[logROffset + k]);
+                m = Math.Max(m, (lambda * (Load(z, zr + k, dtype) - origin)) + logR[logROffset + k]);
             }
 
             m = GroupReduce.Max(scratch, m);
@@ -435,7 +448,7 @@ public static class Sinkhorn
 
             for (long k = cached + t; k < cols; k += step)
             {
-                if ((lambda * Load(z, zr + k, dtype)) + logR[logROffset + k] == m)
+                if ((lambda * (Load(z, zr + k, dtype) - origin)) + logR[logROffset + k] == m)
                 {
                     first = Math.Max(first, -(double)k);
                 }
@@ -464,7 +477,7 @@ public static class Sinkhorn
 
                 for (long k = cached + t; k < cols; k += step)
                 {
-                    codes[q + k] = (float)ClampedExp((lambda * Load(z, zr + k, dtype)) + logR[logROffset + k] - a);
+                    codes[q + k] = (float)ClampedExp((lambda * (Load(z, zr + k, dtype) - origin)) + logR[logROffset + k] - a);
                 }
             }
         }

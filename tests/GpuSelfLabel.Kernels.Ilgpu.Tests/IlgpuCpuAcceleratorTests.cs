@@ -122,12 +122,25 @@ public sealed class IlgpuCpuAcceleratorTests
         {
             using var got = F64(new double[total]);
             using var want = F64(new double[total]);
-            ((IBackendKernels)ilgpu).SinkhornRowLogSumExp(matrix, FirstRow, 25.0, shift, -1.5, got);
-            Cpu.SinkhornRowLogSumExp(matrix, FirstRow, 25.0, shift, -1.5, want);
+            ((IBackendKernels)ilgpu).SinkhornRowLogSumExp(matrix, FirstRow, 25.0, shift, -1.5, got, null);
+            Cpu.SinkhornRowLogSumExp(matrix, FirstRow, 25.0, shift, -1.5, want, null);
             CloseRelative(Doubles(want), Doubles(got), PassTolerance, $"row LSE shift={shift is not null}", PassFloor);
         }
 
-        foreach (var accumulate in new[] { false, true })
+        // The SeLa setup's form, the row maxima and log-sums apart; the maxima feed every pass below.
+        using var rowMax = F64(new double[total]);
+        using (var got = F64(new double[total]))
+        using (var want = F64(new double[total]))
+        {
+            ((IBackendKernels)ilgpu).SinkhornRowLogSumExp(matrix, FirstRow, 1.0, null, 0.0, got, rowMax);
+            Cpu.SinkhornRowLogSumExp(matrix, FirstRow, 1.0, null, 0.0, want, rowMax);
+            using var wantMax = F64(new double[total]);
+            Cpu.SinkhornRowLogSumExp(matrix, FirstRow, 1.0, null, 0.0, want, wantMax);
+            Assert.Equal(Doubles(wantMax), Doubles(rowMax));
+            CloseRelative(Doubles(want), Doubles(got), PassTolerance, "row log-sums", PassFloor);
+        }
+
+        foreach (var (accumulate, maxima) in new[] { (false, null), (true, null), (false, rowMax) })
         {
             var start = Enumerable.Range(0, k).Select(j => j % 3 == 0 ? double.NegativeInfinity : j * 0.25).ToArray();
             using var got = F64(start);
@@ -137,9 +150,9 @@ public sealed class IlgpuCpuAcceleratorTests
             // What Backend.ReductionScratchElements(K) gives a GPU backend (its reduction groups are SinkhornLaunches').
             long gpuElements = (2L * (Backend.ScratchAlignment + (SinkhornLaunches.MaxReductionGroups * (long)k))) + SinkhornLaunches.MaxReductionGroups;
             using var gpuScratch = CpuBackend.Instance.Allocate(DType.Float64, gpuElements);
-            ((IBackendKernels)ilgpu).SinkhornColumnLogSumExp(matrix, FirstRow, 25.0, rowShift, 0.5, got, accumulate, gpuScratch);
-            Cpu.SinkhornColumnLogSumExp(matrix, FirstRow, 25.0, rowShift, 0.5, want, accumulate, scratch);
-            CloseRelative(Doubles(want), Doubles(got), PassTolerance, $"column LSE accumulate={accumulate}", PassFloor);
+            ((IBackendKernels)ilgpu).SinkhornColumnLogSumExp(matrix, FirstRow, 25.0, maxima, rowShift, 0.5, got, accumulate, gpuScratch);
+            Cpu.SinkhornColumnLogSumExp(matrix, FirstRow, 25.0, maxima, rowShift, 0.5, want, accumulate, scratch);
+            CloseRelative(Doubles(want), Doubles(got), PassTolerance, $"column LSE accumulate={accumulate} maxima={maxima is not null}", PassFloor);
         }
 
         Assert.Contains("sinkhorn_column_lse_reduce", ilgpu.Launched);
@@ -160,8 +173,8 @@ public sealed class IlgpuCpuAcceleratorTests
             long gpuElements = (2L * (Backend.ScratchAlignment + (SinkhornLaunches.MaxReductionGroups * (long)k))) + SinkhornLaunches.MaxReductionGroups;
             using var gpuScratch = CpuBackend.Instance.Allocate(DType.Float64, gpuElements);
             using var scratch = CpuBackend.Instance.Allocate(DType.Float64, CpuBackend.Instance.ReductionScratchElements(k));
-            double got = ((IBackendKernels)ilgpu).SinkhornSelaPass(matrix, FirstRow, 25.0, logRTensor, state, sums, accumulate, measureError: true, gpuScratch);
-            double want = Cpu.SinkhornSelaPass(matrix, FirstRow, 25.0, logRTensor, wantState, wantSums, accumulate, measureError: true, scratch);
+            double got = ((IBackendKernels)ilgpu).SinkhornSelaPass(matrix, FirstRow, 25.0, rowMax, logRTensor, state, sums, accumulate, measureError: true, gpuScratch);
+            double want = Cpu.SinkhornSelaPass(matrix, FirstRow, 25.0, rowMax, logRTensor, wantState, wantSums, accumulate, measureError: true, scratch);
             CloseRelative(Doubles(wantState), Doubles(state), PassTolerance, $"SeLa state accumulate={accumulate}", PassFloor);
             CloseRelative(Doubles(wantSums), Doubles(sums), PassTolerance, $"SeLa column sums accumulate={accumulate}", PassFloor);
             CloseRelative([want], [got], PassTolerance, "SeLa change", PassFloor);
@@ -176,8 +189,9 @@ public sealed class IlgpuCpuAcceleratorTests
         using var rowState = F64(previous);
         using var negativeLogR = F64(logR.Select(v => -v).ToArray());
 
-        // The solver's state on entry to finalize: a_i = LSE_k(λ z_ik + log r_k), so the codes lie in [0, 1].
-        Cpu.SinkhornRowLogSumExp(matrix, FirstRow, 25.0, negativeLogR, 0.0, rowState);
+        // The solver's state on entry to finalize: a_i = LSE_k(λ(z_ik − m_i) + log r_k), so the codes lie in [0, 1].
+        Cpu.SinkhornRowLogSumExp(matrix, FirstRow, 25.0, negativeLogR, 0.0, rowState, null);
+        using var entryState = F64(Doubles(rowState).Zip(Doubles(rowMax), (a, m) => a - (25.0 * m)).ToArray());
         foreach (bool withCodes in new[] { true, false })
         {
             using var logC = Zeros(total);
@@ -186,8 +200,8 @@ public sealed class IlgpuCpuAcceleratorTests
             using var wantLabels = CpuBackend.Instance.Allocate(DType.Int64, total);
             using var codes = Zeros(n, k);
             using var wantCodes = Zeros(n, k);
-            ((IBackendKernels)ilgpu).SinkhornSelaFinalize(matrix, FirstRow, 25.0, finalLogR, rowLse, rowState, Math.Log(total), logC, labels, withCodes ? codes : null);
-            Cpu.SinkhornSelaFinalize(matrix, FirstRow, 25.0, finalLogR, rowLse, rowState, Math.Log(total), wantLogC, wantLabels, withCodes ? wantCodes : null);
+            ((IBackendKernels)ilgpu).SinkhornSelaFinalize(matrix, FirstRow, 25.0, rowMax, finalLogR, rowLse, entryState, Math.Log(total), logC, labels, withCodes ? codes : null);
+            Cpu.SinkhornSelaFinalize(matrix, FirstRow, 25.0, rowMax, finalLogR, rowLse, entryState, Math.Log(total), wantLogC, wantLabels, withCodes ? wantCodes : null);
             // Only the chunk's rows are written (the others are whatever the allocation held).
             Assert.Equal(Longs(wantLabels).AsSpan(FirstRow, n).ToArray(), Longs(labels).AsSpan(FirstRow, n).ToArray());
             CloseRelative(wantLogC.ToArray().AsSpan(FirstRow, n).ToArray(), logC.ToArray().AsSpan(FirstRow, n).ToArray(), 1e-6, "log c");

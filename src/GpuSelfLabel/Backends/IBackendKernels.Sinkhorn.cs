@@ -13,6 +13,13 @@ namespace GpuSelfLabel.Backends;
 /// driver can stream a matrix that does not fit in device memory chunk by chunk.
 /// </para>
 /// <para>
+/// Row maxima: the SeLa passes take each row's largest logit m_i = max_k z_ik (an N-vector the setup
+/// pass writes) and form λ·(z_ik − m_i) rather than λ·z_ik, as ops.md's P = exp(λ(z − LSE z)) does.
+/// z_ik − m_i is exact and 0 for every entry tied with the maximum, so a row of logits near 1e15 keeps
+/// the O(1) terms (log r, the log of the tie count) that split its tied entries; added to λ·z_ik they
+/// would fall below float64's resolution and leave code rows summing to the number of ties.
+/// </para>
+/// <para>
 /// Reductions over rows must be deterministic: fixed row blocks whose partials are combined in block
 /// order, never atomics whose order depends on scheduling.
 /// </para>
@@ -25,29 +32,33 @@ internal partial interface IBackendKernels
 {
     /// <summary>
     /// output[firstRow + i] = offset + LSE_k(scale·x_ik − columnShift_k) for every row i of
-    /// <paramref name="matrix"/>; a null <paramref name="columnShift"/> is all zeros. Reads matrix
-    /// (rows×K float32) and columnShift (K float64); writes output (N float64).
+    /// <paramref name="matrix"/>; a null <paramref name="columnShift"/> is all zeros. With
+    /// <paramref name="rowMax"/> the two parts of the LSE are kept apart: rowMax[firstRow + i] = m_i =
+    /// max_k(scale·x_ik − columnShift_k) and output = offset + log Σ_k exp(scale·x_ik − columnShift_k − m_i).
+    /// Reads matrix (rows×K float32) and columnShift (K float64); writes output and rowMax (N float64).
     /// </summary>
-    void SinkhornRowLogSumExp(Tensor matrix, long firstRow, double scale, Tensor? columnShift, double offset, Tensor output);
+    void SinkhornRowLogSumExp(Tensor matrix, long firstRow, double scale, Tensor? columnShift, double offset, Tensor output, Tensor? rowMax);
 
     /// <summary>
-    /// output_k = offset + LSE_i(scale·x_ik − rowShift[firstRow + i]) over the rows of
-    /// <paramref name="matrix"/>, or with <paramref name="accumulate"/> output_k = log(exp(output_k) +
-    /// exp(that)). Reads matrix (rows×K float32) and rowShift (N float64); writes output (K float64).
+    /// output_k = offset + LSE_i(scale·(x_ik − rowMax_i) − rowShift_i) over the rows of
+    /// <paramref name="matrix"/> (row i of the matrix is entry firstRow + i of the N-vectors), or with
+    /// <paramref name="accumulate"/> output_k = log(exp(output_k) + exp(that)); a null
+    /// <paramref name="rowMax"/> is all zeros. Reads matrix (rows×K float32), rowMax and rowShift (N
+    /// float64); writes output (K float64).
     /// </summary>
-    void SinkhornColumnLogSumExp(Tensor matrix, long firstRow, double scale, Tensor rowShift, double offset, Tensor output, bool accumulate, Tensor scratch);
+    void SinkhornColumnLogSumExp(Tensor matrix, long firstRow, double scale, Tensor? rowMax, Tensor rowShift, double offset, Tensor output, bool accumulate, Tensor scratch);
 
     /// <summary>
-    /// The fused SeLa iteration, one read of the logits. For each row i, with x_ik = λ·z_ik + logR_k:
-    /// a_i = LSE_k x_ik (so log c'_i = −log N + λ·LSE_k z_ik − a_i), q_ik = exp(x_ik − a_i) (a row of
-    /// the soft codes), columnSums_k (+)= Σ_i q_ik (the next r follows as log r'_k = log N − log K +
-    /// logR_k − log columnSums_k). <paramref name="rowState"/> holds the previous a_i on entry (λ·LSE_k z_ik
-    /// before the first pass) and a_i on return. With <paramref name="measureError"/> the pass returns
-    /// Σ_i |exp(a_i − a_i^previous) − 1| over its rows (= Σ_i |c_i / c'_i − 1|), otherwise 0.
-    /// Reads logits (rows×K float32), logR (K float64); reads and writes rowState (N float64); writes
-    /// columnSums (K float64).
+    /// The fused SeLa iteration, one read of the logits. For each row i, with x_ik = λ·(z_ik − m_i) +
+    /// logR_k (m_i = rowMax_i): a_i = LSE_k x_ik (so log c'_i = −log N + λ·(LSE_k z_ik − m_i) − a_i),
+    /// q_ik = exp(x_ik − a_i) (a row of the soft codes), columnSums_k (+)= Σ_i q_ik (the next r follows
+    /// as log r'_k = log N − log K + logR_k − log columnSums_k). <paramref name="rowState"/> holds the
+    /// previous a_i on entry (λ·(LSE_k z_ik − m_i) before the first pass) and a_i on return. With
+    /// <paramref name="measureError"/> the pass returns Σ_i |exp(a_i − a_i^previous) − 1| over its rows
+    /// (= Σ_i |c_i / c'_i − 1|), otherwise 0. Reads logits (rows×K float32), rowMax (N float64) and logR
+    /// (K float64); reads and writes rowState (N float64); writes columnSums (K float64).
     /// </summary>
-    double SinkhornSelaPass(Tensor logits, long firstRow, double lambda, Tensor logR, Tensor rowState, Tensor columnSums, bool accumulate, bool measureError, Tensor scratch);
+    double SinkhornSelaPass(Tensor logits, long firstRow, double lambda, Tensor rowMax, Tensor logR, Tensor rowState, Tensor columnSums, bool accumulate, bool measureError, Tensor scratch);
 
     /// <summary>
     /// The next r on the device (the driver's update, so an iteration needs no host round trip): for each
@@ -59,13 +70,13 @@ internal partial interface IBackendKernels
     void SinkhornSelaLogR(Tensor columnSums, double offset, double smallestTrusted, Tensor logR, Tensor status);
 
     /// <summary>
-    /// SeLa outputs from the last pass's logR and a (rowState): labels[firstRow + i] = the lowest k
-    /// maximising λ·z_ik + logR_k; logC[firstRow + i] = rowLse_i − a_i − logRows (rowLse_i = λ·LSE_k z_ik,
-    /// logRows = log N); codes_ik = exp(λ·z_ik + logR_k − a_i) when <paramref name="codes"/> is given.
-    /// Reads logits (rows×K float32), logR (K float64), rowLse and rowState (N float64); writes logC
-    /// (N float32), labels (N int64) and codes (rows×K float32).
+    /// SeLa outputs from the last pass's logR and a (rowState), with x_ik = λ·(z_ik − m_i) + logR_k as
+    /// in the pass: labels[firstRow + i] = the lowest k maximising x_ik; logC[firstRow + i] = rowLse_i −
+    /// a_i − logRows (rowLse_i = λ·(LSE_k z_ik − m_i), logRows = log N); codes_ik = exp(x_ik − a_i) when
+    /// <paramref name="codes"/> is given. Reads logits (rows×K float32), logR (K float64), rowMax, rowLse
+    /// and rowState (N float64); writes logC (N float32), labels (N int64) and codes (rows×K float32).
     /// </summary>
-    void SinkhornSelaFinalize(Tensor logits, long firstRow, double lambda, Tensor logR, Tensor rowLse, Tensor rowState, double logRows, Tensor logC, Tensor labels, Tensor? codes);
+    void SinkhornSelaFinalize(Tensor logits, long firstRow, double lambda, Tensor rowMax, Tensor logR, Tensor rowLse, Tensor rowState, double logRows, Tensor logC, Tensor labels, Tensor? codes);
 
     /// <summary>
     /// output_ik = exp(scale·x_ik − columnShift_k − rowShift_i + offset) (the SwAV codes from their log

@@ -25,11 +25,12 @@ internal static class SinkhornPlanner
         int size = problem.StorageType.SizeInBytes();
         long matrixBytes = checked(heads * n * k * size);
 
-        // Per head: row log-sum-exps, row state and its last verified copy (N doubles each); log r and the
-        // column sums, and their verified copies (K doubles each); the status word the device's update of
-        // r raises; the reductions' per-block partials (at most 256 blocks × K, maxima and sums).
+        // Per head: row maxima, row log-sum-exps, row state and its last verified copy (N doubles each);
+        // log r and the column sums, and their verified copies (K doubles each); the status word the
+        // device's update of r raises; the reductions' per-block partials (at most 256 blocks × K, maxima
+        // and sums).
         long scratchBlocks = backend.MaxReductionBlocks;
-        long vectorBytes = checked((24 * n) + (32 * k) + sizeof(double) + (scratchBlocks * k * 16));
+        long vectorBytes = checked((32 * n) + (32 * k) + sizeof(double) + (scratchBlocks * k * 16));
         long outputBytes = checked((heads * n * (sizeof(float) + sizeof(long))) + (heads * k * sizeof(float)));
         if (options.ComputeCodes)
         {

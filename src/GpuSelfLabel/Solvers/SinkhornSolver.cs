@@ -7,13 +7,15 @@ namespace GpuSelfLabel.Solvers;
 /// <summary>
 /// The backend-neutral loop of ops.md §5, run head by head, every pass streamed over the chunks of an
 /// <see cref="ISinkhornRowSource"/>. It follows the spec's iteration literally, in the log domain:
-/// with L_i = LSE_k z_ik and a_i = LSE_k(λ·z_ik + log r_k),
+/// with m_i = max_k z_ik, L_i = LSE_k z_ik − m_i and a_i = LSE_k(λ·(z_ik − m_i) + log r_k),
 /// <list type="bullet">
 /// <item>log c'_i = −log N + λ·L_i − a_i, so c_i / c'_i = exp(a_i − a_i^previous) (a^previous = λ·L before
 /// the first pass, when c = 1/N);</item>
-/// <item>Σ_i P_ik c'_i = Σ_i q_ik / (N r_k) with q_i = softmax_k(λ·z_i + log r), so the next
+/// <item>Σ_i P_ik c'_i = Σ_i q_ik / (N r_k) with q_i = softmax_k(λ·(z_i − m_i) + log r), so the next
 /// log r_k = log N − log K + log r_k − log Σ_i q_ik.</item>
 /// </list>
+/// Every row is taken relative to its own maximum, as the spec's λ(z − LSE z) is, so that a row's
+/// magnitude (logits near 1e15) never enters a float64 sum beside the O(1) terms that split its ties.
 /// One fused pass per iteration thus reads the logits once and yields c', the error and the next r;
 /// the chunks of a pass fold their column sums into the same K-vector. The very first r (from c = 1/N)
 /// and any r whose column sum Σ_i q_ik underflows come from a column log-sum-exp pass instead, which
@@ -101,10 +103,10 @@ internal sealed class SinkhornSolver
         double lambda = options.Lambda;
 
         // P's normaliser is λ·LSE_k z_ik (not LSE_k λ·z_ik). a^previous = λ·L_i makes the t = 0 error
-        // term exp(a_i − λ·L_i) = c_i / c'_i with c = 1/N.
+        // term exp(a_i − λ·L_i) = c_i / c'_i with c = 1/N. The setup pass writes m_i and L_i apart.
         Pass(SinkhornPhase.Setup, (chunk, first, _) =>
         {
-            kernels.SinkhornRowLogSumExp(chunk, first, 1, null, 0, s.RowLse);
+            kernels.SinkhornRowLogSumExp(chunk, first, 1, null, 0, s.RowLse, s.RowMax);
             return 0;
         });
         HostVectors.Read(s.RowLse, s.RowValues);
@@ -116,7 +118,7 @@ internal sealed class SinkhornSolver
         HostVectors.Write(s.RowLse, s.RowValues);
         HostVectors.Write(s.RowState, s.RowValues);
 
-        // r_k = (1/K) / Σ_i P_ik (1/N), i.e. log r_k = log N − log K − LSE_i λ(z_ik − L_i).
+        // r_k = (1/K) / Σ_i P_ik (1/N), i.e. log r_k = log N − log K − LSE_i(λ(z_ik − m_i) − λ·L_i).
         ColumnLogSumExp(SinkhornPhase.Setup, s, s.RowLse);
 
         // Between checks the iterations run on the device alone: each pass is followed by the device's
@@ -142,7 +144,7 @@ internal sealed class SinkhornSolver
             bool check = iteration % options.CheckEvery == 0;
             var clock = Stopwatch.StartNew();
             double measured = Pass(SinkhornPhase.Iteration, (chunk, first, firstChunk) =>
-                kernels.SinkhornSelaPass(chunk, first, lambda, s.LogRDevice, s.RowState, s.ColumnSums, accumulate: !firstChunk, measureError: check, s.Scratch), report: false);
+                kernels.SinkhornSelaPass(chunk, first, lambda, s.RowMax, s.LogRDevice, s.RowState, s.ColumnSums, accumulate: !firstChunk, measureError: check, s.Scratch), report: false);
             iteration++;
             pending = true;
             if (check || iteration == options.MaxIterations)
@@ -170,7 +172,7 @@ internal sealed class SinkhornSolver
         Pass(SinkhornPhase.Finalize, (chunk, first, _) =>
         {
             var chunkCodes = codes is null ? null : TensorViews.Rows(codes, first, chunk.Rows);
-            kernels.SinkhornSelaFinalize(chunk, first, lambda, s.LogRDevice, s.RowLse, s.RowState, logRows, logCOut, labels, chunkCodes);
+            kernels.SinkhornSelaFinalize(chunk, first, lambda, s.RowMax, s.LogRDevice, s.RowLse, s.RowState, logRows, logCOut, labels, chunkCodes);
             return 0;
         });
         HostVectors.Read(s.LogRDevice, s.LogR);
@@ -194,7 +196,7 @@ internal sealed class SinkhornSolver
         kernels.SinkhornSelaLogR(s.ColumnSums, logRows - logColumns, options.SmallestTrustedColumnSum, s.LogRDevice, s.Status);
         if (checkNow && UntrustedSumSeen(s))
         {
-            // log r_k = log N − log K − LSE_i(λ·z_ik − a_i): the same update with no exponential to underflow.
+            // log r_k = log N − log K − LSE_i(λ·(z_ik − m_i) − a_i): the same update with no exponential to underflow.
             ColumnLogSumExp(SinkhornPhase.Recovery, s, s.RowState);
             HostVectors.Write(s.Status, [0]);
         }
@@ -231,12 +233,12 @@ internal sealed class SinkhornSolver
         return (verified.Pending, verified.Error);
     }
 
-    /// <summary>log r_k = log N − log K − LSE_i(λ·z_ik − rowShift_i), over every chunk, into the device's r.</summary>
+    /// <summary>log r_k = log N − log K − LSE_i(λ·(z_ik − m_i) − rowShift_i), over every chunk, into the device's r.</summary>
     private void ColumnLogSumExp(SinkhornPhase phase, HeadState s, Tensor rowShift)
     {
         Pass(phase, (chunk, first, firstChunk) =>
         {
-            kernels.SinkhornColumnLogSumExp(chunk, first, options.Lambda, rowShift, logColumns - logRows, s.ColumnSums, accumulate: !firstChunk, s.Scratch);
+            kernels.SinkhornColumnLogSumExp(chunk, first, options.Lambda, s.RowMax, rowShift, logColumns - logRows, s.ColumnSums, accumulate: !firstChunk, s.Scratch);
             return 0;
         });
         HostVectors.Read(s.ColumnSums, s.LogR);
@@ -288,6 +290,7 @@ internal sealed class SinkhornSolver
         {
             LogRDevice = HostVectors.Allocate(backend, columns);
             ColumnSums = HostVectors.Allocate(backend, columns);
+            RowMax = HostVectors.Allocate(backend, rows);
             RowLse = HostVectors.Allocate(backend, rows);
             RowState = HostVectors.Allocate(backend, rows);
             Scratch = backend.Allocate(DType.Float64, backend.ReductionScratchElements(columns));
@@ -302,6 +305,9 @@ internal sealed class SinkhornSolver
         public Tensor LogRDevice { get; }
 
         public Tensor ColumnSums { get; }
+
+        /// <summary>m_i = max_k z_ik, which every SeLa pass subtracts before scaling by λ.</summary>
+        public Tensor RowMax { get; }
 
         public Tensor RowLse { get; }
 
@@ -328,6 +334,7 @@ internal sealed class SinkhornSolver
         {
             LogRDevice.Dispose();
             ColumnSums.Dispose();
+            RowMax.Dispose();
             RowLse.Dispose();
             RowState.Dispose();
             Scratch.Dispose();

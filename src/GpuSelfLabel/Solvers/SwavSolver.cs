@@ -147,7 +147,7 @@ internal static class SwavSolver
         using var scratch = backend.Allocate(DType.Float64, backend.ReductionScratchElements(k));
 
         // Q ← exp(S/ε) / Σ_all exp(S/ε): ρ_i = LSE over the whole matrix, γ = 0.
-        kernels.SinkhornRowLogSumExp(scores, 0, scale, null, 0, rowShift);
+        kernels.SinkhornRowLogSumExp(scores, 0, scale, null, 0, rowShift, null);
         var rowValues = new double[rows];
         HostVectors.Read(rowShift, rowValues);
         double max = rowValues.Max();
@@ -168,10 +168,10 @@ internal static class SwavSolver
 
         for (int iteration = 0; iteration < iterations; iteration++)
         {
-            kernels.SinkhornColumnLogSumExp(scores, 0, scale, rowShift, Math.Log(k), columnShift, accumulate: false, scratch);
+            kernels.SinkhornColumnLogSumExp(scores, 0, scale, null, rowShift, Math.Log(k), columnShift, accumulate: false, scratch);
             if (iteration + 1 < iterations)
             {
-                kernels.SinkhornRowLogSumExp(scores, 0, scale, columnShift, logRows, rowShift);
+                kernels.SinkhornRowLogSumExp(scores, 0, scale, columnShift, logRows, rowShift, null);
             }
         }
 

@@ -52,15 +52,22 @@ public abstract class CrossBackendSinkhornTestsBase : BackendTestBase
             using var shifted = Vector(b, new double[n + 2]);
             using var columns = Vector(b, Wave(k, 3));
             using var accumulated = Vector(b, Wave(k, 3));
+            using var maxima = Vector(b, new double[n + 2]);
+            using var logSums = Vector(b, new double[n + 2]);
+            using var fromMaxima = Vector(b, Wave(k, 3));
             using var scratch = b.Allocate(DType.Float64, b.ReductionScratchElements(k));
-            b.Kernels.SinkhornRowLogSumExp(m, 2, 25, null, 0.5, plain);
-            b.Kernels.SinkhornRowLogSumExp(m, 1, 1 / 0.05, shift, -1.5, shifted);
-            b.Kernels.SinkhornColumnLogSumExp(m, 2, 25, rows, -0.25, columns, accumulate: false, scratch);
-            b.Kernels.SinkhornColumnLogSumExp(m, 2, 25, rows, -0.25, accumulated, accumulate: true, scratch);
+            b.Kernels.SinkhornRowLogSumExp(m, 2, 25, null, 0.5, plain, null);
+            b.Kernels.SinkhornRowLogSumExp(m, 1, 1 / 0.05, shift, -1.5, shifted, null);
+            b.Kernels.SinkhornRowLogSumExp(m, 2, 1, null, 0.5, logSums, maxima);
+            b.Kernels.SinkhornColumnLogSumExp(m, 2, 25, null, rows, -0.25, columns, accumulate: false, scratch);
+            b.Kernels.SinkhornColumnLogSumExp(m, 2, 25, null, rows, -0.25, accumulated, accumulate: true, scratch);
+            b.Kernels.SinkhornColumnLogSumExp(m, 2, 25, maxima, rows, -0.25, fromMaxima, accumulate: true, scratch);
             return
             [
                 new("row lse", Read(plain)), new("shifted row lse", Read(shifted)),
+                new("row maxima", Read(maxima)), new("row log-sums", Read(logSums)),
                 new("column lse", Read(columns)), new("accumulated column lse", Read(accumulated)),
+                new("column lse from row maxima", Read(fromMaxima)),
             ];
         });
     }
@@ -338,25 +345,26 @@ public abstract class CrossBackendSinkhornTestsBase : BackendTestBase
             var measured = errors[call++];
             using var r = Vector(b, logR);
             using var rowLse = Vector(b, new double[n + 1]);
-            b.Kernels.SinkhornRowLogSumExp(m, 1, 1, null, 0, rowLse);
+            using var rowMax = Vector(b, new double[n + 1]);
+            b.Kernels.SinkhornRowLogSumExp(m, 1, 1, null, 0, rowLse, rowMax);
             var lse = Read(rowLse).Select(v => v * 25).ToArray();
             Write(rowLse, lse);
             using var state = Vector(b, lse);
             using var sums = Vector(b, new double[k]);
             using var scratch = b.Allocate(DType.Float64, b.ReductionScratchElements(k));
-            measured[0] = b.Kernels.SinkhornSelaPass(m, 1, 25, r, state, sums, accumulate: false, measureError: true, scratch);
+            measured[0] = b.Kernels.SinkhornSelaPass(m, 1, 25, rowMax, r, state, sums, accumulate: false, measureError: true, scratch);
             var firstState = Read(state);
             var firstSums = Read(sums);
-            measured[1] = b.Kernels.SinkhornSelaPass(m, 1, 25, r, state, sums, accumulate: true, measureError: true, scratch);
-            Assert.Equal(0, b.Kernels.SinkhornSelaPass(m, 1, 25, r, state, sums, accumulate: true, measureError: false, scratch));
+            measured[1] = b.Kernels.SinkhornSelaPass(m, 1, 25, rowMax, r, state, sums, accumulate: true, measureError: true, scratch);
+            Assert.Equal(0, b.Kernels.SinkhornSelaPass(m, 1, 25, rowMax, r, state, sums, accumulate: true, measureError: false, scratch));
 
             using var logC = b.Allocate(DType.Float32, n + 1);
             using var labels = b.Allocate(DType.Int64, n + 1);
             using var codes = b.Allocate(DType.Float32, n, k);
-            b.Kernels.SinkhornSelaFinalize(m, 1, 25, r, rowLse, state, Math.Log(n), logC, labels, codes);
+            b.Kernels.SinkhornSelaFinalize(m, 1, 25, rowMax, r, rowLse, state, Math.Log(n), logC, labels, codes);
             using var logCOnly = b.Allocate(DType.Float32, n + 1);
             using var labelsOnly = b.Allocate(DType.Int64, n + 1);
-            b.Kernels.SinkhornSelaFinalize(m, 1, 25, r, rowLse, state, Math.Log(n), logCOnly, labelsOnly, null);
+            b.Kernels.SinkhornSelaFinalize(m, 1, 25, rowMax, r, rowLse, state, Math.Log(n), logCOnly, labelsOnly, null);
             Assert.Equal(logC.ToArray()[1..], logCOnly.ToArray()[1..]);
             Assert.Equal(ReadLongs(labels)[1..], ReadLongs(labelsOnly)[1..]);
             return

@@ -154,6 +154,31 @@ public abstract class SinkhornTestsBase : BackendTestBase
         AssertMatches(SinkhornReference.SeLa(Float64.Widen(z), n, k, 25), result, 0, n, k);
     }
 
+    [SkippableTheory]
+    [InlineData(1.0)]
+    [InlineData(1e10)]
+    [InlineData(1e15)]
+    [InlineData(1e30)]
+    [InlineData(1.5e38)]
+    public void Tied_logits_of_any_magnitude_match_the_reference(double magnitude)
+    {
+        // Small integers times a magnitude: beyond 1 only each row's tied maxima carry weight, and the
+        // O(1) terms that split them (log r, the log of the tie count) must survive beside λ·z ≈ 25·3e38.
+        // Before the passes took each row relative to its maximum, rows near 1e15 summed to their tie count.
+        const int n = 60, k = 5;
+        var random = new Random(17);
+        var z = new float[n * k];
+        for (int x = 0; x < z.Length; x++)
+        {
+            z[x] = (float)(random.Next(-2, 3) * magnitude);
+        }
+
+        using var logits = Upload(z, n, k);
+        using var result = Sinkhorn.SeLa(logits, new SinkhornOptions(ComputeCodes: true));
+        AssertMatches(SinkhornReference.SeLa(Float64.Widen(z), n, k, 25), result, 0, n, k);
+        AssertRowsSumToOne(result.Codes!.ToArray(), n, k);
+    }
+
     [SkippableFact]
     public void Column_trailing_every_row_by_160_gets_its_share()
     {
@@ -170,8 +195,8 @@ public abstract class SinkhornTestsBase : BackendTestBase
     [SkippableFact]
     public void Fused_update_of_r_equals_the_log_domain_update()
     {
-        // The driver's fallback: log r'_k = log N − log K − LSE_i(λ·z_ik − a_i) must equal the fused
-        // log N − log K + log r_k − log Σ_i q_ik it replaces.
+        // The driver's fallback: log r'_k = log N − log K − LSE_i(λ·(z_ik − m_i) − a_i) must equal the
+        // fused log N − log K + log r_k − log Σ_i q_ik it replaces.
         const int n = 50, k = 20;
         var z = TestData.Logits(n, k, seed: 12, scale: 4);
         using var logits = Upload(z, n, k);
@@ -182,11 +207,14 @@ public abstract class SinkhornTestsBase : BackendTestBase
         using var sums = backend.Allocate(DType.Float64, k);
         using var lse = backend.Allocate(DType.Float64, k);
         using var scratch = backend.Allocate(DType.Float64, backend.ReductionScratchElements(k));
+        using var rowMax = backend.Allocate(DType.Float64, n);
+        using var rowLse = backend.Allocate(DType.Float64, n);
+        kernels.SinkhornRowLogSumExp(logits, 0, 1, null, 0, rowLse, rowMax);
         var r = Enumerable.Range(0, k).Select(j => Math.Sin(j) * 30).ToArray();
         Write(logR, r);
         Write(state, new double[n]);
-        kernels.SinkhornSelaPass(logits, 0, 25, logR, state, sums, accumulate: false, measureError: false, scratch);
-        kernels.SinkhornColumnLogSumExp(logits, 0, 25, state, 0, lse, accumulate: false, scratch);
+        kernels.SinkhornSelaPass(logits, 0, 25, rowMax, logR, state, sums, accumulate: false, measureError: false, scratch);
+        kernels.SinkhornColumnLogSumExp(logits, 0, 25, rowMax, state, 0, lse, accumulate: false, scratch);
         var fused = Read(sums).Select((s, j) => r[j] - Math.Log(s)).ToArray();
         var direct = Read(lse).Select(v => -v).ToArray();
         AssertClose(direct, fused);
@@ -208,14 +236,26 @@ public abstract class SinkhornTestsBase : BackendTestBase
         using var colParts = backend.Allocate(DType.Float64, k);
         using var scratch = backend.Allocate(DType.Float64, backend.ReductionScratchElements(k));
 
-        kernels.SinkhornRowLogSumExp(logits, 0, 25, null, 1.5, rowWhole);
-        kernels.SinkhornRowLogSumExp(top, 0, 25, null, 1.5, rowParts);
-        kernels.SinkhornRowLogSumExp(bottom, split, 25, null, 1.5, rowParts);
+        kernels.SinkhornRowLogSumExp(logits, 0, 25, null, 1.5, rowWhole, null);
+        kernels.SinkhornRowLogSumExp(top, 0, 25, null, 1.5, rowParts, null);
+        kernels.SinkhornRowLogSumExp(bottom, split, 25, null, 1.5, rowParts, null);
         AssertClose(Read(rowWhole), Read(rowParts));
 
-        kernels.SinkhornColumnLogSumExp(logits, 0, 25, rowWhole, -0.5, colWhole, accumulate: false, scratch);
-        kernels.SinkhornColumnLogSumExp(top, 0, 25, rowWhole, -0.5, colParts, accumulate: false, scratch);
-        kernels.SinkhornColumnLogSumExp(bottom, split, 25, rowWhole, -0.5, colParts, accumulate: true, scratch);
+        // The SeLa setup's form: the maxima and the log-sums apart, each row in its place.
+        using var maxWhole = backend.Allocate(DType.Float64, n);
+        using var maxParts = backend.Allocate(DType.Float64, n);
+        using var sumWhole = backend.Allocate(DType.Float64, n);
+        using var sumParts = backend.Allocate(DType.Float64, n);
+        kernels.SinkhornRowLogSumExp(logits, 0, 1, null, 0, sumWhole, maxWhole);
+        kernels.SinkhornRowLogSumExp(top, 0, 1, null, 0, sumParts, maxParts);
+        kernels.SinkhornRowLogSumExp(bottom, split, 1, null, 0, sumParts, maxParts);
+        Assert.Equal(Read(maxWhole), Read(maxParts));
+        Assert.Equal(z.Chunk(k).Select(row => (double)row.Max()).ToArray(), Read(maxWhole));
+        AssertClose(Read(sumWhole), Read(sumParts));
+
+        kernels.SinkhornColumnLogSumExp(logits, 0, 25, maxWhole, rowWhole, -0.5, colWhole, accumulate: false, scratch);
+        kernels.SinkhornColumnLogSumExp(top, 0, 25, maxWhole, rowWhole, -0.5, colParts, accumulate: false, scratch);
+        kernels.SinkhornColumnLogSumExp(bottom, split, 25, maxWhole, rowWhole, -0.5, colParts, accumulate: true, scratch);
         AssertClose(Read(colWhole), Read(colParts));
 
         using var logR = backend.Allocate(DType.Float64, k);
@@ -224,9 +264,9 @@ public abstract class SinkhornTestsBase : BackendTestBase
         using var stateParts = backend.Allocate(DType.Float64, n);
         Write(stateWhole, Read(rowWhole));
         Write(stateParts, Read(rowWhole));
-        double errWhole = kernels.SinkhornSelaPass(logits, 0, 25, logR, stateWhole, colWhole, accumulate: false, measureError: true, scratch);
-        double errParts = kernels.SinkhornSelaPass(top, 0, 25, logR, stateParts, colParts, accumulate: false, measureError: true, scratch)
-            + kernels.SinkhornSelaPass(bottom, split, 25, logR, stateParts, colParts, accumulate: true, measureError: true, scratch);
+        double errWhole = kernels.SinkhornSelaPass(logits, 0, 25, maxWhole, logR, stateWhole, colWhole, accumulate: false, measureError: true, scratch);
+        double errParts = kernels.SinkhornSelaPass(top, 0, 25, maxWhole, logR, stateParts, colParts, accumulate: false, measureError: true, scratch)
+            + kernels.SinkhornSelaPass(bottom, split, 25, maxWhole, logR, stateParts, colParts, accumulate: true, measureError: true, scratch);
         AssertClose(Read(stateWhole), Read(stateParts));
         AssertClose(Read(colWhole), Read(colParts));
         AssertClose([errWhole], [errParts]);
@@ -240,9 +280,9 @@ public abstract class SinkhornTestsBase : BackendTestBase
         using var codesParts = backend.Allocate(DType.Float32, n, k);
         using var codesTop = RowView(codesParts, 0, split);
         using var codesBottom = RowView(codesParts, split, n - split);
-        kernels.SinkhornSelaFinalize(logits, 0, 25, logR, rowWhole, stateWhole, 2, logCWhole, labelsWhole, codesWhole);
-        kernels.SinkhornSelaFinalize(top, 0, 25, logR, rowWhole, stateParts, 2, logCParts, labelsParts, codesTop);
-        kernels.SinkhornSelaFinalize(bottom, split, 25, logR, rowWhole, stateParts, 2, logCParts, labelsParts, codesBottom);
+        kernels.SinkhornSelaFinalize(logits, 0, 25, maxWhole, logR, rowWhole, stateWhole, 2, logCWhole, labelsWhole, codesWhole);
+        kernels.SinkhornSelaFinalize(top, 0, 25, maxWhole, logR, rowWhole, stateParts, 2, logCParts, labelsParts, codesTop);
+        kernels.SinkhornSelaFinalize(bottom, split, 25, maxWhole, logR, rowWhole, stateParts, 2, logCParts, labelsParts, codesBottom);
         Assert.Equal(logCWhole.ToArray(), logCParts.ToArray());
         Assert.Equal(codesWhole.ToArray(), codesParts.ToArray());
         Assert.Equal(ReadLongs(labelsWhole), ReadLongs(labelsParts));

@@ -11,17 +11,28 @@ public static class SinkhornReference
     /// <summary>What ops.md §5 returns for one head.</summary>
     public sealed record SelaResult(long[] Labels, bool[] NearTie, double[] LogR, double[] LogC, int Iterations, double[] Codes, double[] Plan);
 
-    /// <summary>The literal loop of ops.md §5 on log P = λ(z − LSE z), with log r and log c as state.</summary>
+    /// <summary>
+    /// The literal loop of ops.md §5 on log P = λ(z − LSE z), with log r and log c as state. z − LSE z is
+    /// taken as (z − max z) − LSE(z − max z), the same number in exact arithmetic: formed directly, a
+    /// row near 1e20 would lose the log of its tie count to float64's rounding of LSE z.
+    /// </summary>
     public static SelaResult SeLa(double[] z, int n, int k, double lambda, double tol = 0.1, int checkEvery = 10, int maxIters = 1000)
     {
         var logP = new double[n * k];
+        var centred = new double[k];
         for (int i = 0; i < n; i++)
         {
             var row = z.AsSpan(i * k, k);
-            double lse = Float64.LogSumExp(row);
+            double max = row.ToArray().Max();
             for (int j = 0; j < k; j++)
             {
-                logP[(i * k) + j] = lambda * (row[j] - lse);
+                centred[j] = row[j] - max;
+            }
+
+            double lse = Float64.LogSumExp(centred);
+            for (int j = 0; j < k; j++)
+            {
+                logP[(i * k) + j] = lambda * (centred[j] - lse);
             }
         }
 

@@ -13,7 +13,7 @@ internal sealed partial class CpuKernels
     /// <summary>Below this a column-max rescale factor is 0 to float64 anyway; raising it keeps exp on its fast path.</summary>
     private const double MinRescaleExponent = -700;
 
-    public void SinkhornRowLogSumExp(Tensor matrix, long firstRow, double scale, Tensor? columnShift, double offset, Tensor output)
+    public void SinkhornRowLogSumExp(Tensor matrix, long firstRow, double scale, Tensor? columnShift, double offset, Tensor output, Tensor? rowMax)
     {
         int k = checked((int)matrix.Columns);
         CpuRows.ForBlocks(matrix.Rows, k, (start, end) =>
@@ -25,10 +25,21 @@ internal sealed partial class CpuKernels
             try
             {
                 var result = Doubles(output);
+                var maxima = rowMax is null ? default : Doubles(rowMax);
                 for (long i = start; i < end; i++)
                 {
                     var z = StorageRows.Load(matrix, i, scratch.Row);
-                    result[checked((int)(firstRow + i))] = offset + PreciseLogSumExpOfAffine(z, scale, v, x.AsSpan(0, k));
+                    var (max, logSum) = PreciseLogSumExpOfAffine(z, scale, v, x.AsSpan(0, k));
+                    int row = checked((int)(firstRow + i));
+                    if (rowMax is null)
+                    {
+                        result[row] = offset + (max + logSum);
+                    }
+                    else
+                    {
+                        maxima[row] = max;
+                        result[row] = offset + logSum;
+                    }
                 }
             }
             finally
@@ -38,7 +49,7 @@ internal sealed partial class CpuKernels
         });
     }
 
-    public void SinkhornColumnLogSumExp(Tensor matrix, long firstRow, double scale, Tensor rowShift, double offset, Tensor output, bool accumulate, Tensor scratch)
+    public void SinkhornColumnLogSumExp(Tensor matrix, long firstRow, double scale, Tensor? rowMax, Tensor rowShift, double offset, Tensor output, bool accumulate, Tensor scratch)
     {
         int k = checked((int)matrix.Columns);
         long rows = matrix.Rows;
@@ -63,6 +74,7 @@ internal sealed partial class CpuKernels
                     var tileMax = work.AsSpan(0, k);
                     var negatedMax = work.AsSpan(k, k);
                     var shift = Doubles(rowShift);
+                    var origins = rowMax is null ? default : Doubles(rowMax);
                     m.Fill(double.NegativeInfinity);
                     s.Clear();
                     for (long first = start; first < end; first += tileRows)
@@ -71,16 +83,18 @@ internal sealed partial class CpuKernels
                         tileMax.Fill(double.NegativeInfinity);
                         for (int t = 0; t < count; t++)
                         {
+                            int row = checked((int)(firstRow + first + t));
                             var z = StorageRows.Load(matrix, first + t, tile.AsSpan(t * k, k));
-                            ColumnMaxOfAffine(z, scale, -shift[checked((int)(firstRow + first + t))], tileMax);
+                            ColumnMaxOfAffine(z, rowMax is null ? 0 : origins[row], scale, -shift[row], tileMax);
                         }
 
                         Rescale(m, tileMax, s, negatedMax);
                         for (int t = 0; t < count; t++)
                         {
                             // A converted row is still in the tile; a float32 one is read in place again.
+                            int row = checked((int)(firstRow + first + t));
                             var z = matrix.DType == DType.Float32 ? StorageRows.Load(matrix, first + t, default) : tile.AsSpan(t * k, k);
-                            AddExpOfAffine(z, scale, negatedMax, -shift[checked((int)(firstRow + first + t))], arguments.AsSpan(0, k), s);
+                            AddExpOfAffine(z, rowMax is null ? 0 : origins[row], scale, negatedMax, -shift[row], arguments.AsSpan(0, k), s);
                         }
                     }
                 }
@@ -118,7 +132,7 @@ internal sealed partial class CpuKernels
         }
     }
 
-    public double SinkhornSelaPass(Tensor logits, long firstRow, double lambda, Tensor logR, Tensor rowState, Tensor columnSums, bool accumulate, bool measureError, Tensor scratch)
+    public double SinkhornSelaPass(Tensor logits, long firstRow, double lambda, Tensor rowMax, Tensor logR, Tensor rowState, Tensor columnSums, bool accumulate, bool measureError, Tensor scratch)
     {
         int k = checked((int)logits.Columns);
         long rows = logits.Rows;
@@ -133,14 +147,15 @@ internal sealed partial class CpuKernels
                 var partial = partials.AsSpan(b * k, k);
                 var r = Doubles(logR);
                 var state = Doubles(rowState);
+                var origins = Doubles(rowMax);
                 partial.Clear();
                 double error = 0;
                 for (long i = start; i < end; i++)
                 {
                     int row = checked((int)(firstRow + i));
                     var z = StorageRows.Load(logits, i, scratch.Row);
-                    double max = MaxOfAffine(z, lambda, r);
-                    double sum = ExpOfAffine(z, lambda, r, -max, scratch.Exps);
+                    double max = MaxOfAffine(z, origins[row], lambda, r);
+                    double sum = ExpOfAffine(z, origins[row], lambda, r, -max, scratch.Exps);
                     double a = max + Math.Log(sum);
                     if (measureError)
                     {
@@ -175,7 +190,7 @@ internal sealed partial class CpuKernels
         }
     }
 
-    public void SinkhornSelaFinalize(Tensor logits, long firstRow, double lambda, Tensor logR, Tensor rowLse, Tensor rowState, double logRows, Tensor logC, Tensor labels, Tensor? codes)
+    public void SinkhornSelaFinalize(Tensor logits, long firstRow, double lambda, Tensor rowMax, Tensor logR, Tensor rowLse, Tensor rowState, double logRows, Tensor logC, Tensor labels, Tensor? codes)
     {
         int k = checked((int)logits.Columns);
         CpuRows.ForBlocks(logits.Rows, k, (start, end) =>
@@ -184,17 +199,19 @@ internal sealed partial class CpuKernels
             var r = Doubles(logR);
             var lse = Doubles(rowLse);
             var state = Doubles(rowState);
+            var origins = Doubles(rowMax);
             var logc = CpuRows.All(logC);
             var label = Longs(labels);
             for (long i = start; i < end; i++)
             {
                 int row = checked((int)(firstRow + i));
                 var z = StorageRows.Load(logits, i, scratch.Row);
-                label[row] = FirstIndexOfMax(z, lambda, r, MaxOfAffine(z, lambda, r));
+                double origin = origins[row];
+                label[row] = FirstIndexOfMax(z, origin, lambda, r, MaxOfAffine(z, origin, lambda, r));
                 logc[row] = (float)(lse[row] - state[row] - logRows);
                 if (codes is not null)
                 {
-                    ExpOfAffine(z, lambda, r, -state[row], CpuRows.Row(codes, i));
+                    ExpOfAffine(z, origin, lambda, r, -state[row], CpuRows.Row(codes, i));
                 }
             }
         });
@@ -212,7 +229,7 @@ internal sealed partial class CpuKernels
             for (long i = start; i < end; i++)
             {
                 var z = StorageRows.Load(matrix, i, scratch.Row);
-                ExpOfAffine(z, scale, v, offset - rowsShift[checked((int)i)], CpuRows.Row(output, i));
+                ExpOfAffine(z, 0, scale, v, offset - rowsShift[checked((int)i)], CpuRows.Row(output, i));
             }
         });
     }

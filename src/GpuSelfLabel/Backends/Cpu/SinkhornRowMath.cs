@@ -7,11 +7,18 @@ namespace GpuSelfLabel.Backends.Cpu;
 
 /// <summary>
 /// The row arithmetic of the Sinkhorn passes and their fixed-block row reductions. Every argument
-/// x_k = scale·z_k + v_k + c is formed in float64 (it reaches thousands for λ = 25 and extreme logits,
-/// and its differences must stay exact to 1e-7); each exponential is taken of a max-shifted, hence
-/// non-positive, argument rounded to float32 only then, with <see cref="SingleExp"/>; every sum of
-/// exponentials accumulates in float64. The vector loops and their scalar tails do the
-/// same arithmetic (one fused multiply-add per x_k), so a value never depends on its position in a row.
+/// x_k = scale·(z_k − o) + v_k + c is formed in float64 (it reaches thousands for λ = 25 and extreme
+/// logits, and its differences must stay exact to 1e-7); each exponential is taken of a max-shifted,
+/// hence non-positive, argument rounded to float32 only then, with <see cref="SingleExp"/>; every sum
+/// of exponentials accumulates in float64. The vector loops and their scalar tails do the same
+/// arithmetic (one subtraction and one fused multiply-add per x_k), so a value never depends on its
+/// position in a row.
+/// <para>
+/// The origin o is the row's own maximum logit in the SeLa passes (0 elsewhere): z_k − o is exact, 0
+/// for every entry tied with the maximum, so a row's magnitude never enters the float64 sums. Formed
+/// as scale·z_k + … instead, a row of logits near 1e15 would leave the O(1) terms that split tied
+/// entries below float64's resolution of those sums.
+/// </para>
 /// </summary>
 internal static class SinkhornRowMath
 {
@@ -26,12 +33,13 @@ internal static class SinkhornRowMath
 
     private static int Width => Vector<float>.Count;
 
-    /// <summary>max_k (scale·z_k + v_k).</summary>
-    internal static double MaxOfAffine(ReadOnlySpan<float> z, double scale, ReadOnlySpan<double> v)
+    /// <summary>max_k (scale·(z_k − origin) + v_k).</summary>
+    internal static double MaxOfAffine(ReadOnlySpan<float> z, double origin, double scale, ReadOnlySpan<double> v)
     {
         ref float zr = ref MemoryMarshal.GetReference(z);
         ref double vr = ref MemoryMarshal.GetReference(v);
         var s = new Vector<double>(scale);
+        var o = new Vector<double>(origin);
         var max0 = new Vector<double>(double.NegativeInfinity);
         var max1 = max0;
         int half = Vector<double>.Count;
@@ -39,8 +47,8 @@ internal static class SinkhornRowMath
         for (; k <= z.Length - Width; k += Width)
         {
             Vector.Widen(Vector.LoadUnsafe(ref zr, (nuint)k), out var z0, out var z1);
-            max0 = Vector.Max(max0, Vector.FusedMultiplyAdd(z0, s, Vector.LoadUnsafe(ref vr, (nuint)k)));
-            max1 = Vector.Max(max1, Vector.FusedMultiplyAdd(z1, s, Vector.LoadUnsafe(ref vr, (nuint)(k + half))));
+            max0 = Vector.Max(max0, Vector.FusedMultiplyAdd(z0 - o, s, Vector.LoadUnsafe(ref vr, (nuint)k)));
+            max1 = Vector.Max(max1, Vector.FusedMultiplyAdd(z1 - o, s, Vector.LoadUnsafe(ref vr, (nuint)(k + half))));
         }
 
         double max = double.NegativeInfinity;
@@ -52,38 +60,39 @@ internal static class SinkhornRowMath
 
         for (; k < z.Length; k++)
         {
-            max = Math.Max(max, Math.FusedMultiplyAdd(z[k], scale, v[k]));
+            max = Math.Max(max, Math.FusedMultiplyAdd(z[k] - origin, scale, v[k]));
         }
 
         return max;
     }
 
-    /// <summary>max_k = max(max_k, scale·z_k + c) for every column k.</summary>
-    internal static void ColumnMaxOfAffine(ReadOnlySpan<float> z, double scale, double c, Span<double> max)
+    /// <summary>max_k = max(max_k, scale·(z_k − origin) + c) for every column k.</summary>
+    internal static void ColumnMaxOfAffine(ReadOnlySpan<float> z, double origin, double scale, double c, Span<double> max)
     {
         ref float zr = ref MemoryMarshal.GetReference(z);
         ref double mr = ref MemoryMarshal.GetReference(max);
         var s = new Vector<double>(scale);
+        var o = new Vector<double>(origin);
         var cv = new Vector<double>(c);
         int half = Vector<double>.Count;
         int k = 0;
         for (; k <= z.Length - Width; k += Width)
         {
             Vector.Widen(Vector.LoadUnsafe(ref zr, (nuint)k), out var z0, out var z1);
-            Vector.Max(Vector.LoadUnsafe(ref mr, (nuint)k), Vector.FusedMultiplyAdd(z0, s, cv)).StoreUnsafe(ref mr, (nuint)k);
-            Vector.Max(Vector.LoadUnsafe(ref mr, (nuint)(k + half)), Vector.FusedMultiplyAdd(z1, s, cv)).StoreUnsafe(ref mr, (nuint)(k + half));
+            Vector.Max(Vector.LoadUnsafe(ref mr, (nuint)k), Vector.FusedMultiplyAdd(z0 - o, s, cv)).StoreUnsafe(ref mr, (nuint)k);
+            Vector.Max(Vector.LoadUnsafe(ref mr, (nuint)(k + half)), Vector.FusedMultiplyAdd(z1 - o, s, cv)).StoreUnsafe(ref mr, (nuint)(k + half));
         }
 
         for (; k < z.Length; k++)
         {
-            max[k] = Math.Max(max[k], Math.FusedMultiplyAdd(z[k], scale, c));
+            max[k] = Math.Max(max[k], Math.FusedMultiplyAdd(z[k] - origin, scale, c));
         }
     }
 
-    /// <summary>e_k = exp(scale·z_k + v_k + c) in float32; returns Σ_k e_k accumulated in float64.</summary>
-    internal static double ExpOfAffine(ReadOnlySpan<float> z, double scale, ReadOnlySpan<double> v, double c, Span<float> e)
+    /// <summary>e_k = exp(scale·(z_k − origin) + v_k + c) in float32; returns Σ_k e_k accumulated in float64.</summary>
+    internal static double ExpOfAffine(ReadOnlySpan<float> z, double origin, double scale, ReadOnlySpan<double> v, double c, Span<float> e)
     {
-        int end = RoundedArguments(z, scale, v, c, e);
+        int end = RoundedArguments(z, origin, scale, v, c, e);
         ref float er = ref MemoryMarshal.GetReference(e);
         var sum0 = Vector<double>.Zero;
         var sum1 = Vector<double>.Zero;
@@ -108,12 +117,12 @@ internal static class SinkhornRowMath
     }
 
     /// <summary>
-    /// sums_k += exp(scale·z_k + v_k + c) for every column k, in float64; <paramref name="scratch"/>
-    /// (K floats) holds the rounded arguments.
+    /// sums_k += exp(scale·(z_k − origin) + v_k + c) for every column k, in float64;
+    /// <paramref name="scratch"/> (K floats) holds the rounded arguments.
     /// </summary>
-    internal static void AddExpOfAffine(ReadOnlySpan<float> z, double scale, ReadOnlySpan<double> v, double c, Span<float> scratch, Span<double> sums)
+    internal static void AddExpOfAffine(ReadOnlySpan<float> z, double origin, double scale, ReadOnlySpan<double> v, double c, Span<float> scratch, Span<double> sums)
     {
-        int end = RoundedArguments(z, scale, v, c, scratch);
+        int end = RoundedArguments(z, origin, scale, v, c, scratch);
         ref float er = ref MemoryMarshal.GetReference(scratch);
         ref double sr = ref MemoryMarshal.GetReference(sums);
         int half = Vector<double>.Count;
@@ -296,45 +305,47 @@ internal static class SinkhornRowMath
     }
 
     /// <summary>
-    /// d_k = (float)(scale·z_k + v_k + c), formed in float64 and rounded once. A loop of its own: the
-    /// exponentials that follow then form long independent chains the processor can overlap. Returns
-    /// where the vector part ended; the tail is written too.
+    /// d_k = (float)(scale·(z_k − origin) + v_k + c), formed in float64 and rounded once. A loop of its
+    /// own: the exponentials that follow then form long independent chains the processor can overlap.
+    /// Returns where the vector part ended; the tail is written too.
     /// </summary>
-    private static int RoundedArguments(ReadOnlySpan<float> z, double scale, ReadOnlySpan<double> v, double c, Span<float> d)
+    private static int RoundedArguments(ReadOnlySpan<float> z, double origin, double scale, ReadOnlySpan<double> v, double c, Span<float> d)
     {
         ref float zr = ref MemoryMarshal.GetReference(z);
         ref double vr = ref MemoryMarshal.GetReference(v);
         ref float dr = ref MemoryMarshal.GetReference(d);
         var s = new Vector<double>(scale);
+        var o = new Vector<double>(origin);
         var cv = new Vector<double>(c);
         int half = Vector<double>.Count;
         int k = 0;
         for (; k <= z.Length - Width; k += Width)
         {
             Vector.Widen(Vector.LoadUnsafe(ref zr, (nuint)k), out var z0, out var z1);
-            var x0 = Vector.FusedMultiplyAdd(z0, s, Vector.LoadUnsafe(ref vr, (nuint)k)) + cv;
-            var x1 = Vector.FusedMultiplyAdd(z1, s, Vector.LoadUnsafe(ref vr, (nuint)(k + half))) + cv;
+            var x0 = Vector.FusedMultiplyAdd(z0 - o, s, Vector.LoadUnsafe(ref vr, (nuint)k)) + cv;
+            var x1 = Vector.FusedMultiplyAdd(z1 - o, s, Vector.LoadUnsafe(ref vr, (nuint)(k + half))) + cv;
             Vector.Narrow(x0, x1).StoreUnsafe(ref dr, (nuint)k);
         }
 
         int end = k;
         for (; k < z.Length; k++)
         {
-            d[k] = (float)(Math.FusedMultiplyAdd(z[k], scale, v[k]) + c);
+            d[k] = (float)(Math.FusedMultiplyAdd(z[k] - origin, scale, v[k]) + c);
         }
 
         return end;
     }
 
     /// <summary>
-    /// The lowest k with scale·z_k + v_k == <paramref name="max"/> (the value <see cref="MaxOfAffine"/>
-    /// returned, computed the same way), as the spec's argmax demands; 0 when none matches.
+    /// The lowest k with scale·(z_k − origin) + v_k == <paramref name="max"/> (the value
+    /// <see cref="MaxOfAffine"/> returned, computed the same way), as the spec's argmax demands; 0 when
+    /// none matches.
     /// </summary>
-    internal static long FirstIndexOfMax(ReadOnlySpan<float> z, double scale, ReadOnlySpan<double> v, double max)
+    internal static long FirstIndexOfMax(ReadOnlySpan<float> z, double origin, double scale, ReadOnlySpan<double> v, double max)
     {
         for (int k = 0; k < z.Length; k++)
         {
-            if (Math.FusedMultiplyAdd(z[k], scale, v[k]) == max)
+            if (Math.FusedMultiplyAdd(z[k] - origin, scale, v[k]) == max)
             {
                 return k;
             }
@@ -344,11 +355,11 @@ internal static class SinkhornRowMath
     }
 
     /// <summary>
-    /// LSE_k(scale·z_k + v_k) with float64 exponentials throughout, for the row log-sum-exps whose
-    /// error the driver multiplies by λ (λ·LSE_k z_ik enters every log c_i): float32 exponentials would
-    /// leave 1e-7 there, 2.5e-6 after the factor 25. x is scratch.
+    /// LSE_k(scale·z_k + v_k) = Max + LogSum, the two parts apart, with float64 exponentials throughout,
+    /// for the row log-sum-exps whose error the driver multiplies by λ (λ·LSE_k z_ik enters every log
+    /// c_i): float32 exponentials would leave 1e-7 there, 2.5e-6 after the factor 25. x is scratch.
     /// </summary>
-    internal static double PreciseLogSumExpOfAffine(ReadOnlySpan<float> z, double scale, ReadOnlySpan<double> v, Span<double> x)
+    internal static (double Max, double LogSum) PreciseLogSumExpOfAffine(ReadOnlySpan<float> z, double scale, ReadOnlySpan<double> v, Span<double> x)
     {
         TensorPrimitives.ConvertChecked<float, double>(z, x);
         TensorPrimitives.MultiplyAdd(x, scale, v, x);
@@ -359,7 +370,7 @@ internal static class SinkhornRowMath
         // nothing beside the 1 this sum contains.
         TensorPrimitives.Max(x, PreciseMinExponent, x);
         TensorPrimitives.Exp(x, x);
-        return max + Math.Log(TensorPrimitives.Sum<double>(x));
+        return (max, Math.Log(TensorPrimitives.Sum<double>(x)));
     }
 
     internal static double LogAddExp(double a, double b)

@@ -4,17 +4,17 @@ namespace GpuSelfLabel.Backends.Gpu;
 
 internal abstract partial class GpuKernels
 {
-    void IBackendKernels.SinkhornRowLogSumExp(Tensor matrix, long firstRow, double scale, Tensor? columnShift, double offset, Tensor output) =>
-        LaunchSinkhornRowLogSumExp(matrix, firstRow, scale, columnShift, offset, output);
+    void IBackendKernels.SinkhornRowLogSumExp(Tensor matrix, long firstRow, double scale, Tensor? columnShift, double offset, Tensor output, Tensor? rowMax) =>
+        LaunchSinkhornRowLogSumExp(matrix, firstRow, scale, columnShift, offset, output, rowMax);
 
-    void IBackendKernels.SinkhornColumnLogSumExp(Tensor matrix, long firstRow, double scale, Tensor rowShift, double offset, Tensor output, bool accumulate, Tensor scratch) =>
-        LaunchSinkhornColumnLogSumExp(matrix, firstRow, scale, rowShift, offset, output, accumulate, scratch);
+    void IBackendKernels.SinkhornColumnLogSumExp(Tensor matrix, long firstRow, double scale, Tensor? rowMax, Tensor rowShift, double offset, Tensor output, bool accumulate, Tensor scratch) =>
+        LaunchSinkhornColumnLogSumExp(matrix, firstRow, scale, rowMax, rowShift, offset, output, accumulate, scratch);
 
-    double IBackendKernels.SinkhornSelaPass(Tensor logits, long firstRow, double lambda, Tensor logR, Tensor rowState, Tensor columnSums, bool accumulate, bool measureError, Tensor scratch) =>
-        LaunchSinkhornSelaPass(logits, firstRow, lambda, logR, rowState, columnSums, accumulate, measureError, scratch);
+    double IBackendKernels.SinkhornSelaPass(Tensor logits, long firstRow, double lambda, Tensor rowMax, Tensor logR, Tensor rowState, Tensor columnSums, bool accumulate, bool measureError, Tensor scratch) =>
+        LaunchSinkhornSelaPass(logits, firstRow, lambda, rowMax, logR, rowState, columnSums, accumulate, measureError, scratch);
 
-    void IBackendKernels.SinkhornSelaFinalize(Tensor logits, long firstRow, double lambda, Tensor logR, Tensor rowLse, Tensor rowState, double logRows, Tensor logC, Tensor labels, Tensor? codes) =>
-        LaunchSinkhornSelaFinalize(logits, firstRow, lambda, logR, rowLse, rowState, logRows, logC, labels, codes);
+    void IBackendKernels.SinkhornSelaFinalize(Tensor logits, long firstRow, double lambda, Tensor rowMax, Tensor logR, Tensor rowLse, Tensor rowState, double logRows, Tensor logC, Tensor labels, Tensor? codes) =>
+        LaunchSinkhornSelaFinalize(logits, firstRow, lambda, rowMax, logR, rowLse, rowState, logRows, logC, labels, codes);
 
     void IBackendKernels.SinkhornExpShifted(Tensor matrix, double scale, Tensor? columnShift, Tensor rowShift, double offset, Tensor output) =>
         LaunchSinkhornExpShifted(matrix, scale, columnShift, rowShift, offset, output);
@@ -97,14 +97,14 @@ internal abstract partial class GpuKernels
             ColumnSumReduce(partials, groups, cols, output, accumulate: false));
     }
 
-    private void LaunchSinkhornRowLogSumExp(Tensor matrix, long firstRow, double scale, Tensor? columnShift, double offset, Tensor output)
+    private void LaunchSinkhornRowLogSumExp(Tensor matrix, long firstRow, double scale, Tensor? columnShift, double offset, Tensor output, Tensor? rowMax)
     {
         var kernel = Kernel(KernelFile, "sinkhorn_row_lse");
         Launch(kernel, RowGroups(matrix.Rows), RowGroupSize(kernel, matrix.Columns),
-            RowLogSumExp(matrix, firstRow, scale, columnShift, offset, output));
+            RowLogSumExp(matrix, firstRow, scale, columnShift, offset, output, rowMax));
     }
 
-    private void LaunchSinkhornColumnLogSumExp(Tensor matrix, long firstRow, double scale, Tensor rowShift, double offset, Tensor output, bool accumulate, Tensor scratch)
+    private void LaunchSinkhornColumnLogSumExp(Tensor matrix, long firstRow, double scale, Tensor? rowMax, Tensor rowShift, double offset, Tensor output, bool accumulate, Tensor scratch)
     {
         var partial = Kernel(KernelFile, "sinkhorn_column_lse_partial");
         var reduce = Kernel(KernelFile, "sinkhorn_column_lse_reduce");
@@ -113,13 +113,13 @@ internal abstract partial class GpuKernels
         var maxima = Part(scratch, 0, groups * cols);
         var sums = Part(scratch, Aligned(groups * cols), groups * cols);
         Launch(partial, groups, RowGroupSize(partial, cols),
-            ColumnLogSumExpPartial(matrix, firstRow, rowsPerGroup, scale, rowShift, maxima, sums));
+            ColumnLogSumExpPartial(matrix, firstRow, rowsPerGroup, scale, rowMax, rowShift, maxima, sums));
         int reduceSize = RowGroupSize(reduce, LaunchShape.MaxLocalSize);
         Launch(reduce, ColumnGroups(cols, reduceSize, overrides.MaxGroups), reduceSize,
             ColumnLogSumExpReduce(maxima, sums, groups, cols, offset, output, accumulate));
     }
 
-    private double LaunchSinkhornSelaPass(Tensor logits, long firstRow, double lambda, Tensor logR, Tensor rowState, Tensor columnSums, bool accumulate, bool measureError, Tensor scratch)
+    private double LaunchSinkhornSelaPass(Tensor logits, long firstRow, double lambda, Tensor rowMax, Tensor logR, Tensor rowState, Tensor columnSums, bool accumulate, bool measureError, Tensor scratch)
     {
         var pass = Kernel(KernelFile, "sinkhorn_sela_pass");
         var reduce = Kernel(KernelFile, "sinkhorn_column_sum_reduce");
@@ -128,18 +128,18 @@ internal abstract partial class GpuKernels
         var partials = Part(scratch, 0, groups * cols);
         var errors = Part(scratch, Aligned(Aligned(groups * cols) + (groups * cols)), groups);
         Launch(pass, groups, RowGroupSize(pass, cols),
-            SelaPass(logits, firstRow, rowsPerGroup, lambda, logR, rowState, partials, errors, measureError));
+            SelaPass(logits, firstRow, rowsPerGroup, lambda, rowMax, logR, rowState, partials, errors, measureError));
         int reduceSize = RowGroupSize(reduce, LaunchShape.MaxLocalSize);
         Launch(reduce, ColumnGroups(cols, reduceSize, overrides.MaxGroups), reduceSize,
             ColumnSumReduce(partials, groups, cols, columnSums, accumulate));
         return measureError ? SumErrors(Device, errors, groups) : 0;
     }
 
-    private void LaunchSinkhornSelaFinalize(Tensor logits, long firstRow, double lambda, Tensor logR, Tensor rowLse, Tensor rowState, double logRows, Tensor logC, Tensor labels, Tensor? codes)
+    private void LaunchSinkhornSelaFinalize(Tensor logits, long firstRow, double lambda, Tensor rowMax, Tensor logR, Tensor rowLse, Tensor rowState, double logRows, Tensor logC, Tensor labels, Tensor? codes)
     {
         var kernel = Kernel(KernelFile, "sinkhorn_sela_finalize");
         Launch(kernel, RowGroups(logits.Rows), RowGroupSize(kernel, logits.Columns),
-            SelaFinalize(logits, firstRow, lambda, logR, rowLse, rowState, logRows, logC, labels, codes));
+            SelaFinalize(logits, firstRow, lambda, rowMax, logR, rowLse, rowState, logRows, logC, labels, codes));
     }
 
     private void LaunchSinkhornExpShifted(Tensor matrix, double scale, Tensor? columnShift, Tensor rowShift, double offset, Tensor output)

@@ -47,24 +47,25 @@ internal static class SinkhornLaunches
         return Math.Clamp((columns + lanes - 1) / lanes, 1, maxGroups ?? LaunchShape.MaxGroups);
     }
 
-    public static KernelArguments RowLogSumExp(Tensor matrix, long firstRow, double scale, Tensor? columnShift, double offset, Tensor output) =>
+    public static KernelArguments RowLogSumExp(Tensor matrix, long firstRow, double scale, Tensor? columnShift, double offset, Tensor output, Tensor? rowMax) =>
         new KernelArguments()
             .Elements(matrix).Index(matrix.Rows).Index(matrix.Columns).Double(scale)
-            .Optional(columnShift, matrix).Double(offset).Elements(output, firstRow).Int(StorageCode(matrix));
+            .Optional(columnShift, matrix).Double(offset).Elements(output, firstRow)
+            .Optional(rowMax, output, firstRow).Int(StorageCode(matrix));
 
-    public static KernelArguments ColumnLogSumExpPartial(Tensor matrix, long firstRow, long rowsPerGroup, double scale, Tensor rowShift, Tensor maxima, Tensor sums) =>
+    public static KernelArguments ColumnLogSumExpPartial(Tensor matrix, long firstRow, long rowsPerGroup, double scale, Tensor? rowMax, Tensor rowShift, Tensor maxima, Tensor sums) =>
         new KernelArguments()
             .Elements(matrix).Index(matrix.Rows).Index(matrix.Columns).Index(rowsPerGroup).Double(scale)
-            .Elements(rowShift, firstRow).Buffer(maxima).Buffer(sums).Int(StorageCode(matrix));
+            .Optional(rowMax, rowShift, firstRow).Elements(rowShift, firstRow).Buffer(maxima).Buffer(sums).Int(StorageCode(matrix));
 
     public static KernelArguments ColumnLogSumExpReduce(Tensor maxima, Tensor sums, int groups, long columns, double offset, Tensor output, bool accumulate) =>
         new KernelArguments()
             .Buffer(maxima).Buffer(sums).Index(groups).Index(columns).Double(offset).Elements(output).Int(accumulate ? 1 : 0);
 
-    public static KernelArguments SelaPass(Tensor logits, long firstRow, long rowsPerGroup, double lambda, Tensor logR, Tensor rowState, Tensor partials, Tensor errors, bool measureError) =>
+    public static KernelArguments SelaPass(Tensor logits, long firstRow, long rowsPerGroup, double lambda, Tensor rowMax, Tensor logR, Tensor rowState, Tensor partials, Tensor errors, bool measureError) =>
         new KernelArguments()
             .Elements(logits).Index(logits.Rows).Index(logits.Columns).Index(rowsPerGroup).Double(lambda)
-            .Elements(logR).Elements(rowState, firstRow).Buffer(partials).Buffer(errors).Int(measureError ? 1 : 0)
+            .Elements(rowMax, firstRow).Elements(logR).Elements(rowState, firstRow).Buffer(partials).Buffer(errors).Int(measureError ? 1 : 0)
             .Int(StorageCode(logits));
 
     public static KernelArguments ColumnSumReduce(Tensor partials, int groups, long columns, Tensor output, bool accumulate) =>
@@ -79,9 +80,10 @@ internal static class SinkhornLaunches
         new KernelArguments()
             .Elements(columnSums).Index(columnWeights.Length).Elements(columnWeights);
 
-    public static KernelArguments SelaFinalize(Tensor logits, long firstRow, double lambda, Tensor logR, Tensor rowLse, Tensor rowState, double logRows, Tensor logC, Tensor labels, Tensor? codes) =>
+    public static KernelArguments SelaFinalize(Tensor logits, long firstRow, double lambda, Tensor rowMax, Tensor logR, Tensor rowLse, Tensor rowState, double logRows, Tensor logC, Tensor labels, Tensor? codes) =>
         new KernelArguments()
-            .Elements(logits).Index(logits.Rows).Index(logits.Columns).Double(lambda).Elements(logR)
+            .Elements(logits).Index(logits.Rows).Index(logits.Columns).Double(lambda)
+            .Elements(rowMax, firstRow).Elements(logR)
             .Elements(rowLse, firstRow).Elements(rowState, firstRow).Double(logRows)
             .Elements(logC, firstRow).Elements(labels, firstRow).Optional(codes, logits).Int(StorageCode(logits));
 
@@ -158,8 +160,8 @@ internal static class SinkhornLaunches
     /// A (base pointer, element offset) pair and its presence flag: an absent tensor passes
     /// <paramref name="standIn"/>'s buffer, which the kernel never reads when the flag is 0.
     /// </summary>
-    private static KernelArguments Optional(this KernelArguments arguments, Tensor? tensor, Tensor standIn) =>
+    private static KernelArguments Optional(this KernelArguments arguments, Tensor? tensor, Tensor standIn, long firstElement = 0) =>
         tensor is null
             ? arguments.Buffer(standIn.Buffer).Index(0).Int(0)
-            : arguments.Elements(tensor).Int(1);
+            : arguments.Elements(tensor, firstElement).Int(1);
 }

@@ -44,7 +44,7 @@ public static class GslFunctional
     public static Tensor collision_cross_entropy(Tensor logits, Tensor targets, Reduction reduction = Reduction.Mean)
     {
         CheckPair(logits, targets, reduction);
-        return CollisionCrossEntropyFunction.apply(logits, targets, reduction, Recording(logits, targets));
+        return CollisionCrossEntropyFunction.apply(logits, targets, reduction, Recording(logits, targets), BackwardGuard.For(logits, targets)!);
     }
 
     /// <summary>
@@ -57,7 +57,7 @@ public static class GslFunctional
     public static Tensor soft_cross_entropy(Tensor logits, Tensor targets, Reduction reduction = Reduction.Mean)
     {
         CheckPair(logits, targets, reduction);
-        return SoftCrossEntropyFunction.apply(logits, targets, reduction, Recording(logits, targets));
+        return SoftCrossEntropyFunction.apply(logits, targets, reduction, Recording(logits, targets), BackwardGuard.For(logits, targets)!);
     }
 
     /// <summary>
@@ -74,7 +74,7 @@ public static class GslFunctional
         TorchSharpLoader.EnsureLoaded();
         TorchChecks.Floating(logits, nameof(logits), 3, "V×N×C");
         _ = TorchBackends.For(logits, nameof(logits));
-        return TorchChecks.Named(() => SelfClassifierFunction.apply(logits, new SelfClassifierOptions(tau_row, tau_col, global_views), Recording(logits)));
+        return TorchChecks.Named(() => SelfClassifierFunction.apply(logits, new SelfClassifierOptions(tau_row, tau_col, global_views), Recording(logits), BackwardGuard.For(logits)!));
     }
 
     /// <summary>
@@ -97,7 +97,7 @@ public static class GslFunctional
         TorchChecks.SameDevice(softmax_logits, nameof(softmax_logits), multilabel_logits, nameof(multilabel_logits));
         _ = TorchBackends.For(softmax_logits, nameof(softmax_logits));
         var classIndices = TorchChecks.Labels(labels, nameof(labels), softmax_logits.shape[0], softmax_logits.shape[1], softmax_logits, nameof(softmax_logits));
-        return TorchChecks.Named(() => TwoHeadLossFunction.apply(softmax_logits, multilabel_logits, classIndices, k, mu, Recording(softmax_logits, multilabel_logits)));
+        return TorchChecks.Named(() => TwoHeadLossFunction.apply(softmax_logits, multilabel_logits, classIndices, k, mu, Recording(softmax_logits, multilabel_logits), BackwardGuard.For(softmax_logits, multilabel_logits)!));
     }
 
     private static Tensor Softmax(Tensor logits, double temperature, bool logarithm)
@@ -105,7 +105,7 @@ public static class GslFunctional
         TorchSharpLoader.EnsureLoaded();
         TorchChecks.Floating(logits, nameof(logits), 2, "N×K");
         _ = TorchBackends.For(logits, nameof(logits));
-        return SoftmaxFunction.apply(logits, temperature, logarithm);
+        return SoftmaxFunction.apply(logits, temperature, logarithm, BackwardGuard.For(logits)!);
     }
 
     private static void CheckPair(Tensor logits, Tensor targets, Reduction reduction)

@@ -1,5 +1,7 @@
 namespace GpuSelfLabel.TorchSharp.Tests;
 
+using Tensor = global::TorchSharp.torch.Tensor;
+
 /// <summary>
 /// The ops inside an ordinary TorchSharp training loop: nn.Linear, an optimizer, loss.backward(),
 /// gradients that match TorchSharp's own composition of the same loss, and modules that agree with
@@ -82,6 +84,46 @@ public sealed class TrainingTests
         Assert.Equal(GslFunctional.soft_cross_entropy(z, y, Reduction.None).data<float>().ToArray(), new SoftCrossEntropyLoss(Reduction.None).forward(z, y).data<float>().ToArray());
         Assert.Equal(GslFunctional.self_classifier_loss(views, 0.2, 0.1).item<float>(), new SelfClassifierLoss(0.2, 0.1).forward(views).item<float>());
         Assert.Equal(GslFunctional.two_head_loss(z, z * 2, labels, 2.0, 0.5).item<float>(), new TwoHeadAverageKLoss(2.0, 0.5).forward(z, z * 2, labels).item<float>());
+    }
+
+    public static TheoryData<string> Functions() => new() { "softmax", "log_softmax", "collision_cross_entropy", "soft_cross_entropy", "self_classifier_loss", "two_head_loss" };
+
+    [Theory]
+    [MemberData(nameof(Functions))]
+    public void A_second_backward_without_retain_graph_raises_as_libtorch_does_and_adds_nothing(string function)
+    {
+        // TorchSharp keeps a custom function's saved tensors until its graph is freed, so without the
+        // guard a second backward ran the function again and doubled the gradient silently.
+        torch.manual_seed(31);
+        var logits = torch.randn(6, 4, requires_grad: true);
+        var loss = Apply(function, logits);
+        loss.backward();
+        var first = logits.grad!.clone();
+        var error = Assert.ThrowsAny<Exception>(() => loss.backward());
+        Assert.Contains("backward through the graph a second time", error.Message);
+        Torch64.Close(first, logits.grad!, 0, 0);
+
+        // The same call with retain_graph backs through twice, each time the same gradient.
+        logits.grad!.zero_();
+        var retained = Apply(function, logits);
+        retained.backward(retain_graph: true);
+        retained.backward();
+        Torch64.Close(first * 2, logits.grad!, 1e-6, 1e-7);
+    }
+
+    private static Tensor Apply(string function, Tensor logits)
+    {
+        // Only ops that save no tensor follow the softmax (a column's sum), so the guard alone can raise.
+        var targets = torch.softmax(torch.arange(logits.numel(), dtype: torch.ScalarType.Float32).reshape(logits.shape).cos(), 1);
+        return function switch
+        {
+            "softmax" => GslFunctional.softmax(logits).select(1, 0).sum(),
+            "log_softmax" => GslFunctional.log_softmax(logits).select(1, 2).sum(),
+            "collision_cross_entropy" => GslFunctional.collision_cross_entropy(logits, targets),
+            "soft_cross_entropy" => GslFunctional.soft_cross_entropy(logits, targets),
+            "self_classifier_loss" => GslFunctional.self_classifier_loss(logits.reshape(2, 3, 4)),
+            _ => GslFunctional.two_head_loss(logits, logits * 0.5, torch.tensor(new long[] { 0, 1, 2, 3, 0, 1 }), 2.0),
+        };
     }
 
     [Fact]

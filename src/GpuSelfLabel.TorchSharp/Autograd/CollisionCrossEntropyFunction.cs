@@ -10,7 +10,7 @@ using Tensor = global::TorchSharp.torch.Tensor;
 /// writes the per-row losses and both gradients of the mean loss straight into TorchSharp tensors;
 /// backward only scales those saved gradients by the upstream gradient (nothing is recomputed).
 /// ∂L/∂targets is kept only when the targets require a gradient.
-/// Arguments: logits, targets, reduction, whether a graph is being recorded (bool).
+/// Arguments: logits, targets, reduction, whether a graph is being recorded (bool), the backward guard (<see cref="BackwardGuard"/>).
 /// </summary>
 internal sealed class CollisionCrossEntropyFunction : SingleTensorFunction<CollisionCrossEntropyFunction>
 {

@@ -11,7 +11,7 @@ using Tensor = global::TorchSharp.torch.Tensor;
 /// ops.md §7 (the Self-Classifier loss over V views) as a TorchSharp autograd function. Forward runs
 /// the library's passes, which give the loss and ∂Loss/∂S for every view (no stop-gradient) written
 /// into a TorchSharp tensor; backward scales that saved gradient.
-/// Arguments: logits (V×N×C), options (<see cref="SelfClassifierOptions"/>), whether a graph is being recorded.
+/// Arguments: logits (V×N×C), options (<see cref="SelfClassifierOptions"/>), whether a graph is being recorded, the backward guard (<see cref="BackwardGuard"/>).
 /// </summary>
 internal sealed class SelfClassifierFunction : SingleTensorFunction<SelfClassifierFunction>
 {
@@ -53,6 +53,6 @@ internal sealed class SelfClassifierFunction : SingleTensorFunction<SelfClassifi
     public override List<Tensor> backward(AutogradContext ctx, Tensor grad_output)
     {
         var dlogits = LossGradients.Scale(ctx.get_saved_variables()[0], grad_output, Reduction.Mean, 1, (torch.ScalarType)ctx.get_data("dtype"));
-        return [dlogits, null!, null!];
+        return [dlogits, null!, null!, null!];
     }
 }

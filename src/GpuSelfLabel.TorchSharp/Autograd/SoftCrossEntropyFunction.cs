@@ -10,7 +10,7 @@ using Tensor = global::TorchSharp.torch.Tensor;
 /// the library's fused pass (per-row losses and ∂L/∂z = (σ − y)/N written into TorchSharp tensors);
 /// when the targets require a gradient, ∂L/∂y = −ln σ / N comes from the library's log-softmax pass.
 /// Backward only scales what forward saved.
-/// Arguments: logits, targets, reduction, whether a graph is being recorded (bool).
+/// Arguments: logits, targets, reduction, whether a graph is being recorded (bool), the backward guard (<see cref="BackwardGuard"/>).
 /// </summary>
 internal sealed class SoftCrossEntropyFunction : SingleTensorFunction<SoftCrossEntropyFunction>
 {

@@ -11,7 +11,7 @@ using Tensor = global::TorchSharp.torch.Tensor;
 /// axis. Forward is the library's fused row pass writing straight into the output tensor; backward
 /// reads only that saved output and the upstream gradient (σ (g − Σgσ)/τ, or g − σΣg over τ for the
 /// logarithm), in one more fused pass.
-/// Arguments: logits, temperature (double), logarithm (bool).
+/// Arguments: logits, temperature (double), logarithm (bool), the backward guard (<see cref="BackwardGuard"/>).
 /// </summary>
 internal sealed class SoftmaxFunction : SingleTensorFunction<SoftmaxFunction>
 {
@@ -63,7 +63,7 @@ internal sealed class SoftmaxFunction : SingleTensorFunction<SoftmaxFunction>
             // since (s.mul_(2)), LibTorch refuses to hand it back. LibTorch's own softmax raises here, but
             // an exception cannot leave this native frame without ending the process, so the gradient is
             // NaN instead (README: in-place changes to a softmax output before backward).
-            return [torch.full_like(grad_output, double.NaN), null!, null!];
+            return [torch.full_like(grad_output, double.NaN), null!, null!, null!];
         }
 
         var options = new SoftmaxOptions((double)ctx.get_data("temperature"));
@@ -94,6 +94,6 @@ internal sealed class SoftmaxFunction : SingleTensorFunction<SoftmaxFunction>
         }
 
         output.Dispose();
-        return [TorchMemory.As(dlogits, grad_output.dtype), null!, null!];
+        return [TorchMemory.As(dlogits, grad_output.dtype), null!, null!, null!];
     }
 }

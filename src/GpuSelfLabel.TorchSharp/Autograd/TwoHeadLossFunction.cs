@@ -12,7 +12,7 @@ using Tensor = global::TorchSharp.torch.Tensor;
 /// library's passes: the softmax head's cross-entropy, the batch's true-plus-top pseudo-labels Z
 /// (held constant), the multi-label head's BCE, and both gradients written into TorchSharp tensors;
 /// backward scales them.
-/// Arguments: softmax logits, multi-label logits, labels (int[]), K (double), μ (double), recording (bool).
+/// Arguments: softmax logits, multi-label logits, labels (int[]), K (double), μ (double), recording (bool), the backward guard (<see cref="BackwardGuard"/>).
 /// </summary>
 internal sealed class TwoHeadLossFunction : SingleTensorFunction<TwoHeadLossFunction>
 {
@@ -65,6 +65,6 @@ internal sealed class TwoHeadLossFunction : SingleTensorFunction<TwoHeadLossFunc
         var saved = ctx.get_saved_variables();
         var dsoftmax = LossGradients.Scale(saved[0], grad_output, Reduction.Mean, 1, (torch.ScalarType)ctx.get_data("softmax_dtype"));
         var dmultilabel = LossGradients.Scale(saved[1], grad_output, Reduction.Mean, 1, (torch.ScalarType)ctx.get_data("multilabel_dtype"));
-        return [dsoftmax, dmultilabel, null!, null!, null!, null!];
+        return [dsoftmax, dmultilabel, null!, null!, null!, null!, null!];
     }
 }

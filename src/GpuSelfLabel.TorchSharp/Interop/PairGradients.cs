@@ -21,7 +21,7 @@ internal static class PairGradients
     /// </summary>
     public delegate double Pass(GslTensor logits, GslTensor targets, GslTensor losses, GslTensor dlogits, GslTensor? dtargetsView, Tensor? dtargets);
 
-    /// <summary>Forward for (logits, targets, reduction, recording): runs <paramref name="pass"/> on fresh outputs.</summary>
+    /// <summary>Forward for (logits, targets, reduction, recording, guard): runs <paramref name="pass"/> on fresh outputs.</summary>
     public static Tensor Forward(AutogradContext ctx, object[] vars, Pass pass)
     {
         var logits = (Tensor)vars[0];
@@ -76,7 +76,7 @@ internal static class PairGradients
         ctx.save_data("targets_dtype", targets.dtype);
     }
 
-    /// <summary>Gradients for (logits, targets, reduction, recording): the last two are not tensors.</summary>
+    /// <summary>Gradients for (logits, targets, reduction, recording, guard): none for the last three (<see cref="BackwardGuard"/>).</summary>
     public static List<Tensor> Backward(AutogradContext ctx, Tensor grad)
     {
         var saved = ctx.get_saved_variables();
@@ -88,6 +88,6 @@ internal static class PairGradients
         Tensor? dtargets = (bool)ctx.get_data("targets_gradient")
             ? LossGradients.Scale(saved[1], grad, reduction, rows, (torch.ScalarType)ctx.get_data("targets_dtype"))
             : null;
-        return [dlogits!, dtargets!, null!, null!];
+        return [dlogits!, dtargets!, null!, null!, null!];
     }
 }

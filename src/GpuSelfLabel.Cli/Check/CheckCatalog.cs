@@ -13,8 +13,9 @@ internal sealed record CheckCase(string Op, string Shape, Func<Backend, IReadOnl
 
 /// <summary>
 /// The cases of <c>gsl check</c>: every operation of ops.md at every N×K of the size list, and the edge
-/// cases the kernels have separate code paths for (±80 logits, float16 and bfloat16 SeLa storage, a host
-/// matrix streamed to the device in chunks, several SeLa heads) at the largest size of the list.
+/// cases the kernels have separate code paths for (±80 logits, SeLa on rows of ties near 1e30, float16 and
+/// bfloat16 SeLa storage, a host matrix streamed to the device in chunks, several SeLa heads) at the
+/// largest size of the list.
 /// </summary>
 internal static class CheckCatalog
 {
@@ -95,6 +96,10 @@ internal static class CheckCatalog
         cases.Add(new("collision-ce", shape, b => Outputs(b, CollisionCe, (logits, n, k), (targets, n, k))));
         cases.Add(new("cross-entropy", shape, b => Outputs(b, ShannonCe, (logits, n, k), (targets, n, k))));
         cases.Add(new("sinkhorn", shape, b => Outputs(b, t => Sela(SinkhornProblem.FromLogits(t[0]), new SinkhornOptions(ComputeCodes: true)), (logits, n, k))));
+
+        // Rows of ties near 1e30: only the passes' row maxima keep the O(1) terms that split them.
+        var ties = CheckData.Ties(n, k, seed: 30, 1e30);
+        cases.Add(new("sinkhorn", $"{n}×{k} ties ×1e30", b => Outputs(b, t => Sela(SinkhornProblem.FromLogits(t[0]), new SinkhornOptions(ComputeCodes: true)), (ties, n, k))));
     }
 
     /// <summary>SeLa on a float16 or bfloat16 matrix, resident on the backend or, streamed, in host memory read in three chunks.</summary>
@@ -231,6 +236,28 @@ internal static class CheckData
         for (int i = 0; i < z.Length; i++)
         {
             z[i] = random.Next(3) switch { 0 => -80f, 1 => 80f, _ => (float)((random.NextDouble() * 20) - 10) };
+        }
+
+        return z;
+    }
+
+    /// <summary>
+    /// Small integers (−2 to 2) times <paramref name="magnitude"/>: rows of tied logits far from 0. Row
+    /// i holds its maximum 2 in every column k ≡ i (mod N) and in a fifth of the others, so every column
+    /// is some row's maximum: a column that is none would need log r to cancel λ·magnitude to O(1),
+    /// which float64 cannot do (README: Sinkhorn solvers at extreme magnitudes).
+    /// </summary>
+    public static float[] Ties(int n, int k, int seed, double magnitude)
+    {
+        var random = new Random(seed);
+        var z = new float[checked(n * k)];
+        for (int i = 0; i < n; i++)
+        {
+            for (int j = 0; j < k; j++)
+            {
+                int t = j % n == i % n || random.Next(5) == 0 ? 2 : random.Next(-2, 2);
+                z[(i * k) + j] = (float)(t * magnitude);
+            }
         }
 
         return z;

@@ -32,7 +32,7 @@ public abstract class CheckCommandTestsBase : BackendTestBase
             Assert.Contains($" {op} ", gsl.Stdout, StringComparison.Ordinal);
         }
 
-        foreach (var edge in new[] { "33×257 ±80", "33×257 float16", "33×257 bfloat16", "bfloat16 streamed, chunks of 11", "3×33×257 heads", "1×2" })
+        foreach (var edge in new[] { "33×257 ±80", "33×257 ties ×1e30", "33×257 float16", "33×257 bfloat16", "bfloat16 streamed, chunks of 11", "3×33×257 heads", "1×2" })
         {
             Assert.Contains(edge, gsl.Stdout, StringComparison.Ordinal);
         }
@@ -78,8 +78,8 @@ public abstract class CheckCommandTestsBase : BackendTestBase
         Assert.Contains("FAILED", gsl.Stderr, StringComparison.Ordinal);
     }
 
-    /// <summary>13 operations at each of the 3 sizes, 5 with ±80 logits, SeLa in float16, bfloat16, bfloat16 streamed and with 3 heads.</summary>
-    private static int CaseCount => (Operations.Length * 3) + 5 + 4;
+    /// <summary>13 operations at each of the 3 sizes, 5 with ±80 logits, SeLa on ties ×1e30, in float16, bfloat16, bfloat16 streamed and with 3 heads.</summary>
+    private static int CaseCount => (Operations.Length * 3) + 5 + 5;
 }
 
 /// <summary>The check's own parts, without a device: a wrong output fails, bad options are exit 2.</summary>

@@ -180,6 +180,29 @@ public abstract class SinkhornTestsBase : BackendTestBase
     }
 
     [SkippableFact]
+    public void A_column_that_is_no_rows_maximum_at_1e30_gives_finite_results()
+    {
+        // Small integers times 1e30 with K > N: column 91 is no row's maximum, so its share needs log r
+        // ≈ 2.5e31 exact to O(1), beyond float64 (README). The solve cannot converge, but every output
+        // stays finite and every code row sums to 1 (the CPU column pass once subtracted the column
+        // maximum inside a fused multiply-add, formed exp(+1e15) and wrote ∞ into log r here).
+        const int n = 33, k = 257;
+        var random = new Random(30);
+        var z = new float[n * k];
+        for (int x = 0; x < z.Length; x++)
+        {
+            z[x] = (float)(random.Next(-2, 3) * 1e30);
+        }
+
+        using var logits = Upload(z, n, k);
+        using var result = Sinkhorn.SeLa(logits, new SinkhornOptions(ComputeCodes: true, MaxIterations: 50));
+        Assert.All(result.LogR.ToArray(), v => Assert.True(float.IsFinite(v), $"log r {v}"));
+        Assert.All(result.LogC.ToArray(), v => Assert.True(float.IsFinite(v), $"log c {v}"));
+        Assert.All(result.Labels, label => Assert.InRange(label, 0, k - 1));
+        AssertRowsSumToOne(result.Codes!.ToArray(), n, k);
+    }
+
+    [SkippableFact]
     public void Column_trailing_every_row_by_160_gets_its_share()
     {
         // P_i2 = e^-4000 in every row, far below float64: only log r_2 ≈ 4000 gives column 2 its mass.

@@ -94,7 +94,7 @@ internal sealed partial class CpuKernels
                             // A converted row is still in the tile; a float32 one is read in place again.
                             int row = checked((int)(firstRow + first + t));
                             var z = matrix.DType == DType.Float32 ? StorageRows.Load(matrix, first + t, default) : tile.AsSpan(t * k, k);
-                            AddExpOfAffine(z, rowMax is null ? 0 : origins[row], scale, negatedMax, -shift[row], arguments.AsSpan(0, k), s);
+                            AddExpOfAffine(z, rowMax is null ? 0 : origins[row], scale, -shift[row], negatedMax, arguments.AsSpan(0, k), s);
                         }
                     }
                 }

@@ -117,12 +117,15 @@ internal static class SinkhornRowMath
     }
 
     /// <summary>
-    /// sums_k += exp(scale·(z_k − origin) + v_k + c) for every column k, in float64;
-    /// <paramref name="scratch"/> (K floats) holds the rounded arguments.
+    /// sums_k += exp(y_k − max_k) for every column k, in float64, with y_k = scale·(z_k − origin) + c
+    /// formed exactly as <see cref="ColumnMaxOfAffine"/> forms it and <paramref name="negatedMax"/> = −max:
+    /// each argument is then ≤ 0 even where y_k and max_k are near 1e31 and differ by O(1) only (the
+    /// column maximum subtracted inside the fused multiply-add instead would leave a rounding of 1e15
+    /// there). <paramref name="scratch"/> (K floats) holds the rounded arguments.
     /// </summary>
-    internal static void AddExpOfAffine(ReadOnlySpan<float> z, double origin, double scale, ReadOnlySpan<double> v, double c, Span<float> scratch, Span<double> sums)
+    internal static void AddExpOfAffine(ReadOnlySpan<float> z, double origin, double scale, double c, ReadOnlySpan<double> negatedMax, Span<float> scratch, Span<double> sums)
     {
-        int end = RoundedArguments(z, origin, scale, v, c, scratch);
+        int end = RoundedColumnArguments(z, origin, scale, c, negatedMax, scratch);
         ref float er = ref MemoryMarshal.GetReference(scratch);
         ref double sr = ref MemoryMarshal.GetReference(sums);
         int half = Vector<double>.Count;
@@ -331,6 +334,37 @@ internal static class SinkhornRowMath
         for (; k < z.Length; k++)
         {
             d[k] = (float)(Math.FusedMultiplyAdd(z[k] - origin, scale, v[k]) + c);
+        }
+
+        return end;
+    }
+
+    /// <summary>
+    /// d_k = (float)((scale·(z_k − origin) + c) + negatedMax_k): the row value rounded once, as
+    /// <see cref="ColumnMaxOfAffine"/> forms it, and only then the column's maximum subtracted.
+    /// </summary>
+    private static int RoundedColumnArguments(ReadOnlySpan<float> z, double origin, double scale, double c, ReadOnlySpan<double> negatedMax, Span<float> d)
+    {
+        ref float zr = ref MemoryMarshal.GetReference(z);
+        ref double nr = ref MemoryMarshal.GetReference(negatedMax);
+        ref float dr = ref MemoryMarshal.GetReference(d);
+        var s = new Vector<double>(scale);
+        var o = new Vector<double>(origin);
+        var cv = new Vector<double>(c);
+        int half = Vector<double>.Count;
+        int k = 0;
+        for (; k <= z.Length - Width; k += Width)
+        {
+            Vector.Widen(Vector.LoadUnsafe(ref zr, (nuint)k), out var z0, out var z1);
+            var x0 = Vector.FusedMultiplyAdd(z0 - o, s, cv) + Vector.LoadUnsafe(ref nr, (nuint)k);
+            var x1 = Vector.FusedMultiplyAdd(z1 - o, s, cv) + Vector.LoadUnsafe(ref nr, (nuint)(k + half));
+            Vector.Narrow(x0, x1).StoreUnsafe(ref dr, (nuint)k);
+        }
+
+        int end = k;
+        for (; k < z.Length; k++)
+        {
+            d[k] = (float)(Math.FusedMultiplyAdd(z[k] - origin, scale, c) + negatedMax[k]);
         }
 
         return end;

@@ -70,6 +70,12 @@ internal sealed class ClusterNet : Module<Tensor, Tensor>
             throw new UsageException("--network", "convnet needs images shaped N×H×W or N×C×H×W, not flat N×D rows");
         }
 
+        // Two 2×2 max-pools: smaller images leave nothing for the third convolution.
+        if (shape[1] < 4 || shape[2] < 4)
+        {
+            throw new UsageException("--network", $"convnet needs images of at least 4×4 pixels, got {shape[1]}×{shape[2]}; use --network mlp");
+        }
+
         return Sequential(
             Conv2d(shape[0], 32, 3, padding: 1), BatchNorm2d(32), ReLU(), MaxPool2d(2),
             Conv2d(32, 64, 3, padding: 1), BatchNorm2d(64), ReLU(), MaxPool2d(2),

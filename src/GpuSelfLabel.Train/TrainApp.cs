@@ -53,36 +53,30 @@ internal static class TrainApp
         {
             TorchSharpLoader.EnsureLoaded();
             var options = TrainOptions.Parse(args);
-            string? staging = options.Out is { } outDir ? PrepareOut(outDir) : null;
-            try
+            CheckBackend(options.Backend);
+            if (options.Out is { } outDir)
             {
-                var data = TrainData.Load(options);
-                var result = WithProgress(options, stderr, (progress, batches) => Trainer.Run(options, data, progress, batches, cancel));
-                string report = Report(options, data, result);
-                if (staging is not null)
-                {
-                    Write(staging, options.Out!, result, report);
-                    staging = null;
-                }
-
-                if (options.Json)
-                {
-                    stdout.WriteLine(Summary(options, result));
-                }
-                else
-                {
-                    stdout.WriteLine(Text(options, data, result));
-                }
-
-                return 0;
+                CheckOut(outDir);
             }
-            finally
+
+            var data = TrainData.Load(options);
+            var result = WithProgress(options, stderr, (progress, batches) => Trainer.Run(options, data, progress, batches, cancel));
+            string report = Report(options, data, result);
+            if (options.Out is { } target)
             {
-                if (staging is not null && Directory.Exists(staging))
-                {
-                    Directory.Delete(staging, recursive: true);
-                }
+                Write(target, result, report);
             }
+
+            if (options.Json)
+            {
+                stdout.WriteLine(Summary(options, result));
+            }
+            else
+            {
+                stdout.WriteLine(Text(options, data, result));
+            }
+
+            return 0;
         }
         catch (UsageException e)
         {
@@ -102,6 +96,18 @@ internal static class TrainApp
         catch (TorchSharpLoadException e)
         {
             stderr.WriteLine($"gsl-train: {e.Message}");
+            return 1;
+        }
+        catch (GslDeviceException e)
+        {
+            stderr.WriteLine($"gsl-train: {e.Message}");
+            return 1;
+        }
+        catch (System.Runtime.InteropServices.ExternalException e)
+        {
+            // LibTorch refusing what the checks above did not foresee (an allocation it cannot make):
+            // its first line, not the stack of native frames behind it.
+            stderr.WriteLine($"gsl-train: LibTorch: {e.Message.Split('\n')[0].Trim()}");
             return 1;
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or InvalidDataException)
@@ -149,10 +155,26 @@ internal static class TrainApp
         return text + string.Create(CultureInfo.InvariantCulture, $" ({r.Seconds:F0} s)");
     }
 
-    /// <summary>A staging folder next to DIR; DIR itself must not exist yet or be empty, so a rename publishes everything at once.</summary>
-    private static string PrepareOut(string outDir)
+    /// <summary>
+    /// cli.md's --backend: the library's ops run where the tensors are, and this gsl-train's LibTorch
+    /// (TorchSharp-cpu) makes CPU tensors only.
+    /// </summary>
+    private static void CheckBackend(string backend)
     {
-        string full = Path.GetFullPath(outDir);
+        if (backend is "opencl" or "cuda")
+        {
+            throw new GslDeviceException($"--backend {backend}: gsl-train's tensors are LibTorch CPU tensors (TorchSharp-cpu), and the library's ops run where the tensors are; use --backend cpu or auto");
+        }
+    }
+
+    /// <summary>
+    /// Refuses an --out that cannot take the outputs, before any work and without leaving anything on
+    /// disk: a file, a path below a file, a non-empty directory, or a place where no directory can be
+    /// made (tried once with a probe that is removed at once). Nothing is created until training is done.
+    /// </summary>
+    private static void CheckOut(string outDir)
+    {
+        string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(outDir));
         if (File.Exists(full))
         {
             throw new UsageException("--out", $"{outDir} is a file");
@@ -163,25 +185,58 @@ internal static class TrainApp
             throw new UsageException("--out", $"{outDir} exists and is not empty");
         }
 
-        string parent = Path.GetDirectoryName(full.TrimEnd(Path.DirectorySeparatorChar)) ?? ".";
-        Directory.CreateDirectory(parent);
-        string staging = Path.Combine(parent, $".{Path.GetFileName(full.TrimEnd(Path.DirectorySeparatorChar))}.staging-{Environment.ProcessId}-{Guid.NewGuid():N}");
-        Directory.CreateDirectory(staging);
-        return staging;
-    }
-
-    private static void Write(string staging, string outDir, TrainResult result, string report)
-    {
-        result.Network.save(Path.Combine(staging, "model.dat"));
-        NpyWriter.Write(Path.Combine(staging, "clusters.npy"), NpyArray.OfIntegers(Array.ConvertAll(result.Clusters, c => (long)c), result.Clusters.Length));
-        File.WriteAllText(Path.Combine(staging, "report.json"), report);
-        string full = Path.GetFullPath(outDir);
-        if (Directory.Exists(full))
+        string? existing = Path.GetDirectoryName(full) ?? throw new UsageException("--out", $"{outDir} is the root directory");
+        while (!Directory.Exists(existing))
         {
-            Directory.Delete(full);
+            if (File.Exists(existing))
+            {
+                throw new UsageException("--out", $"{outDir} lies below {existing}, which is a file");
+            }
+
+            existing = Path.GetDirectoryName(existing)!;
         }
 
-        Directory.Move(staging, full);
+        string probe = Path.Combine(existing, $".gsl-train-probe-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        try
+        {
+            Directory.CreateDirectory(probe);
+            Directory.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new UsageException("--out", $"no directory can be made in {existing}: {e.Message}");
+        }
+    }
+
+    /// <summary>The outputs into a staging folder next to DIR, then one rename: DIR gets all of them or none.</summary>
+    private static void Write(string outDir, TrainResult result, string report)
+    {
+        string full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(outDir));
+        string parent = Path.GetDirectoryName(full)!;
+        string staging = Path.Combine(parent, $".{Path.GetFileName(full)}.staging-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        try
+        {
+            Directory.CreateDirectory(parent);
+            Directory.CreateDirectory(staging);
+            result.Network.save(Path.Combine(staging, "model.dat"));
+            NpyWriter.Write(Path.Combine(staging, "clusters.npy"), NpyArray.OfIntegers(Array.ConvertAll(result.Clusters, c => (long)c), result.Clusters.Length));
+            File.WriteAllText(Path.Combine(staging, "report.json"), report);
+            if (Directory.Exists(full))
+            {
+                Directory.Delete(full);
+            }
+
+            Directory.Move(staging, full);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            if (Directory.Exists(staging))
+            {
+                Directory.Delete(staging, recursive: true);
+            }
+
+            throw new UsageException("--out", $"cannot write {outDir}: {e.Message}");
+        }
     }
 
     private static string Summary(TrainOptions o, TrainResult r) => Json(w =>

@@ -24,7 +24,13 @@ internal sealed record TrainData(float[] Train, int TrainRows, int[] Shape, floa
 
     public static TrainData Load(TrainOptions o)
     {
-        return o.Dataset is { } name ? FromDataset(name, o) : FromFiles(o);
+        var data = o.Dataset is { } name ? FromDataset(name, o) : FromFiles(o);
+        if (o.K > data.TrainRows)
+        {
+            throw new UsageException("--k", $"{o.K} clusters need at least as many training images, got {data.TrainRows}");
+        }
+
+        return data;
     }
 
     private static TrainData FromDataset(string name, TrainOptions o)
@@ -101,9 +107,14 @@ internal sealed record TrainData(float[] Train, int TrainRows, int[] Shape, floa
         if (o.Labels is { } labelPath)
         {
             var y = Read(labelPath, "--labels");
-            if (!y.IsInteger || y.Shape.Length != 1)
+            if (!y.IsInteger)
             {
-                throw new UsageException("--labels", $"must be a 1-D int32 or int64 array, got shape {y.ShapeText}");
+                throw new UsageException("--labels", "must hold int32 or int64 class indices, not floating-point values");
+            }
+
+            if (y.Shape.Length != 1)
+            {
+                throw new UsageException("--labels", $"must be a 1-D array of class indices, got shape {y.ShapeText}");
             }
 
             if (y.Length != rows)
@@ -126,6 +137,11 @@ internal sealed record TrainData(float[] Train, int TrainRows, int[] Shape, floa
 
     private static NpyArray Read(string path, string argument)
     {
+        if (Directory.Exists(path))
+        {
+            throw new UsageException(argument, $"{path} is a directory, not a .npy file");
+        }
+
         try
         {
             return NpyReader.Read(path);

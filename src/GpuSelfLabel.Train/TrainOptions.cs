@@ -7,6 +7,10 @@ internal sealed record TrainOptions
 {
     public static readonly string[] Methods = ["cce-em", "ce", "sela", "swav", "self-classifier"];
     public static readonly string[] Networks = ["mlp", "convnet"];
+    public static readonly string[] Backends = ["auto", "cpu", "opencl", "cuda"];
+
+    /// <summary>More heads than this only multiply the cost: SeLa's own runs use ten.</summary>
+    public const int MaxHeads = 100;
 
     public string? Dataset { get; init; }
     public string? Images { get; init; }
@@ -29,6 +33,8 @@ internal sealed record TrainOptions
     /// <summary>Train on the first this many training images only (0: all); for smoke runs.</summary>
     public int Limit { get; init; }
     public string? Out { get; init; }
+    /// <summary>cli.md's common option: where the library's ops run follows the tensors, which are LibTorch CPU tensors here.</summary>
+    public string Backend { get; init; } = "auto";
     public bool Json { get; init; }
     public bool Quiet { get; init; }
 
@@ -58,15 +64,16 @@ internal sealed record TrainOptions
                 "--k" => o with { K = Integer(name, Value(), 2) },
                 "--epochs" => o with { Epochs = Integer(name, Value(), 1) },
                 "--seed" => o with { Seed = Integer(name, Value(), 0) },
-                "--threads" => o with { Threads = Integer(name, Value(), 0) },
+                "--threads" => o with { Threads = Integer(name, Value(), 0, Environment.ProcessorCount, "the logical cores of this machine") },
                 "--batch-size" => o with { BatchSize = Integer(name, Value(), 8) },
                 "--lr" => o with { LearningRate = Positive(name, Value()) },
                 "--lambda" => o with { Lambda = Positive(name, Value()) },
-                "--heads" => o with { Heads = Integer(name, Value(), 1) },
+                "--heads" => o with { Heads = Integer(name, Value(), 1, MaxHeads) },
                 "--neighbours" => o with { Neighbours = Integer(name, Value(), 0) },
                 "--holdout" => o with { Holdout = Integer(name, Value(), 0) },
-                "--limit" => o with { Limit = Integer(name, Value(), 0) },
+                "--limit" => o with { Limit = Limited(name, Value()) },
                 "--out" => o with { Out = Value() },
+                "--backend" => o with { Backend = OneOf(name, Value(), Backends) },
                 "--json" => o with { Json = true },
                 "--quiet" => o with { Quiet = true },
                 _ => throw new UsageException(name, "unknown option; see gsl-train --help"),
@@ -108,6 +115,7 @@ internal sealed record TrainOptions
           --holdout N                     score on the last N train images instead of the test split
           --limit N                       train on the first N train images only
           --out DIR                       model.dat (module.save), clusters.npy (int64), report.json
+          --backend auto|cpu|opencl|cuda  where the library's ops run: with LibTorch's CPU tensors, cpu (auto)
           --json                          one JSON object on stdout, nothing else
           --quiet                         no progress on stderr
         Exit codes: 0 success, 2 bad usage or input, 1 internal error, 130 stopped by Ctrl-C (nothing written).
@@ -116,14 +124,26 @@ internal sealed record TrainOptions
     private static string OneOf(string name, string value, string[] allowed) =>
         allowed.Contains(value) ? value : throw new UsageException(name, $"'{value}' is not one of {string.Join(", ", allowed)}");
 
-    private static int Integer(string name, string value, int minimum)
+    private static int Integer(string name, string value, int minimum, int maximum = int.MaxValue, string? what = null)
     {
         if (!int.TryParse(value, NumberStyles.Integer, CultureInfo.InvariantCulture, out int n))
         {
             throw new UsageException(name, $"'{value}' is not an integer");
         }
 
+        if (n > maximum)
+        {
+            throw new UsageException(name, $"must be at most {maximum}{(what is null ? string.Empty : $" ({what})")}, got {n}");
+        }
+
         return n >= minimum ? n : throw new UsageException(name, $"must be at least {minimum}, got {n}");
+    }
+
+    /// <summary>--limit: 0 (every image) or at least 2, since one image has no neighbour and no second cluster.</summary>
+    private static int Limited(string name, string value)
+    {
+        int n = Integer(name, value, 0);
+        return n == 1 ? throw new UsageException(name, "must be 0 (every image) or at least 2, got 1") : n;
     }
 
     private static double Positive(string name, string value)

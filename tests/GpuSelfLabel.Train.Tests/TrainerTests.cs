@@ -153,6 +153,11 @@ public sealed class TrainerTests : IDisposable
     [InlineData("--method", "kmeans")]
     [InlineData("--network", "resnet")]
     [InlineData("--heads", "0")]
+    [InlineData("--heads", "101")]
+    [InlineData("--threads", "100000")]
+    [InlineData("--limit", "1")]
+    [InlineData("--k", "100000")]
+    [InlineData("--backend", "tpu")]
     public void Bad_options_exit_2_naming_the_argument(string option, string value)
     {
         var (code, stdout, stderr) = Cli.Run("--images", images.ImagesPath, option, value);
@@ -183,6 +188,56 @@ public sealed class TrainerTests : IDisposable
         Assert.Equal(2, code);
         Assert.Contains("--images", stderr, StringComparison.Ordinal);
         Assert.Contains("row 3", stderr, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_out_that_cannot_take_the_outputs_exits_2_naming_out_before_any_work_and_creates_nothing()
+    {
+        string file = images.Write("plain.npy", NpyArray.OfIntegers([1, 2], 2));
+        foreach (var outDir in new[] { Path.Combine(file, "sub", "run"), "/proc/gsl-train-run" })
+        {
+            var (code, stdout, stderr) = Cli.Run("--images", images.ImagesPath, "--k", "4", "--epochs", "1", "--quiet", "--out", outDir);
+            Assert.Equal(2, code);
+            Assert.StartsWith("gsl-train: --out:", stderr, StringComparison.Ordinal);
+            Assert.Single(stderr.Trim().Split('\n'));
+            Assert.Equal(string.Empty, stdout);
+        }
+
+        // Bad input with a new nested --out: no directory is made before the input is read.
+        var pixels = (float[])images.Pixels.Clone();
+        pixels[5] = float.PositiveInfinity;
+        string bad = images.Write("inf.npy", NpyArray.OfFloats(pixels, images.Rows, SyntheticImages.Side, SyntheticImages.Side));
+        string nested = Path.Combine(images.Folder, "new-parent", "deeper", "run");
+        Assert.Equal(2, Cli.Run("--images", bad, "--k", "4", "--out", nested).Code);
+        Assert.False(Directory.Exists(Path.Combine(images.Folder, "new-parent")));
+    }
+
+    [Theory]
+    [InlineData("cuda")]
+    [InlineData("opencl")]
+    public void A_backend_libtorch_cpu_tensors_cannot_use_exits_1_in_one_line(string backend)
+    {
+        var (code, stdout, stderr) = Cli.Run("--images", images.ImagesPath, "--k", "4", "--backend", backend);
+        Assert.Equal(1, code);
+        Assert.Contains($"--backend {backend}", stderr, StringComparison.Ordinal);
+        Assert.Single(stderr.Trim().Split('\n'));
+        Assert.Equal(string.Empty, stdout);
+    }
+
+    [Fact]
+    public void A_convnet_on_images_smaller_than_4_pixels_exits_2_naming_network()
+    {
+        var tiny = new float[images.Rows * 9];
+        for (int i = 0; i < tiny.Length; i++)
+        {
+            tiny[i] = (i * 37 % 11) / 11f;
+        }
+
+        string path = images.Write("tiny.npy", NpyArray.OfFloats(tiny, images.Rows, 3, 3));
+        var (code, _, stderr) = Cli.Run("--images", path, "--k", "4", "--network", "convnet", "--epochs", "1", "--heads", "1");
+        Assert.Equal(2, code);
+        Assert.Contains("--network", stderr, StringComparison.Ordinal);
+        Assert.Contains("4×4", stderr, StringComparison.Ordinal);
     }
 
     [Fact]

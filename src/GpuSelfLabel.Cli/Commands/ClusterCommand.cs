@@ -107,7 +107,15 @@ internal static class ClusterCommand
                 Seed = parse.GetValue(seed),
                 Blas = gemm,
             };
-            var kmeansOptions = new KMeansOptions(clusters, parse.GetValue(kmeansRestarts), Seed: options.Seed, Blas: gemm);
+            // Checked here, before any run: KMeans.Fit would name its own parameter ('restarts', which is
+            // another option of this command) and only when k-means runs, perhaps after a whole --compare.
+            int kmeansRuns = parse.GetValue(kmeansRestarts);
+            if (kmeansRuns < 1)
+            {
+                throw new UsageException($"argument 'kmeans-restarts': must be ≥ 1, got {kmeansRuns}");
+            }
+
+            var kmeansOptions = new KMeansOptions(clusters, kmeansRuns, Seed: options.Seed, Blas: gemm);
 
             var main = Run(methodName, input, options, kmeansOptions, device, display);
             List<MethodOutcome>? comparison = null;

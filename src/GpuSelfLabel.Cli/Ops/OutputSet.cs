@@ -45,16 +45,24 @@ internal sealed class OutputSet
 
     /// <summary>
     /// Refuses an <c>--out</c> that cannot take the outputs under the rule: an existing file (such as
-    /// /dev/null), a path under /proc, /sys or /dev, a non-empty directory without
+    /// /dev/null) or a path below one, a path under /proc, /sys or /dev, a non-empty directory without
     /// <paramref name="overwrite"/>, or with it a directory holding anything gsl does not write. Called
     /// before any work is done, and again when the outputs are committed.
     /// </summary>
     public static void CheckTarget(string directory, bool overwrite)
     {
-        string full = Path.GetFullPath(directory);
+        string full = FullPath(directory);
         if (File.Exists(full))
         {
             throw new UsageException($"argument 'out': '{full}' is an existing file, not a directory");
+        }
+
+        for (string? above = Path.GetDirectoryName(full); above is not null && !Directory.Exists(above); above = Path.GetDirectoryName(above))
+        {
+            if (File.Exists(above))
+            {
+                throw new UsageException($"argument 'out': '{full}' lies below '{above}', an existing file, not a directory");
+            }
         }
 
         foreach (var system in (string[])["/proc", "/sys", "/dev"])
@@ -99,7 +107,7 @@ internal sealed class OutputSet
     public void Commit(string directory, bool overwrite)
     {
         CheckTarget(directory, overwrite);
-        string full = Path.GetFullPath(directory);
+        string full = FullPath(directory);
         string parent = Path.GetDirectoryName(full)!;
         string name = Path.GetFileName(full);
         string staging = Path.Combine(parent, $".{name}.gsl-{Environment.ProcessId}.new");
@@ -144,6 +152,9 @@ internal sealed class OutputSet
             throw;
         }
     }
+
+    /// <summary>The absolute path without a trailing separator: "out/" names the directory out, as in the README's examples.</summary>
+    private static string FullPath(string directory) => Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
 
     private static bool IsGslOutput(string path) =>
         File.Exists(path) && (path.EndsWith(".npy", StringComparison.Ordinal) || path.EndsWith(".json", StringComparison.Ordinal));

@@ -48,6 +48,39 @@ public sealed class OutputRuleTests
     }
 
     [Fact]
+    public void An_out_with_a_trailing_slash_names_that_directory_as_the_readme_writes_it()
+    {
+        // "--out out/" is the README's own example; the staging directory's name was once taken from
+        // the empty name after the slash, and every such run failed after all its work.
+        using var gsl = new GslRunner();
+        string z = gsl.Input("z", TestData.Logits(6, 4, seed: 10), 6, 4);
+        string slashed = gsl.OutDir + Path.DirectorySeparatorChar;
+        foreach (var command in (string[][])[
+            ["op", "softmax", "--logits", z],
+            ["sinkhorn", "--logits", z, "--quiet"],
+            ["cluster", "--features", z, "--k", "2", "--epochs", "1", "--quiet"]])
+        {
+            Assert.True(gsl.Run([.. command, "--out", slashed, "--backend", "cpu"]) == 0, gsl.Stderr);
+            Assert.True(gsl.Run([.. command, "--out", slashed, "--overwrite", "--backend", "cpu"]) == 0, gsl.Stderr);
+            Assert.NotEmpty(Directory.GetFiles(gsl.OutDir, "*.npy"));
+            Directory.Delete(gsl.OutDir, recursive: true);
+        }
+
+        Assert.Empty(Directory.GetFileSystemEntries(gsl.Directory, ".out*"));
+    }
+
+    [Fact]
+    public void An_out_below_an_existing_file_is_refused_before_any_work()
+    {
+        using var gsl = new GslRunner();
+        string z = gsl.Input("z", TestData.Logits(6, 4, seed: 11), 6, 4);
+        string file = Path.Combine(gsl.Directory, "plain.txt");
+        File.WriteAllText(file, "x");
+        Assert.Equal(2, gsl.Run("cluster", "--features", z, "--k", "2", "--out", Path.Combine(file, "sub", "run"), "--backend", "cpu"));
+        Assert.Equal($"gsl: argument 'out': '{Path.Combine(file, "sub", "run")}' lies below '{file}', an existing file, not a directory", gsl.Stderr.Trim());
+    }
+
+    [Fact]
     public void Overwrite_refuses_a_directory_holding_anything_gsl_does_not_write()
     {
         using var gsl = new GslRunner();

@@ -63,6 +63,20 @@ public sealed class ClusterCommandTests
     }
 
     [Fact]
+    public void Kmeans_restarts_below_1_are_refused_by_their_own_name_before_any_run()
+    {
+        // KMeans.Fit names its parameter 'restarts', which is another option of gsl cluster, and
+        // --compare reached it only after a whole self-labelling run.
+        using var gsl = new GslRunner();
+        var (features, _) = Inputs(gsl);
+        foreach (var extra in (string[][])[["--method", "kmeans"], ["--compare"]])
+        {
+            Assert.Equal(2, gsl.Run(["cluster", "--features", features, "--k", "3", "--kmeans-restarts", "0", "--backend", "cpu", .. extra]));
+            Assert.Equal("gsl: argument 'kmeans-restarts': must be ≥ 1, got 0", gsl.Stderr.Trim());
+        }
+    }
+
+    [Fact]
     public void Bad_inputs_are_exit_2_naming_the_argument_and_row()
     {
         using var gsl = new GslRunner();

@@ -72,7 +72,40 @@ internal static partial class GslApp
                 : $"unknown command '{token}'; commands: {commands} (see 'gsl --help')";
         }
 
+        if (SwitchGivenAValue(parse) is { } message)
+        {
+            return $"{message} (see '{command} --help')";
+        }
+
         return $"{Plain(parse.Errors[0].Message)} (see '{command} --help')";
+    }
+
+    /// <summary>
+    /// "--l2-normalize maybe": the parser reports only an unrecognized 'maybe'; the user meant a value
+    /// for the switch before it, so that switch is named.
+    /// </summary>
+    private static string? SwitchGivenAValue(ParseResult parse)
+    {
+        if (parse.UnmatchedTokens.Count == 0 || parse.UnmatchedTokens[0].StartsWith('-'))
+        {
+            return null;
+        }
+
+        string value = parse.UnmatchedTokens[0];
+        var tokens = parse.Tokens;
+        for (int i = 1; i < tokens.Count; i++)
+        {
+            if (tokens[i].Value == value && tokens[i - 1].Type == System.CommandLine.Parsing.TokenType.Option)
+            {
+                string name = tokens[i - 1].Value;
+                var option = parse.CommandResult.Command.Options.FirstOrDefault(o => o.Name == name || o.Aliases.Contains(name));
+                return option is not null && option.ValueType == typeof(bool)
+                    ? $"argument '{option.Name.TrimStart('-')}': is a switch, on when given (or --{option.Name.TrimStart('-')} true|false), got '{value}'"
+                    : null;
+            }
+        }
+
+        return null;
     }
 
     /// <summary>

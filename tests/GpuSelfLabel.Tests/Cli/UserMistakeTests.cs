@@ -106,6 +106,16 @@ public sealed class UserMistakeTests
     }
 
     [Fact]
+    public void A_value_given_to_a_switch_names_the_switch()
+    {
+        using var gsl = new GslRunner();
+        Assert.Equal(2, gsl.Run("cluster", "--features", "x.npy", "--k", "2", "--l2-normalize", "maybe"));
+        string line = Assert.Single(gsl.Stderr.Trim().Split('\n'));
+        Assert.StartsWith("gsl: argument 'l2-normalize': is a switch", line, StringComparison.Ordinal);
+        Assert.Contains("'maybe'", line, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Devices_lists_the_backend_asked_for_and_refuses_an_unknown_one()
     {
         using var gsl = new GslRunner();

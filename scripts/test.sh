@@ -217,6 +217,22 @@ else
     failed=$((failed + 1))
     status=1
 fi
+# And one more: the CUDA backend's host side against the stand-in driver (scripts/fake-cuda), where
+# gcc is there to build it; skipped otherwise.
+if ! command -v gcc >/dev/null; then
+    echo "test.sh: no gcc; the fake-CUDA check (scripts/fake-cuda/run-cuda-tests.sh) skips" >&2
+    skipped=$((skipped + 1))
+elif fake_log=$(mktemp) && timeout 600 bash scripts/fake-cuda/run-cuda-tests.sh >"$fake_log" 2>&1; then
+    echo "test.sh: fake-CUDA check passed ($(grep -cE 'Passed! ' "$fake_log") runs: NVRTC's and ILGPU's kernels)"
+    passed=$((passed + 1))
+    rm -f "$fake_log"
+else
+    cat "$fake_log" >&2
+    echo "test.sh: fake-CUDA check failed (scripts/fake-cuda/run-cuda-tests.sh, its output above)" >&2
+    failed=$((failed + 1))
+    status=1
+    rm -f "$fake_log"
+fi
 # And one more: the packages, restored into a fresh app that trains a step.
 if package_check; then
     passed=$((passed + 1))

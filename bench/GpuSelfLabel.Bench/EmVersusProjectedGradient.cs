@@ -251,9 +251,13 @@ internal static class EmVersusProjectedGradient
         double EmFinal, int EmRan, bool EmConverged, double EmSeconds, int? EmIterations, double? EmTime,
         double? PgdFinal, int? PgdRan, bool PgdConverged, double PgdSeconds, int? PgdIterations, double? PgdTime)
     {
+        /// <summary>The progress line: a solver that did not reach the target, or did not run, says so instead of leaving its fields empty.</summary>
         public string Describe() => string.Create(CultureInfo.InvariantCulture,
             $"N={N} K={K}: F*={Best:G10} ({BestFrom}{(BestConverged ? "" : ", capped")}); " +
-            $"EM {EmIterations?.ToString(CultureInfo.InvariantCulture) ?? "not reached"} it ({EmTime:G3} s; ran {EmRan} in {EmSeconds:G3} s); " +
-            $"PGD {PgdIterations?.ToString(CultureInfo.InvariantCulture) ?? (PgdRan is null ? "skipped" : "not reached")} it ({PgdTime:G3} s; ran {PgdRan} in {PgdSeconds:G3} s)");
+            $"EM {Reach(EmIterations, EmTime)}, ran {EmRan} in {EmSeconds:G3} s; " +
+            $"PGD {(PgdRan is { } ran ? $"{Reach(PgdIterations, PgdTime)}, ran {ran} in {PgdSeconds:G3} s" : "skipped")}");
+
+        private static string Reach(int? iterations, double? seconds) =>
+            iterations is { } it ? string.Create(CultureInfo.InvariantCulture, $"{it} it ({seconds:G3} s)") : "target not reached";
     }
 }

@@ -209,10 +209,11 @@ static int forward(void **params)
         float m = -INFINITY;
         double sum = 0;
         for (long long k = 0; k < cols; k++) m = fmaxf(m, zr[k]);
-        for (long long k = 0; k < cols; k++) sum += exp((double)(zr[k] - m) * scale);
+        /* z - m in float64, as kernels/softmax.cu forms it: a row spanning +-3e38 overflows float32 there. */
+        for (long long k = 0; k < cols; k++) sum += exp(((double)zr[k] - m) * scale);
         for (long long k = 0; k < cols; k++)
         {
-            double x = (double)(zr[k] - m) * scale;
+            double x = ((double)zr[k] - m) * scale;
             out[r * cols + k] = (float)(logarithm ? x - log(sum) : exp(x) / sum);
         }
     }

@@ -328,7 +328,7 @@ internal static class TrainApp
     private static string Text(TrainOptions o, TrainData data, TrainResult r)
     {
         string scores = r.Scores is { } s
-            ? string.Create(CultureInfo.InvariantCulture, $"ACC {s.Accuracy:F4}  NMI {s.Nmi:F4}  ARI {s.Ari:F4} on {data.ScoredRows} {data.ScoredOn} images")
+            ? string.Create(CultureInfo.InvariantCulture, $"ACC {s.Accuracy:F4}  NMI {s.Nmi:F4}  ARI {s.Ari:F4} on {data.ScoredRows} {(data.ScoredOn == "images" ? "given" : data.ScoredOn)} images")
             : $"{data.ScoredRows} images clustered (no labels to score)";
         var heads = new StringBuilder();
         for (int h = 0; h < r.HeadLosses.Count && r.HeadLosses.Count > 1; h++)

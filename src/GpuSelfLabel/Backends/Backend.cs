@@ -249,12 +249,25 @@ public abstract class Backend : IDisposable
     /// <summary>Device to host copy.</summary>
     protected internal abstract void Download(DeviceBuffer source, long byteOffset, Span<byte> destination);
 
-    /// <summary>Releases device resources (contexts, queues, compiled programs).</summary>
+    /// <summary>
+    /// Releases device resources (contexts, queues, compiled programs), except for a backend that
+    /// <see cref="BackendRegistry.Open"/> handed out: that one is shared by the whole process, and
+    /// releasing it under its other users (or under the registry, which hands it out again) would
+    /// leave them a released context; its resources go with the process.
+    /// </summary>
     public void Dispose()
     {
+        if (SharedForProcess)
+        {
+            return;
+        }
+
         Dispose(true);
         GC.SuppressFinalize(this);
     }
+
+    /// <summary>Set by <see cref="BackendRegistry"/> on the backends it shares: <see cref="Dispose()"/> leaves them open.</summary>
+    internal bool SharedForProcess { get; set; }
 
     /// <summary>Backend hook for <see cref="Dispose()"/>.</summary>
     protected virtual void Dispose(bool disposing)

@@ -12,7 +12,9 @@ public sealed record BackendStatus(string Name, bool Available, string Detail);
 
 /// <summary>
 /// Opens backends by name and says which are usable. GPU backends are opened once and shared for the
-/// life of the process (contexts and compiled kernels are expensive).
+/// life of the process (contexts and compiled kernels are expensive): disposing one that Open handed
+/// out does nothing, so <c>using var b = BackendRegistry.Open("opencl");</c> in a method called twice
+/// gets the same working backend both times.
 /// </summary>
 public static class BackendRegistry
 {
@@ -86,6 +88,7 @@ public static class BackendRegistry
             try
             {
                 backend = Factories[name]();
+                backend.SharedForProcess = true;
                 Opened[name] = backend;
                 reason = string.Empty;
                 return true;

@@ -29,6 +29,26 @@ public sealed class BackendAvailabilityTests
         Assert.Contains(status.Detail, gsl.Stderr, StringComparison.Ordinal);
     }
 
+    [SkippableTheory]
+    [InlineData("cpu")]
+    [InlineData("opencl")]
+    [InlineData("cuda")]
+    public void A_registry_backend_disposed_by_a_using_block_still_works_when_opened_again(string name)
+    {
+        // The registry shares one backend per process; a caller's `using` once released the OpenCL
+        // context under it, and the next call on the backend the registry handed out again crashed.
+        Skip.IfNot(BackendRegistry.Probe(name).Single().Available, $"{name} is not available here");
+        for (int round = 0; round < 2; round++)
+        {
+            using var backend = BackendRegistry.Open(name);
+            using var logits = backend.FromArray([1f, 2f, 3f, 3f, 2f, 1f], 2, 3);
+            using var probs = Softmax.Forward(logits);
+            using var cpuLogits = Backend.Cpu.FromArray([1f, 2f, 3f, 3f, 2f, 1f], 2, 3);
+            using var expected = Softmax.Forward(cpuLogits);
+            Approx.Elementwise(Approx.Widen(expected.ToArray()), probs.ToArray(), "probs");
+        }
+    }
+
     [SkippableFact]
     public void Cuda_without_a_driver_says_libcuda_is_missing()
     {

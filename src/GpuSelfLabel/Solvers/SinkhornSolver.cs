@@ -31,6 +31,7 @@ internal sealed class SinkhornSolver
     private readonly CancellationToken cancellation;
     private readonly double logRows;
     private readonly double logColumns;
+    private readonly bool scoresFromFeatures;
     private int head;
     private int iteration;
     private double error;
@@ -45,6 +46,7 @@ internal sealed class SinkhornSolver
         this.cancellation = cancellation;
         logRows = Math.Log(problem.Rows);
         logColumns = Math.Log(problem.Columns);
+        scoresFromFeatures = problem.Kind == SinkhornSourceKind.Features;
     }
 
     public static SinkhornResult Solve(SinkhornProblem problem, SinkhornMemoryPlan plan, SinkhornOptions options, IProgress<SinkhornProgress>? progress, CancellationToken cancellation)
@@ -110,6 +112,11 @@ internal sealed class SinkhornSolver
             return 0;
         });
         HostVectors.Read(s.RowLse, s.RowValues);
+        if (scoresFromFeatures)
+        {
+            CheckScores(s);
+        }
+
         for (long i = 0; i < s.RowValues.Length; i++)
         {
             s.RowValues[i] *= lambda;
@@ -184,6 +191,25 @@ internal sealed class SinkhornSolver
 
         logROut.Backend.CopyFromHost(single, logROut);
         return (iteration, options.Tolerance > 0 && error <= options.Tolerance);
+    }
+
+    /// <summary>
+    /// Scores recomputed from features are checked here, from the setup pass's row maxima and log-sums
+    /// (an infinite or NaN score makes them non-finite): logits given as a matrix were checked on entry,
+    /// but features·weights + bias can overflow float32 from finite inputs, and the solve would then
+    /// return NaN codes and all-zero labels.
+    /// </summary>
+    private static void CheckScores(HeadState s)
+    {
+        var maxima = new double[s.RowValues.Length];
+        HostVectors.Read(s.RowMax, maxima);
+        for (long i = 0; i < maxima.LongLength; i++)
+        {
+            if (!double.IsFinite(maxima[i]) || !double.IsFinite(s.RowValues[i]))
+            {
+                throw new GslArgumentException("features", $"its scores (features·weights + bias) are not finite in float32 (largest {maxima[i]}); scale the features or the classifier down", i);
+            }
+        }
     }
 
     /// <summary>

@@ -144,6 +144,22 @@ public abstract class LargeSinkhornTestsBase : BackendTestBase
     }
 
     [SkippableFact]
+    public void Scores_that_overflow_float32_from_finite_features_name_features_and_the_row()
+    {
+        // Finite features and weights whose product passes 3.4e38 in row 2: the solve gave NaN codes
+        // and all-zero labels before the setup pass's row maxima were checked.
+        const int n = 5, d = 2, k = 3;
+        var x = new float[n * d];
+        Array.Fill(x, 1f);
+        x[(2 * d) + 1] = 3e38f;
+        using var features = Backend.Cpu.FromArray(x, n, d);
+        using var weights = Backend.Cpu.FromArray([1f, 0.5f, 0.25f, 4f, 2f, 1f], d, k);
+        var error = Assert.Throws<GslArgumentException>(() => Sinkhorn.SeLa(SinkhornProblem.FromFeatures(features, weights, null, Backend), new SinkhornOptions(ComputeCodes: true)));
+        Assert.Equal("features", error.Argument);
+        Assert.Equal(2, error.Row);
+    }
+
+    [SkippableFact]
     public void Memory_plan_fits_the_budget_or_says_why_not()
     {
         const int n = 1000, k = 50;

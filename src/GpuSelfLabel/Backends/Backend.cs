@@ -128,7 +128,7 @@ public abstract class Backend : IDisposable
     {
         ArgumentNullException.ThrowIfNull(shape);
         var dims = CheckShape(shape);
-        long bytes = checked(ElementCount(dims) * dtype.SizeInBytes());
+        long bytes = ByteCount(dims, dtype);
         return new Tensor(this, AllocateBuffer(Math.Max(bytes, 1)), dtype, dims, 0, ownsBuffer: true);
     }
 
@@ -137,9 +137,10 @@ public abstract class Backend : IDisposable
     {
         ArgumentNullException.ThrowIfNull(shape);
         var dims = CheckShape(shape);
-        if (ElementCount(dims) != data.Length)
+        long elements = ByteCount(dims, DType.Float32) / sizeof(float);
+        if (elements != data.Length)
         {
-            throw new ArgumentException($"data has {data.Length} elements but shape ({string.Join(", ", dims)}) needs {ElementCount(dims)}.", nameof(data));
+            throw new ArgumentException($"data has {data.Length} elements but shape ({string.Join(", ", dims)}) needs {elements}.", nameof(data));
         }
 
         var tensor = Allocate(DType.Float32, dims);
@@ -180,7 +181,7 @@ public abstract class Backend : IDisposable
             }
         }
 
-        long bytes = ElementCount(dims) * dtype.SizeInBytes();
+        long bytes = ByteCount(dims, dtype);
         return new Tensor(this, WrapBuffer(pointer, bytes), dtype, dims, 0, ownsBuffer: true);
     }
 
@@ -296,6 +297,19 @@ public abstract class Backend : IDisposable
         }
 
         return (long[])shape.Clone();
+    }
+
+    /// <summary>The bytes a tensor of <paramref name="dims"/> takes; a shape past 2^63 bytes is the caller's argument error, not an arithmetic one.</summary>
+    private static long ByteCount(long[] dims, DType dtype)
+    {
+        try
+        {
+            return checked(ElementCount(dims) * dtype.SizeInBytes());
+        }
+        catch (OverflowException)
+        {
+            throw new GslArgumentException("shape", $"({string.Join(", ", dims)}) of {dtype} is more than 2^63 bytes");
+        }
     }
 
     private static long ElementCount(long[] dims)

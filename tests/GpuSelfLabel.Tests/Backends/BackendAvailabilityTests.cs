@@ -49,6 +49,17 @@ public sealed class BackendAvailabilityTests
         }
     }
 
+    [Theory]
+    [InlineData(1L << 40, 1L << 40)]
+    [InlineData(long.MaxValue / 4, 2)]
+    public void A_shape_past_2_to_the_63_bytes_names_the_shape(long rows, long columns)
+    {
+        // Was a bare OverflowException from the byte count.
+        var e = Assert.Throws<GslArgumentException>(() => Backend.Cpu.Allocate(DType.Float64, rows, columns));
+        Assert.Equal("shape", e.Argument);
+        Assert.Equal("shape", Assert.Throws<GslArgumentException>(() => Backend.Cpu.FromArray([1f], rows, columns)).Argument);
+    }
+
     [SkippableFact]
     public void Cuda_without_a_driver_says_libcuda_is_missing()
     {

@@ -18,6 +18,23 @@ internal sealed class OpenClBuffer : DeviceBuffer
         this.memory = memory;
     }
 
+    /// <summary>Keeps the cl_mem from being released until <see cref="Release"/>; throws ObjectDisposedException for a disposed tensor.</summary>
+    internal void Hold()
+    {
+        bool added = false;
+        try
+        {
+            memory.DangerousAddRef(ref added);
+        }
+        catch (ObjectDisposedException e)
+        {
+            throw new ObjectDisposedException("a tensor passed to this operation was disposed before or while it ran", e);
+        }
+    }
+
+    /// <summary>Ends a <see cref="Hold"/>.</summary>
+    internal void Release() => memory.DangerousRelease();
+
     /// <summary>The cl_mem handle.</summary>
     public override nint Handle
     {

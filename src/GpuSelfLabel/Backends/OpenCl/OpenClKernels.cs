@@ -29,6 +29,7 @@ internal sealed class OpenClKernels : GpuKernels
         var kernel = (OpenClKernel)launched;
         var items = arguments.Items;
         var subBuffers = new List<OpenClMemHandle>();
+        var held = new List<OpenClBuffer>();
         try
         {
             lock (kernel.Gate)
@@ -41,7 +42,7 @@ internal sealed class OpenClKernels : GpuKernels
                     switch (item.Kind)
                     {
                         case KernelArgumentKind.Buffer:
-                            nint mem = Memory(item, kernel, subBuffers);
+                            nint mem = Memory(item, kernel, subBuffers, held);
                             status = OpenClApi.clSetKernelArg(handle, (uint)i, (nuint)sizeof(nint), &mem);
                             break;
                         case KernelArgumentKind.Index or KernelArgumentKind.Double:
@@ -72,16 +73,30 @@ internal sealed class OpenClKernels : GpuKernels
                 sub.Dispose();
             }
 
+            foreach (var buffer in held)
+            {
+                buffer.Release();
+            }
+
             GC.KeepAlive(arguments);
         }
     }
 
-    private nint Memory(KernelArgument item, OpenClKernel kernel, List<OpenClMemHandle> subBuffers)
+    /// <summary>
+    /// The cl_mem for one argument, held open (SafeHandle reference count) until the command is
+    /// enqueued: a tensor disposed on another thread meanwhile is released only after that, by which
+    /// time the command holds its own reference. Released between clSetKernelArg and the enqueue, PoCL
+    /// aborted the process.
+    /// </summary>
+    private nint Memory(KernelArgument item, OpenClKernel kernel, List<OpenClMemHandle> subBuffers, List<OpenClBuffer> held)
     {
         if (item.Buffer is not OpenClBuffer buffer)
         {
             throw new InvalidOperationException($"{kernel.Name}: a buffer argument lives on another backend ({item.Buffer?.GetType().Name})");
         }
+
+        buffer.Hold();
+        held.Add(buffer);
 
         if (item.Value == 0)
         {

@@ -32,6 +32,13 @@ public abstract class DeviceBuffer : IDisposable
     /// </summary>
     internal virtual bool HandleIsAddress => false;
 
+    /// <summary>
+    /// The allocation this buffer's bytes belong to and where in it they start: itself at 0, except for
+    /// a wrapped OpenCL sub-buffer, which names its parent cl_mem and its offset there, so that the
+    /// overlap check sees a buffer and a sub-buffer of it as the same memory.
+    /// </summary>
+    internal virtual (nint Root, long Offset) Origin => (Handle, 0);
+
     /// <summary>Releases owned memory; views release nothing.</summary>
     public void Dispose()
     {

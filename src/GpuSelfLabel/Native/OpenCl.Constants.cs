@@ -26,6 +26,8 @@ internal static partial class OpenCl
     public const ulong MemReadWrite = 1 << 0;
     public const uint MemSize = 0x1102;
     public const uint MemContext = 0x1106;
+    public const uint MemAssociatedMemObject = 0x1107;
+    public const uint MemOffset = 0x1108;
     public const uint BufferCreateTypeRegion = 0x1220;
 
     public const uint ProgramBuildLog = 0x1183;

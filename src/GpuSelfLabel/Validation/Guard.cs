@@ -204,12 +204,14 @@ internal static class Guard
     {
         nint firstHandle = first.Buffer.Handle;
         nint secondHandle = second.Buffer.Handle;
+        var (firstRoot, firstOrigin) = first.Buffer.Origin;
+        var (secondRoot, secondOrigin) = second.Buffer.Origin;
         long firstStart;
         long secondStart;
-        if (firstHandle == secondHandle)
+        if (firstRoot == secondRoot)
         {
-            firstStart = first.ByteOffset;
-            secondStart = second.ByteOffset;
+            firstStart = firstOrigin + first.ByteOffset;
+            secondStart = secondOrigin + second.ByteOffset;
         }
         else if (first.Buffer.HandleIsAddress && second.Buffer.HandleIsAddress)
         {

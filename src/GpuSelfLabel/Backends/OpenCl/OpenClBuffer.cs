@@ -11,12 +11,19 @@ namespace GpuSelfLabel.Backends.OpenCl;
 internal sealed class OpenClBuffer : DeviceBuffer
 {
     private readonly OpenClMemHandle memory;
+    private readonly nint root;
+    private readonly long rootOffset;
 
-    private OpenClBuffer(OpenClMemHandle memory, long bytes, bool owns)
+    private OpenClBuffer(OpenClMemHandle memory, long bytes, bool owns, nint root = 0, long rootOffset = 0)
         : base(bytes, owns)
     {
         this.memory = memory;
+        this.root = root;
+        this.rootOffset = rootOffset;
     }
+
+    /// <inheritdoc/>
+    internal override (nint Root, long Offset) Origin => root == 0 ? (Handle, 0) : (root, rootOffset);
 
     /// <summary>Keeps the cl_mem from being released until <see cref="Release"/>; throws ObjectDisposedException for a disposed tensor.</summary>
     internal void Hold()
@@ -57,7 +64,19 @@ internal sealed class OpenClBuffer : DeviceBuffer
         return new OpenClBuffer(OpenClMemHandle.Adopt(mem, status, "clCreateBuffer"), bytes, owns: true);
     }
 
-    public static OpenClBuffer View(nint mem, long bytes) => new(OpenClMemHandle.Retain(mem), bytes, owns: false);
+    /// <summary>A caller's cl_mem, not owned; a sub-buffer remembers its parent and offset (<see cref="Origin"/>).</summary>
+    public static unsafe OpenClBuffer View(nint mem, long bytes)
+    {
+        nint parent = 0;
+        nuint offset = 0;
+        OpenClApi.Check(OpenClApi.clGetMemObjectInfo(mem, OpenClApi.MemAssociatedMemObject, (nuint)sizeof(nint), &parent, null), "clGetMemObjectInfo(CL_MEM_ASSOCIATED_MEMOBJECT)");
+        if (parent != 0)
+        {
+            OpenClApi.Check(OpenClApi.clGetMemObjectInfo(mem, OpenClApi.MemOffset, (nuint)sizeof(nuint), &offset, null), "clGetMemObjectInfo(CL_MEM_OFFSET)");
+        }
+
+        return new(OpenClMemHandle.Retain(mem), bytes, owns: false, parent, (long)offset);
+    }
 
     /// <summary>
     /// A sub-buffer starting <paramref name="byteOffset"/> into this one, for a kernel argument that

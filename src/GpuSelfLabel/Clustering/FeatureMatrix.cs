@@ -52,6 +52,29 @@ public sealed class FeatureMatrix
         return new FeatureMatrix(values, rows, columns);
     }
 
+    /// <summary>
+    /// Refuses rows too long for the float32 squared distances that k-means and the clustering head's
+    /// logits are made of: a row's squared length past a quarter of float32's range (|x| ≈ 9e18) makes
+    /// ‖x − c‖² overflow, and k-means then reported a NaN inertia and the head NaN logits.
+    /// <paramref name="remedy"/> says what would bring them into range.
+    /// </summary>
+    internal void CheckDistancesFit(string remedy)
+    {
+        for (int i = 0; i < Rows; i++)
+        {
+            double squared = 0;
+            foreach (float v in Row(i))
+            {
+                squared += (double)v * v;
+            }
+
+            if (squared > float.MaxValue / 4)
+            {
+                throw new GslArgumentException("features", $"its squared length {squared:G3} passes float32's range, which the squared distances between rows need; {remedy}", i);
+            }
+        }
+    }
+
     /// <summary>Row <paramref name="row"/> as a span.</summary>
     public ReadOnlySpan<float> Row(int row) => Values.AsSpan(row * Columns, Columns);
 

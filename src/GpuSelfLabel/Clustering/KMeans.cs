@@ -20,6 +20,7 @@ public static class KMeans
         Validation.Guard.AtLeast(options.Restarts, 1, "restarts");
         Validation.Guard.AtLeast(options.MaxIterations, 1, "max-iters");
         Validation.Guard.NonNegative(options.Tolerance, "tol");
+        features.CheckDistancesFit("scale the features down, or standardize or L2-normalise them first");
         var clock = Stopwatch.StartNew();
         var norms = SquaredNorms(features);
         double tolerance = options.Tolerance * MeanVariance(features);

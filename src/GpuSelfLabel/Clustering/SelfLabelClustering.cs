@@ -43,6 +43,7 @@ public static class SelfLabelClustering
             features = features.NormalizeRows();
         }
 
+        features.CheckDistancesFit("scale the features down, or turn on Standardize or NormalizeRows (gsl cluster: --standardize, --l2-normalize)");
         var losses = new LossEngine(backend ?? Backend.Cpu);
         var seeds = new Random(options.Seed);
         var runs = new List<Run>();

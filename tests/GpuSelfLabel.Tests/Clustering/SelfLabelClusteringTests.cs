@@ -82,6 +82,29 @@ public sealed class SelfLabelClusteringTests
     }
 
     [Fact]
+    public void Features_too_long_for_float32_distances_name_their_row_unless_normalised()
+    {
+        // Finite features near 1e20 gave k-means a NaN inertia and the head NaN logits (named 'logits').
+        var values = new float[20 * 3];
+        for (int x = 0; x < values.Length; x++)
+        {
+            values[x] = (x % 7) - 3;
+        }
+
+        values[(5 * 3) + 1] = 1e20f;
+        var features = FeatureMatrix.Create(values, 20, 3);
+        var kmeans = Assert.Throws<GslArgumentException>(() => KMeans.Fit(features, new KMeansOptions(3)));
+        Assert.Equal(("features", 5L), (kmeans.Argument, kmeans.Row));
+        var raw = new ClusteringOptions { K = 3, Epochs = 1, NormalizeRows = false };
+        var head = Assert.Throws<GslArgumentException>(() => SelfLabelClustering.Fit(features, raw));
+        Assert.Equal(("features", 5L), (head.Argument, head.Row));
+
+        // L2-normalised rows are in range whatever their length was.
+        var result = SelfLabelClustering.Fit(features, raw with { NormalizeRows = true });
+        Assert.Equal(20, result.Clusters.Length);
+    }
+
+    [Fact]
     public void Standardize_and_normalize_rows_transform_as_documented()
     {
         var features = FeatureMatrix.Create([1, 5, 3, 5, 5, 5], 3, 2);

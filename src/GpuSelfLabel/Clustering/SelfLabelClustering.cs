@@ -283,6 +283,13 @@ public static class SelfLabelClustering
 
         nearest = Math.Max(nearest / inputs.Rows, 1e-12);
         head.SetOutputToCentres(centres, options.InitTemperature * nearest);
+
+        // centre / (T·d̄) in float32: a tiny InitTemperature overflows it, and training then met NaN
+        // logits reported under an internal name.
+        if (!System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(head.OutputWeight) || !System.Numerics.Tensors.TensorPrimitives.IsFiniteAll<float>(head.OutputBias))
+        {
+            throw new GslArgumentException("init-temperature", $"{options.InitTemperature:G3} is too small for these features: the head's first weights (centre / temperature) pass float32's range");
+        }
     }
 
     private static void Uniform(float[] values, double bound, Random random)

@@ -102,6 +102,10 @@ public sealed class SelfLabelClusteringTests
         // L2-normalised rows are in range whatever their length was.
         var result = SelfLabelClustering.Fit(features, raw with { NormalizeRows = true });
         Assert.Equal(20, result.Clusters.Length);
+
+        // A head whose first weights (centre / temperature) overflow names the temperature, not 'logits'.
+        var tiny = Assert.Throws<GslArgumentException>(() => SelfLabelClustering.Fit(features, raw with { NormalizeRows = true, InitTemperature = 1e-300 }));
+        Assert.Equal("init-temperature", tiny.Argument);
     }
 
     [Fact]

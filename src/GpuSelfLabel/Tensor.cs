@@ -86,7 +86,12 @@ public sealed class Tensor : IDisposable
             throw new InvalidOperationException($"ToArray() reads float32 tensors; this one is {DType}.");
         }
 
-        var result = new float[checked((int)Length)];
+        if (Length > Array.MaxLength)
+        {
+            throw new InvalidOperationException($"ToArray() fills one .NET array, at most {Array.MaxLength:N0} elements; this tensor has {Length:N0}: copy it in parts with Backend.CopyToHost.");
+        }
+
+        var result = new float[Length];
         Backend.CopyToHost(this, result);
         return result;
     }

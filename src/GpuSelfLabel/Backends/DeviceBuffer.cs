@@ -33,6 +33,18 @@ public abstract class DeviceBuffer : IDisposable
     internal virtual bool HandleIsAddress => false;
 
     /// <summary>
+    /// The exception for a released block, said as the caller knows it (a tensor) rather than by this
+    /// internal type's name.
+    /// </summary>
+    protected static void ThrowIfReleased(bool released)
+    {
+        if (released)
+        {
+            throw new ObjectDisposedException("tensor", "A tensor used here has been disposed: its memory is released.");
+        }
+    }
+
+    /// <summary>
     /// The allocation this buffer's bytes belong to and where in it they start: itself at 0, except for
     /// a wrapped OpenCL sub-buffer, which names its parent cl_mem and its offset there, so that the
     /// overlap check sees a buffer and a sub-buffer of it as the same memory.

@@ -85,6 +85,19 @@ public sealed class BackendAvailabilityTests
         }
     }
 
+    [SkippableTheory]
+    [InlineData("cpu")]
+    [InlineData("opencl")]
+    public void A_disposed_tensor_is_called_a_tensor_not_an_internal_buffer_type(string name)
+    {
+        Skip.IfNot(BackendRegistry.Probe(name).Single().Available, $"{name} is not available here");
+        var z = BackendRegistry.Open(name).FromArray([1f, 2f, 3f, 4f], 2, 2);
+        z.Dispose();
+        var e = Assert.ThrowsAny<ObjectDisposedException>(() => Softmax.Forward(z));
+        Assert.DoesNotContain("GpuSelfLabel.Backends", e.Message, StringComparison.Ordinal);
+        Assert.Contains("tensor", e.Message, StringComparison.OrdinalIgnoreCase);
+    }
+
     [Theory]
     [InlineData(1L << 40, 1L << 40)]
     [InlineData(long.MaxValue / 4, 2)]

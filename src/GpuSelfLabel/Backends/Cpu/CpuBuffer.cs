@@ -29,7 +29,7 @@ internal sealed class CpuBuffer : DeviceBuffer
     {
         get
         {
-            ObjectDisposedException.ThrowIf(owned is { IsClosed: true }, this);
+            ThrowIfReleased(owned is { IsClosed: true });
             return pointer;
         }
     }

@@ -26,7 +26,7 @@ internal sealed class CudaBuffer : DeviceBuffer
     {
         get
         {
-            ObjectDisposedException.ThrowIf(owned is { IsClosed: true }, this);
+            ThrowIfReleased(owned is { IsClosed: true });
             return pointer;
         }
     }

@@ -47,7 +47,7 @@ internal sealed class OpenClBuffer : DeviceBuffer
     {
         get
         {
-            ObjectDisposedException.ThrowIf(memory.IsClosed, this);
+            ThrowIfReleased(memory.IsClosed);
             return memory.DangerousGetHandle();
         }
     }

@@ -150,8 +150,12 @@ public abstract class Backend : IDisposable
 
     /// <summary>
     /// Wraps memory this library does not own (a host pointer on the CPU backend, a device pointer on
-    /// CUDA) as a tensor. Strides are in elements; only C-contiguous layouts are accepted, and the
-    /// wrapped memory is never freed by the library.
+    /// CUDA, a cl_mem of <see cref="OpenCl.OpenClBackend.Context"/> on OpenCL) as a tensor. Strides are
+    /// in elements; only C-contiguous layouts are accepted, and the wrapped memory is never freed by the
+    /// library. Like a span made from a pointer, the handle is trusted: what can be checked is (the
+    /// OpenCL context and size, the extent of a CUDA allocation), but a made-up value can still crash
+    /// the process (a host pointer is not checked at all, and an OpenCL driver dereferences a cl_mem
+    /// before it can say it is none).
     /// </summary>
     public Tensor Wrap(nint pointer, DType dtype, long[] shape, long[]? strides = null)
     {

@@ -236,6 +236,7 @@ public abstract class Backend : IDisposable
             throw new GslArgumentException(nameof(destination), $"has {destination.Length} elements but source has {source.Length}");
         }
 
+        Validation.Guard.Separate(destination, nameof(destination), source, nameof(source));
         if (source.Length > 0)
         {
             Kernels.Copy(source, destination);

@@ -200,6 +200,11 @@ public static class SelfLabelClustering
 
         Guard.NonNegative(options.WeightDecay, "weight-decay");
         Guard.AtLeast(options.Hidden, 0, "hidden");
+        long hiddenValues = Math.Max((long)features.Rows, features.Columns) * options.Hidden;
+        if (hiddenValues > Array.MaxLength)
+        {
+            throw new GslArgumentException("hidden", $"{options.Hidden} units need {hiddenValues:N0} values per layer array (N or D times the units), more than one array holds ({Array.MaxLength:N0})");
+        }
         if (options.Method == ClusteringMethod.Sela)
         {
             Guard.Positive(options.EffectiveLambda, "lambda");

@@ -199,6 +199,15 @@ internal static class Guard
         }
     }
 
+    /// <summary>Refuses a destination that shares a byte with a source (views of one block, a buffer and its sub-buffer).</summary>
+    internal static void Separate(Tensor destination, string argument, Tensor source, string sourceName)
+    {
+        if (Overlap(destination, source))
+        {
+            throw new GslArgumentException(argument, $"shares memory with '{sourceName}'; in-place calls are not supported, so the destination must be separate memory");
+        }
+    }
+
     /// <summary>Whether two tensors of one backend share a byte.</summary>
     private static bool Overlap(Tensor first, Tensor second)
     {

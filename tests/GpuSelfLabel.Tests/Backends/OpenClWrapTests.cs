@@ -3,7 +3,7 @@ using GpuSelfLabel.Backends.OpenCl;
 
 namespace GpuSelfLabel.Tests.Backends;
 
-/// <summary>Caller-made cl_mem handles: a buffer and a sub-buffer of it are the same memory to the overlap check.</summary>
+/// <summary>The overlap check on memory the caller made: a cl_mem and a sub-buffer of it, and views of one CPU block, are the same memory.</summary>
 public sealed class OpenClWrapTests
 {
     [SkippableFact]
@@ -21,6 +21,7 @@ public sealed class OpenClWrapTests
         using var inner = backend.Wrap(sub.DangerousGetHandle(), DType.Float32, [32, columns]);
         var e = Assert.Throws<GslArgumentException>(() => Softmax.ForwardInto(whole, inner));
         Assert.Contains("shares memory", e.Message, StringComparison.Ordinal);
+        Assert.Equal("destination", Assert.Throws<GslArgumentException>(() => backend.Copy(whole, inner)).Argument);
 
         // Past the end of the first 32 rows the sub-buffer is separate memory again.
         using var tail = ((OpenClBuffer)owner.Buffer).SubBuffer(32L * columns * sizeof(float));
@@ -29,5 +30,16 @@ public sealed class OpenClWrapTests
         backend.CopyFromHost(new float[8 * columns], head);
         Softmax.ForwardInto(head, disjoint);
         Assert.All(disjoint.ToArray(), v => Assert.Equal(1f / columns, v, 1e-6f));
+    }
+
+    [Fact]
+    public void Copy_refuses_overlapping_views_on_the_cpu_too()
+    {
+        // Backend.Copy promised "no overlap" without checking it.
+        using var block = Backend.Cpu.Allocate(DType.Float32, 40, 32);
+        var first = new Tensor(Backend.Cpu, block.Buffer, DType.Float32, [32, 32], 0, ownsBuffer: false);
+        var shifted = new Tensor(Backend.Cpu, block.Buffer, DType.Float32, [32, 32], 8 * 32 * sizeof(float), ownsBuffer: false);
+        Assert.Equal("destination", Assert.Throws<GslArgumentException>(() => Backend.Cpu.Copy(first, shifted)).Argument);
+        Assert.Equal("destination", Assert.Throws<GslArgumentException>(() => Backend.Cpu.Copy(first, first)).Argument);
     }
 }

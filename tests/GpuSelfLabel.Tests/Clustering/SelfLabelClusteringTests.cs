@@ -106,6 +106,9 @@ public sealed class SelfLabelClusteringTests
         // A head whose first weights (centre / temperature) overflow names the temperature, not 'logits'.
         var tiny = Assert.Throws<GslArgumentException>(() => SelfLabelClustering.Fit(features, raw with { NormalizeRows = true, InitTemperature = 1e-300 }));
         Assert.Equal("init-temperature", tiny.Argument);
+
+        // A hidden layer no array can hold is named, not an OverflowException.
+        Assert.Equal("hidden", Assert.Throws<GslArgumentException>(() => SelfLabelClustering.Fit(features, raw with { NormalizeRows = true, Hidden = int.MaxValue })).Argument);
     }
 
     [Fact]

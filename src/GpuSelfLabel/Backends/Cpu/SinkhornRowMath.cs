@@ -92,7 +92,7 @@ internal static class SinkhornRowMath
     /// <summary>e_k = exp(scale·(z_k − origin) + v_k + c) in float32; returns Σ_k e_k accumulated in float64.</summary>
     internal static double ExpOfAffine(ReadOnlySpan<float> z, double origin, double scale, ReadOnlySpan<double> v, double c, Span<float> e)
     {
-        int end = RoundedArguments(z, origin, scale, v, c, e);
+        int end = RoundedArguments<ColumnTermFirst>(z, origin, scale, v, c, e);
         ref float er = ref MemoryMarshal.GetReference(e);
         var sum0 = Vector<double>.Zero;
         var sum1 = Vector<double>.Zero;
@@ -125,7 +125,7 @@ internal static class SinkhornRowMath
     /// </summary>
     internal static void AddExpOfAffine(ReadOnlySpan<float> z, double origin, double scale, double c, ReadOnlySpan<double> negatedMax, Span<float> scratch, Span<double> sums)
     {
-        int end = RoundedColumnArguments(z, origin, scale, c, negatedMax, scratch);
+        int end = RoundedArguments<RowTermFirst>(z, origin, scale, negatedMax, c, scratch);
         ref float er = ref MemoryMarshal.GetReference(scratch);
         ref double sr = ref MemoryMarshal.GetReference(sums);
         int half = Vector<double>.Count;
@@ -308,11 +308,13 @@ internal static class SinkhornRowMath
     }
 
     /// <summary>
-    /// d_k = (float)(scale·(z_k − origin) + v_k + c), formed in float64 and rounded once. A loop of its
-    /// own: the exponentials that follow then form long independent chains the processor can overlap.
+    /// d_k = (float)x_k with x_k formed in float64 from scale·(z_k − origin), the per-column v_k and the
+    /// per-row c in the order <typeparamref name="TOrder"/> gives, and rounded once. A loop of its own:
+    /// the exponentials that follow then form long independent chains the processor can overlap.
     /// Returns where the vector part ended; the tail is written too.
     /// </summary>
-    private static int RoundedArguments(ReadOnlySpan<float> z, double origin, double scale, ReadOnlySpan<double> v, double c, Span<float> d)
+    private static int RoundedArguments<TOrder>(ReadOnlySpan<float> z, double origin, double scale, ReadOnlySpan<double> v, double c, Span<float> d)
+        where TOrder : IArgumentOrder
     {
         ref float zr = ref MemoryMarshal.GetReference(z);
         ref double vr = ref MemoryMarshal.GetReference(v);
@@ -325,49 +327,47 @@ internal static class SinkhornRowMath
         for (; k <= z.Length - Width; k += Width)
         {
             Vector.Widen(Vector.LoadUnsafe(ref zr, (nuint)k), out var z0, out var z1);
-            var x0 = Vector.FusedMultiplyAdd(z0 - o, s, Vector.LoadUnsafe(ref vr, (nuint)k)) + cv;
-            var x1 = Vector.FusedMultiplyAdd(z1 - o, s, Vector.LoadUnsafe(ref vr, (nuint)(k + half))) + cv;
+            var x0 = TOrder.Form(z0 - o, s, Vector.LoadUnsafe(ref vr, (nuint)k), cv);
+            var x1 = TOrder.Form(z1 - o, s, Vector.LoadUnsafe(ref vr, (nuint)(k + half)), cv);
             Vector.Narrow(x0, x1).StoreUnsafe(ref dr, (nuint)k);
         }
 
         int end = k;
         for (; k < z.Length; k++)
         {
-            d[k] = (float)(Math.FusedMultiplyAdd(z[k] - origin, scale, v[k]) + c);
+            d[k] = (float)TOrder.Form(z[k] - origin, scale, v[k], c);
         }
 
         return end;
     }
 
     /// <summary>
-    /// d_k = (float)((scale·(z_k − origin) + c) + negatedMax_k): the row value rounded once, as
-    /// <see cref="ColumnMaxOfAffine"/> forms it, and only then the column's maximum subtracted.
+    /// How an argument is formed from d = z − origin, the scale, a per-column v and a per-row c: whichever
+    /// of the two the pass's maximum was formed with goes into the fused multiply-add, the other is added
+    /// after, so that the argument of the maximum's own entry is exactly 0 (TensorPrimitives' operator
+    /// structs: the order is a type, and the loop is written once).
     /// </summary>
-    private static int RoundedColumnArguments(ReadOnlySpan<float> z, double origin, double scale, double c, ReadOnlySpan<double> negatedMax, Span<float> d)
+    private interface IArgumentOrder
     {
-        ref float zr = ref MemoryMarshal.GetReference(z);
-        ref double nr = ref MemoryMarshal.GetReference(negatedMax);
-        ref float dr = ref MemoryMarshal.GetReference(d);
-        var s = new Vector<double>(scale);
-        var o = new Vector<double>(origin);
-        var cv = new Vector<double>(c);
-        int half = Vector<double>.Count;
-        int k = 0;
-        for (; k <= z.Length - Width; k += Width)
-        {
-            Vector.Widen(Vector.LoadUnsafe(ref zr, (nuint)k), out var z0, out var z1);
-            var x0 = Vector.FusedMultiplyAdd(z0 - o, s, cv) + Vector.LoadUnsafe(ref nr, (nuint)k);
-            var x1 = Vector.FusedMultiplyAdd(z1 - o, s, cv) + Vector.LoadUnsafe(ref nr, (nuint)(k + half));
-            Vector.Narrow(x0, x1).StoreUnsafe(ref dr, (nuint)k);
-        }
+        static abstract Vector<double> Form(Vector<double> d, Vector<double> scale, Vector<double> v, Vector<double> c);
 
-        int end = k;
-        for (; k < z.Length; k++)
-        {
-            d[k] = (float)(Math.FusedMultiplyAdd(z[k] - origin, scale, c) + negatedMax[k]);
-        }
+        static abstract double Form(double d, double scale, double v, double c);
+    }
 
-        return end;
+    /// <summary>(scale·d + v_k) + c: the row passes, whose maximum is max_k(scale·d_k + v_k) and c = −max.</summary>
+    private readonly struct ColumnTermFirst : IArgumentOrder
+    {
+        public static Vector<double> Form(Vector<double> d, Vector<double> scale, Vector<double> v, Vector<double> c) => Vector.FusedMultiplyAdd(d, scale, v) + c;
+
+        public static double Form(double d, double scale, double v, double c) => Math.FusedMultiplyAdd(d, scale, v) + c;
+    }
+
+    /// <summary>(scale·d + c) + v_k: the column pass, whose maximum is max_i(scale·d_i + c_i) and v = −max.</summary>
+    private readonly struct RowTermFirst : IArgumentOrder
+    {
+        public static Vector<double> Form(Vector<double> d, Vector<double> scale, Vector<double> v, Vector<double> c) => Vector.FusedMultiplyAdd(d, scale, c) + v;
+
+        public static double Form(double d, double scale, double v, double c) => Math.FusedMultiplyAdd(d, scale, c) + v;
     }
 
     /// <summary>

@@ -1,4 +1,5 @@
 using System.Globalization;
+using GpuSelfLabel.Backends;
 
 namespace GpuSelfLabel.Train;
 
@@ -7,7 +8,6 @@ internal sealed record TrainOptions
 {
     public static readonly string[] Methods = ["cce-em", "ce", "sela", "swav", "self-classifier"];
     public static readonly string[] Networks = ["mlp", "convnet"];
-    public static readonly string[] Backends = ["auto", "cpu", "opencl", "cuda"];
 
     /// <summary>More heads than this only multiply the cost: SeLa's own runs use ten.</summary>
     public const int MaxHeads = 100;
@@ -73,7 +73,7 @@ internal sealed record TrainOptions
                 "--holdout" => o with { Holdout = Integer(name, Value(), 0) },
                 "--limit" => o with { Limit = Limited(name, Value()) },
                 "--out" => o with { Out = Value() },
-                "--backend" => o with { Backend = OneOf(name, Value(), Backends) },
+                "--backend" => o with { Backend = OneOf(name, Value(), BackendRegistry.Names) },
                 "--json" => o with { Json = true },
                 "--quiet" => o with { Quiet = true },
                 _ => throw new UsageException(name, "unknown option; see gsl-train --help"),
@@ -121,7 +121,7 @@ internal sealed record TrainOptions
         Exit codes: 0 success, 2 bad usage or input, 1 internal error, 130 stopped by Ctrl-C (nothing written).
         """;
 
-    private static string OneOf(string name, string value, string[] allowed) =>
+    private static string OneOf(string name, string value, IReadOnlyList<string> allowed) =>
         allowed.Contains(value) ? value : throw new UsageException(name, $"'{value}' is not one of {string.Join(", ", allowed)}");
 
     private static int Integer(string name, string value, int minimum, int maximum = int.MaxValue, string? what = null)

@@ -28,25 +28,14 @@ internal static class BackwardGuard
             return null;
         }
 
+        // The views and the constant go with the scope; the guard itself moves out of it.
+        using var scope = torch.NewDisposeScope();
         var element = source;
         while (element.dim() > 0)
         {
-            var next = element.select(0, 0);
-            if (!ReferenceEquals(element, source))
-            {
-                element.Dispose();
-            }
-
-            element = next;
+            element = element.select(0, 0);
         }
 
-        using var one = torch.ones([], element.dtype, element.device);
-        var guard = element.mul(one);
-        if (!ReferenceEquals(element, source))
-        {
-            element.Dispose();
-        }
-
-        return guard;
+        return element.mul(torch.ones([], element.dtype, element.device)).MoveToOuterDisposeScope();
     }
 }

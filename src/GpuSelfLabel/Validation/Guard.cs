@@ -124,10 +124,7 @@ internal static class Guard
 
         foreach (var (other, name) in distinctFrom)
         {
-            if (Overlap(output, other))
-            {
-                throw new GslArgumentException(argument, $"shares memory with '{name}'; in-place calls are not supported, so the destination must be separate memory");
-            }
+            Separate(output, argument, other, name);
         }
     }
 
